@@ -1,0 +1,37 @@
+package io.userspaceproxy.core.balance;
+
+import io.userspaceproxy.core.model.Endpoint;
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * Chooses the endpoint for a new connection or UDP flow. Implementations are immutable in their endpoint set
+ * and safe to call from any event loop without locks; a change of endpoints makes a new balancer through
+ * {@link #withEndpoints(List)}, which keeps whatever position or memory still applies.
+ */
+public interface LoadBalancer {
+
+    /**
+     * The endpoint for a new connection from {@code client}, or {@code null} when there is none. Called once per
+     * accepted connection or new UDP flow, never per packet.
+     */
+    Endpoint pick(InetAddress client);
+
+    /**
+     * The endpoint to try after a connect to {@code failed} did not succeed: the one after it in order, so that a
+     * retry never lands on the endpoint that just failed while another exists. Affinity is reset and re-recorded
+     * on the returned endpoint. Returns {@code null} when there is no endpoint at all.
+     */
+    Endpoint pickAfterFailure(InetAddress client, Endpoint failed);
+
+    /** The endpoints this balancer chooses from, in order. */
+    List<Endpoint> endpoints();
+
+    /** A balancer of the same kind over {@code newEndpoints}, continuing this one's rotation. */
+    LoadBalancer withEndpoints(List<Endpoint> newEndpoints);
+
+    /** Round-robin over {@code endpoints} in the given order. */
+    static LoadBalancer roundRobin(List<Endpoint> endpoints) {
+        return new RoundRobinBalancer(endpoints.toArray(new Endpoint[0]), new java.util.concurrent.atomic.AtomicInteger());
+    }
+}

@@ -1,0 +1,24 @@
+package io.userspaceproxy.core.metrics;
+
+/**
+ * Why a proxied TCP connection ended. Every close is attributed to exactly one reason and counted, the way
+ * Envoy's tcp_proxy accounts for each close.
+ */
+public enum CloseReason {
+    /** Both directions finished normally (each side shut its output, possibly one after the other). */
+    COMPLETED,
+    /** The frontend (client) reset or failed. */
+    FRONTEND_ERROR,
+    /** The backend (endpoint) reset or failed after the connection was established. */
+    BACKEND_ERROR,
+    /** No endpoint accepted a connection within the retry schedule. */
+    CONNECT_FAILED,
+    /** The service port had no usable endpoint: the client was reset at once. */
+    NO_ENDPOINTS,
+    /** The client's address is outside the Service's load-balancer source ranges. */
+    SOURCE_RANGE_REJECTED,
+    /** Nothing moved in either direction for the idle timeout. */
+    IDLE_TIMEOUT,
+    /** The agent was shutting down and the drain timeout ran out. */
+    SHUTDOWN
+}

@@ -1,0 +1,166 @@
+package io.userspaceproxy.core.metrics;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The data plane's counters for one service port, bound once when its route is built and then updated from any
+ * event loop without locks or lookups. {@link LongAdder} stripes contended updates across cells, so event loops do
+ * not fight over one cache line; readers sum on scrape.
+ */
+public final class ServicePortCounters {
+
+    private final LongAdder connectionsOpened = new LongAdder();
+    private final LongAdder connectionsActive = new LongAdder();
+    private final LongAdder bytesToBackend = new LongAdder();
+    private final LongAdder bytesToFrontend = new LongAdder();
+    private final LongAdder connectFailures = new LongAdder();
+    private final LongAdder connectRetries = new LongAdder();
+    private final LongAdder noEndpointRejections = new LongAdder();
+    private final LongAdder sourceRangeRejections = new LongAdder();
+    private final LongAdder udpFlowsOpened = new LongAdder();
+    private final LongAdder udpFlowsActive = new LongAdder();
+    private final LongAdder udpFlowsRejected = new LongAdder();
+    private final LongAdder udpDatagramsToBackend = new LongAdder();
+    private final LongAdder udpDatagramsToFrontend = new LongAdder();
+    private final LongAdder udpDatagramsDropped = new LongAdder();
+    private final LongAdder affinityHits = new LongAdder();
+    private final LongAdder[] closes = new LongAdder[CloseReason.values().length];
+
+    public ServicePortCounters() {
+        for (int i = 0; i < closes.length; i++) {
+            closes[i] = new LongAdder();
+        }
+    }
+
+    public void onConnectionOpened() {
+        connectionsOpened.increment();
+        connectionsActive.increment();
+    }
+
+    /** Records the end of a connection counted by {@link #onConnectionOpened()}. */
+    public void onConnectionClosed(CloseReason reason) {
+        connectionsActive.decrement();
+        closes[reason.ordinal()].increment();
+    }
+
+    /** Records a connection that was refused before it was ever relayed (no endpoints, source range). */
+    public void onRejected(CloseReason reason) {
+        closes[reason.ordinal()].increment();
+        if (reason == CloseReason.NO_ENDPOINTS) {
+            noEndpointRejections.increment();
+        } else if (reason == CloseReason.SOURCE_RANGE_REJECTED) {
+            sourceRangeRejections.increment();
+        }
+    }
+
+    public void onBytesToBackend(long n) {
+        bytesToBackend.add(n);
+    }
+
+    public void onBytesToFrontend(long n) {
+        bytesToFrontend.add(n);
+    }
+
+    public void onConnectFailure() {
+        connectFailures.increment();
+    }
+
+    public void onConnectRetry() {
+        connectRetries.increment();
+    }
+
+    public void onAffinityHit() {
+        affinityHits.increment();
+    }
+
+    public void onUdpFlowOpened() {
+        udpFlowsOpened.increment();
+        udpFlowsActive.increment();
+    }
+
+    public void onUdpFlowClosed() {
+        udpFlowsActive.decrement();
+    }
+
+    public void onUdpFlowRejected() {
+        udpFlowsRejected.increment();
+    }
+
+    public void onUdpDatagramToBackend(long bytes) {
+        udpDatagramsToBackend.increment();
+        bytesToBackend.add(bytes);
+    }
+
+    public void onUdpDatagramToFrontend(long bytes) {
+        udpDatagramsToFrontend.increment();
+        bytesToFrontend.add(bytes);
+    }
+
+    public void onUdpDatagramDropped() {
+        udpDatagramsDropped.increment();
+    }
+
+    public long connectionsOpened() {
+        return connectionsOpened.sum();
+    }
+
+    public long connectionsActive() {
+        return connectionsActive.sum();
+    }
+
+    public long bytesToBackend() {
+        return bytesToBackend.sum();
+    }
+
+    public long bytesToFrontend() {
+        return bytesToFrontend.sum();
+    }
+
+    public long connectFailures() {
+        return connectFailures.sum();
+    }
+
+    public long connectRetries() {
+        return connectRetries.sum();
+    }
+
+    public long noEndpointRejections() {
+        return noEndpointRejections.sum();
+    }
+
+    public long sourceRangeRejections() {
+        return sourceRangeRejections.sum();
+    }
+
+    public long udpFlowsOpened() {
+        return udpFlowsOpened.sum();
+    }
+
+    public long udpFlowsActive() {
+        return udpFlowsActive.sum();
+    }
+
+    public long udpFlowsRejected() {
+        return udpFlowsRejected.sum();
+    }
+
+    public long udpDatagramsToBackend() {
+        return udpDatagramsToBackend.sum();
+    }
+
+    public long udpDatagramsToFrontend() {
+        return udpDatagramsToFrontend.sum();
+    }
+
+    public long udpDatagramsDropped() {
+        return udpDatagramsDropped.sum();
+    }
+
+    public long affinityHits() {
+        return affinityHits.sum();
+    }
+
+    public long closes(CloseReason reason) {
+        return closes[reason.ordinal()].sum();
+    }
+}

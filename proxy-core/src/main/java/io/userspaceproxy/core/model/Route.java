@@ -1,0 +1,61 @@
+package io.userspaceproxy.core.model;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one listener relays to: the service port it belongs to, which of the Service's addresses it serves,
+ * the usable endpoints (already filtered by readiness, traffic policy and topology by the control plane, in a
+ * stable order), and the per-service options. Immutable; built off the event loop.
+ *
+ * @param servicePort    the service port this listener serves
+ * @param frontend       which kind of Service address the listener is bound on
+ * @param endpoints      usable endpoints, in the order round-robin walks them; empty means refuse
+ * @param affinity       session affinity
+ * @param udpIdleTimeout how long a UDP flow may carry nothing before it expires (ignored for TCP)
+ * @param sourceRanges   client prefixes allowed in; empty allows every client
+ */
+public record Route(
+        ServicePortName servicePort,
+        FrontendKind frontend,
+        List<Endpoint> endpoints,
+        SessionAffinity affinity,
+        Duration udpIdleTimeout,
+        List<Cidr> sourceRanges) {
+
+    public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofMillis(250);
+
+    public Route {
+        Objects.requireNonNull(servicePort, "servicePort");
+        Objects.requireNonNull(frontend, "frontend");
+        endpoints = List.copyOf(endpoints);
+        Objects.requireNonNull(affinity, "affinity");
+        Objects.requireNonNull(udpIdleTimeout, "udpIdleTimeout");
+        if (udpIdleTimeout.isNegative() || udpIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("udpIdleTimeout: " + udpIdleTimeout + " (expected: > 0)");
+        }
+        sourceRanges = List.copyOf(sourceRanges);
+    }
+
+    /** A route with no affinity, the default UDP timeout and no source ranges. */
+    public static Route of(ServicePortName servicePort, FrontendKind frontend, List<Endpoint> endpoints) {
+        return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of());
+    }
+
+    public Route withEndpoints(List<Endpoint> newEndpoints) {
+        return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges);
+    }
+
+    public Route withAffinity(SessionAffinity newAffinity) {
+        return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges);
+    }
+
+    public Route withUdpIdleTimeout(Duration timeout) {
+        return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges);
+    }
+
+    public Route withSourceRanges(List<Cidr> ranges) {
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges);
+    }
+}

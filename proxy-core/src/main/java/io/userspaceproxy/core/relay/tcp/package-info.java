@@ -1,0 +1,2 @@
+/** The TCP relay: accept, connect with retries on the accepting event loop, relay with backpressure and half-close. */
+package io.userspaceproxy.core.relay.tcp;
