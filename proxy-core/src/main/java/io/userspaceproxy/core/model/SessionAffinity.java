@@ -21,8 +21,9 @@ public record SessionAffinity(Type type, Duration timeout) {
     public SessionAffinity {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(timeout, "timeout");
-        if (type == Type.CLIENT_IP && (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0)) {
-            throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0 and <= " + MAX_TIMEOUT + ")");
+        if (type == Type.CLIENT_IP && (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0)) {
+            throw new IllegalArgumentException("timeoutSeconds: " + timeout.toSeconds() + " (expected: 1.."
+                    + MAX_TIMEOUT.toSeconds() + ")");
         }
     }
 

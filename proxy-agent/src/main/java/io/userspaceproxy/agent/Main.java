@@ -1,0 +1,45 @@
+package io.userspaceproxy.agent;
+
+import io.userspaceproxy.agent.config.AgentConfig;
+import io.userspaceproxy.agent.config.AgentOptions;
+import picocli.CommandLine;
+
+/**
+ * Entry point: parses and validates the command line, then runs the agent until SIGTERM or SIGINT. A bad flag
+ * exits with status 2 and a message naming it (picocli's convention for usage errors, as kube-proxy's).
+ */
+public final class Main {
+
+    static final int EXIT_USAGE = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        AgentOptions options = new AgentOptions();
+        CommandLine cli = new CommandLine(options);
+        try {
+            CommandLine.ParseResult parsed = cli.parseArgs(args);
+            if (CommandLine.executeHelpRequest(parsed) != null) {
+                return 0;
+            }
+        } catch (CommandLine.ParameterException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println("Run with --help for the flags.");
+            return EXIT_USAGE;
+        }
+        AgentConfig config;
+        try {
+            config = AgentConfig.from(options);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        Logging.setVerbosity(config.verbosity());
+        return ProxyAgent.runUntilStopped(config);
+    }
+}

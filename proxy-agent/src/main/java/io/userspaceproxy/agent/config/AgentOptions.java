@@ -1,0 +1,81 @@
+package io.userspaceproxy.agent.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The command line, bound by picocli. Flags keep kube-proxy's spellings where kube-proxy has the same setting.
+ * Values are raw here; {@link AgentConfig#from(AgentOptions)} validates them into typed settings.
+ */
+@Command(
+        name = "userspace-proxy",
+        mixinStandardHelpOptions = true,
+        versionProvider = AgentVersion.class,
+        sortOptions = false,
+        usageHelpWidth = 110,
+        description = {
+            "A Kubernetes node proxy in userspace mode: listeners on every Service address relay TCP and UDP to the"
+                    + " Service's endpoints.",
+            "Local dev proxy: --manifests DIR serves the Services and EndpointSlices in DIR's YAML files.",
+            ""
+        })
+public final class AgentOptions {
+
+    @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "userspace",
+            description = "Which proxy mode to use. Only 'userspace' is supported. Default: ${DEFAULT-VALUE}.")
+    String proxyMode;
+
+    @Option(names = "--manifests", paramLabel = "DIR",
+            description = "Serve the v1 Services, discovery.k8s.io/v1 EndpointSlices and v1 Endpoints in the YAML"
+                    + " files of DIR (local dev proxy). Edits are applied within a second.")
+    Path manifests;
+
+    @Option(names = "--hostname-override", paramLabel = "NAME",
+            description = "The name of this node, for traffic policies Local and topology. Default: the host name.")
+    String hostnameOverride;
+
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
+            description = "Serve NodePorts only on local addresses inside these CIDRs. Default with --manifests:"
+                    + " 127.0.0.0/8.")
+    List<String> nodePortAddresses = new ArrayList<>();
+
+    @Option(names = "--bind-address", paramLabel = "IP", defaultValue = "0.0.0.0",
+            description = "This node's primary IP (0.0.0.0 or :: for any): decides the primary IP family."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String bindAddress;
+
+    @Option(names = "--udp-timeout", paramLabel = "DURATION", defaultValue = "250ms",
+            description = "How long an idle UDP flow is kept open (e.g. 250ms, 5s, 1m30s). Default: ${DEFAULT-VALUE}.")
+    String udpTimeout;
+
+    @Option(names = "--tcp-idle-timeout", paramLabel = "DURATION", defaultValue = "1h",
+            description = "Close a proxied TCP connection that moved no byte either way for this long; 0 disables."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String tcpIdleTimeout;
+
+    @Option(names = "--max-udp-flows", paramLabel = "N", defaultValue = "65536",
+            description = "At most this many live UDP flows; past it new flows are refused and counted."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int maxUdpFlows;
+
+    @Option(names = "--min-sync-period", paramLabel = "DURATION", defaultValue = "1s",
+            description = "Apply changes at most this often (0 applies every change at once)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String minSyncPeriod;
+
+    @Option(names = "--sync-period", paramLabel = "DURATION", defaultValue = "30s",
+            description = "Reconcile everything at least this often. Default: ${DEFAULT-VALUE}.")
+    String syncPeriod;
+
+    @Option(names = "--demo",
+            description = "Also start a small backend on every free loopback endpoint of the manifests, each saying"
+                    + " who it is, and send a few requests through every ClusterIP to show the balancing.")
+    boolean demo;
+
+    @Option(names = {"-v", "--v"}, paramLabel = "N", defaultValue = "0", arity = "0..1", fallbackValue = "2",
+            description = "Log verbosity like kube-proxy's: 0 info, 2 more, 4 debug, 6+ trace. Default: ${DEFAULT-VALUE}.")
+    int verbosity;
+}

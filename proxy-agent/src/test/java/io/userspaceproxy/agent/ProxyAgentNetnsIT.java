@@ -1,0 +1,127 @@
+package io.userspaceproxy.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.userspaceproxy.agent.testing.AgentProcess;
+import io.userspaceproxy.agent.testing.Netns;
+import io.userspaceproxy.agent.testing.NetnsEchoServer;
+import io.userspaceproxy.agent.testing.NetnsProbe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent as it runs on a node: a "node" namespace runs the packaged jar, a "pod" namespace runs a backend, and
+ * a "client" namespace reaches the Service address through the node. Everything stays inside namespaces this test
+ * creates, and all of them are removed afterwards.
+ */
+@Tag("netns")
+@Timeout(180)
+class ProxyAgentNetnsIT {
+
+    private static final String VIP = "10.96.0.10";
+
+    @TempDir
+    Path tmp;
+
+    private Netns node;
+    private Netns pod;
+    private Netns client;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Netns.assumeAvailable();
+        node = Netns.create("usp-node");
+        pod = Netns.create("usp-pod");
+        client = Netns.create("usp-client");
+        Netns.link(node, "to-pod", "10.244.1.1/24", pod, "eth0", "10.244.1.2/24");
+        Netns.link(node, "to-client", "10.244.2.1/24", client, "eth0", "10.244.2.2/24");
+        pod.ip("route", "add", "default", "via", "10.244.1.1");
+        client.ip("route", "add", "default", "via", "10.244.2.1");
+        // In this test the Service address is added by hand; the agent's own VIP management is tested elsewhere.
+        node.ip("addr", "add", VIP + "/32", "dev", "lo");
+
+        pod.spawn(Netns.javaMain(NetnsEchoServer.class, "tcp", "10.244.1.2", "8080", "pod-a"), tmp.resolve("pod.log"));
+        Path manifests = Files.createDirectories(tmp.resolve("manifests"));
+        Files.writeString(manifests.resolve("web.yaml"), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web, namespace: shop}
+                spec:
+                  type: NodePort
+                  clusterIP: %s
+                  ports:
+                  - {name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: web-1
+                  namespace: shop
+                  labels: {kubernetes.io/service-name: web}
+                addressType: IPv4
+                ports:
+                - {name: http, protocol: TCP, port: 8080}
+                endpoints:
+                - addresses: ["10.244.1.2"]
+                  conditions: {ready: true}
+                """.formatted(VIP));
+        node.spawn(AgentProcess.command("--proxy-mode=userspace", "--manifests", manifests.toString(),
+                "--nodeport-addresses", "10.244.2.1/32", "--min-sync-period", "0"), tmp.resolve("agent.log"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (Netns ns : new Netns[] {client, pod, node}) {
+            if (ns != null) {
+                ns.close();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A client pod reaches the backend pod through the ClusterIP that the agent serves on the node")
+    void clusterIp_fromClientNamespace_reachesPodThroughProxy() {
+        String answer = probeUntilAnswered(VIP, 80, "hello");
+
+        // The pod saw the node's address: the proxy, not the client, opened the backend connection.
+        assertThat(answer).isEqualTo("pod-a from=10.244.1.1 hello");
+    }
+
+    @Test
+    @DisplayName("A NodePort on the node's own address reaches the backend pod")
+    void nodePort_onNodeAddress_reachesPod() {
+        String answer = probeUntilAnswered("10.244.2.1", 30080, "via-nodeport");
+
+        assertThat(answer).isEqualTo("pod-a from=10.244.1.1 via-nodeport");
+    }
+
+    private String probeUntilAnswered(String host, int port, String message) {
+        AtomicReference<String> last = new AtomicReference<>();
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                try {
+                    last.set(client.exec(Netns.javaMain(NetnsProbe.class, "tcp", host, String.valueOf(port), message)
+                            .toArray(new String[0])).trim());
+                    return last.get().startsWith("pod-a");
+                } catch (IllegalStateException e) {
+                    last.set(e.getMessage());
+                    return false;
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no answer through the proxy; last probe: " + last.get() + "\nagent log:\n"
+                    + Netns.readLog(tmp.resolve("agent.log")) + "\npod log:\n" + Netns.readLog(tmp.resolve("pod.log")), e);
+        }
+        return last.get();
+    }
+}

@@ -1,0 +1,32 @@
+package io.userspaceproxy.agent.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds the command line that starts the packaged agent jar, as a user would, for process-level tests. */
+public final class AgentProcess {
+
+    private AgentProcess() {
+    }
+
+    /** The shaded jar built by {@code package}, which failsafe's integration tests run after. */
+    public static Path jar() {
+        Path jar = Path.of("target", "proxy-agent.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run the tests with `mvn verify`, which packages first");
+        }
+        return jar;
+    }
+
+    public static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        cmd.add("-jar");
+        cmd.add(jar().toString());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+}
