@@ -58,6 +58,11 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
+    /** Asks for a sync after {@code delay} (a retry after a partial failure); never blocks. */
+    public void requestAfter(Duration delay) {
+        executor.schedule(this::request, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     private void runWhenDue() {
         long wait = ranOnce ? lastStartNanos + minIntervalNanos - System.nanoTime() : 0;
         if (wait > 0) {

@@ -1,0 +1,200 @@
+package io.userspaceproxy.agent.net;
+
+import io.userspaceproxy.core.model.IpAddresses;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the Service addresses the agent serves (ClusterIPs, external IPs, load-balancer IPs) local, so that a
+ * listener can bind them: adds what is missing to one interface and removes what is no longer served.
+ *
+ * <p>Ownership: on a dummy interface of its own (created on demand; the default {@code kube-ipvs0}-style setup)
+ * every address is the agent's. Where the dummy link type is missing, the agent falls back to {@code lo}, and marks
+ * its IPv4 addresses with the label {@code lo:usp}; it also records every address it added in a state file, which
+ * is how IPv6 addresses (which carry no label) on {@code lo} are known to be its own. At start, and on
+ * {@code --cleanup}, leftovers of an earlier run are removed and nothing else is touched.
+ *
+ * <p>Not thread-safe: called from the sync thread only. Each sync costs at most one {@code ip -batch} process.
+ */
+public final class VipManager {
+
+    private static final Logger log = LoggerFactory.getLogger(VipManager.class);
+    static final String LOOPBACK = "lo";
+    static final String LABEL = "lo:usp";
+
+    private final IpCommand ip;
+    private final String requestedInterface;
+    private final Path stateFile;
+    private String device;
+    private final Set<InetAddress> ours = new LinkedHashSet<>();
+
+    public VipManager(IpCommand ip, String requestedInterface, Path stateFile) {
+        this.ip = ip;
+        this.requestedInterface = requestedInterface;
+        this.stateFile = stateFile;
+    }
+
+    /** Makes sure the interface exists (or falls back to {@code lo}) and removes leftovers of an earlier run. */
+    public void start() {
+        device = ensureInterface();
+        Set<InetAddress> leftovers = ownedOnDevice();
+        if (!leftovers.isEmpty()) {
+            log.info("removing {} Service address(es) left on {} by an earlier run", leftovers.size(), device);
+            ours.addAll(leftovers);
+            sync(Set.of());
+        }
+        writeState();
+    }
+
+    /** The interface addresses go to. */
+    public String device() {
+        return device;
+    }
+
+    /**
+     * Adds every address of {@code wanted} that is missing and removes every address the agent added that is no
+     * longer wanted.
+     *
+     * @throws IpCommand.IpCommandException when {@code ip} fails; the caller logs it and retries next sync
+     */
+    public void sync(Set<InetAddress> requested) {
+        // Loopback addresses are local already; they are never added, so never owned.
+        Set<InetAddress> wanted = new LinkedHashSet<>();
+        requested.stream().filter(a -> !a.isLoopbackAddress()).forEach(wanted::add);
+        List<String> lines = new ArrayList<>();
+        Set<InetAddress> present = ownedOnDevice();
+        for (InetAddress a : sorted(wanted)) {
+            if (!present.contains(a)) {
+                lines.add("address add " + prefix(a) + " dev " + device + label(a));
+            }
+        }
+        List<InetAddress> removed = new ArrayList<>();
+        for (InetAddress a : sorted(ours)) {
+            if (!wanted.contains(a) && present.contains(a)) {
+                lines.add("address del " + prefix(a) + " dev " + device);
+                removed.add(a);
+            }
+        }
+        try {
+            ip.batch(lines);
+        } finally {
+            ours.removeAll(removed);
+            ours.addAll(wanted);
+            writeState();
+        }
+        if (!lines.isEmpty()) {
+            log.info("Service addresses on {}: {} added, {} removed", device, lines.size() - removed.size(),
+                    removed.size());
+        }
+    }
+
+    /** Removes every address this agent (or an earlier run of it) added, and the dummy link if it made one. */
+    public void cleanup() {
+        if (device == null) {
+            device = existingOrLoopback();
+        }
+        ours.addAll(ownedOnDevice());
+        sync(Set.of());
+        if (!LOOPBACK.equals(device) && linkExists(device)) {
+            ip.run("link", "del", device);
+            log.info("deleted interface {}", device);
+        }
+        try {
+            Files.deleteIfExists(stateFile);
+        } catch (IOException e) {
+            log.warn("could not delete {}: {}", stateFile, e.toString());
+        }
+    }
+
+    private String ensureInterface() {
+        if (LOOPBACK.equals(requestedInterface) || linkExists(requestedInterface)) {
+            return requestedInterface;
+        }
+        try {
+            ip.run("link", "add", requestedInterface, "type", "dummy");
+            ip.run("link", "set", requestedInterface, "up");
+            log.info("created dummy interface {} for Service addresses", requestedInterface);
+            return requestedInterface;
+        } catch (IpCommand.IpCommandException e) {
+            log.warn("cannot create dummy interface {} ({}); Service addresses go on lo, labelled {}",
+                    requestedInterface, e.getMessage(), LABEL);
+            return LOOPBACK;
+        }
+    }
+
+    private String existingOrLoopback() {
+        return linkExists(requestedInterface) ? requestedInterface : LOOPBACK;
+    }
+
+    private boolean linkExists(String name) {
+        try {
+            ip.run("link", "show", "dev", name);
+            return true;
+        } catch (IpCommand.IpCommandException e) {
+            return false;
+        }
+    }
+
+    /** The addresses on the device that belong to the agent, by the ownership rule in the class comment. */
+    private Set<InetAddress> ownedOnDevice() {
+        Set<InetAddress> recorded = readState();
+        Set<InetAddress> owned = new LinkedHashSet<>();
+        for (AddressLine line : AddressLine.parseAll(ip.run("-o", "address", "show", "dev", device))) {
+            InetAddress a = line.address();
+            boolean mine = LOOPBACK.equals(device)
+                    ? LABEL.equals(line.label()) || recorded.contains(a) || ours.contains(a)
+                    : !a.isLinkLocalAddress();
+            if (mine) {
+                owned.add(a);
+            }
+        }
+        return owned;
+    }
+
+    private static String prefix(InetAddress a) {
+        return a.getHostAddress() + (a instanceof Inet4Address ? "/32" : "/128");
+    }
+
+    private String label(InetAddress a) {
+        return LOOPBACK.equals(device) && a instanceof Inet4Address ? " label " + LABEL : "";
+    }
+
+    private static List<InetAddress> sorted(Set<InetAddress> addresses) {
+        return addresses.stream().sorted(Comparator.comparing(InetAddress::getHostAddress)).toList();
+    }
+
+    private Set<InetAddress> readState() {
+        Set<InetAddress> out = new LinkedHashSet<>();
+        try {
+            if (Files.exists(stateFile)) {
+                for (String line : Files.readAllLines(stateFile)) {
+                    if (!line.isBlank()) {
+                        out.add(IpAddresses.parse(line.trim()));
+                    }
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            log.warn("ignoring unreadable state file {}: {}", stateFile, e.toString());
+        }
+        return out;
+    }
+
+    private void writeState() {
+        try {
+            Files.createDirectories(stateFile.toAbsolutePath().getParent());
+            Files.write(stateFile, sorted(ours).stream().map(InetAddress::getHostAddress).toList());
+        } catch (IOException e) {
+            log.warn("could not write state file {}: {}", stateFile, e.toString());
+        }
+    }
+}
