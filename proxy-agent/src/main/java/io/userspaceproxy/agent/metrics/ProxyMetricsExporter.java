@@ -1,0 +1,207 @@
+package io.userspaceproxy.agent.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.userspaceproxy.agent.health.Probe;
+import io.userspaceproxy.agent.health.SyncHealth;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Every metric the agent exports, in its own {@link PrometheusRegistry}: kube-proxy's sync and health metrics
+ * under kube-proxy's names and meanings, so existing dashboards and alerts work, and the data plane's counters
+ * under {@code userspace_proxy_*}, read from {@link ProxyCounters} on scrape.
+ *
+ * <p>Threading: every method is safe from any thread and cheap (a histogram observation or an add), but none is
+ * meant for the data plane's hot path: the data plane counts through its bound {@code ServicePortCounters}.
+ */
+public final class ProxyMetricsExporter {
+
+    /** kube-proxy's sync duration buckets: 1 ms doubling 15 times, up to about 16 s. */
+    private static final double[] SYNC_BUCKETS = exponential(0.001, 2, 15);
+    /** kube-proxy's network programming buckets: 0, 0.25 s, 0.5 s, 1..59 s, 60..115 s by 5, 120..300 s by 30. */
+    private static final double[] PROGRAMMING_BUCKETS = programmingBuckets();
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Histogram syncDuration;
+    private final Gauge syncLastTimestamp;
+    private final Gauge syncLastQueuedTimestamp;
+    private final Counter syncFailures;
+    private final Histogram networkProgramming;
+    private final Counter serviceChanges;
+    private final Counter endpointChanges;
+    private final Gauge serviceChangesPending;
+    private final Gauge endpointChangesPending;
+    private final Gauge noLocalEndpoints;
+    private final Counter invalidObjects;
+
+    private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health) {
+        syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
+                .help("SyncProxyRules latency in seconds").classicOnly().classicUpperBounds(SYNC_BUCKETS)
+                .register(registry);
+        syncLastTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_timestamp_seconds")
+                .help("The last time proxy rules were successfully synced").register(registry);
+        syncLastQueuedTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds")
+                .help("The last time a sync of proxy rules was queued").register(registry);
+        networkProgramming = Histogram.builder().name("kubeproxy_network_programming_duration_seconds")
+                .help("In Cluster Network Programming Latency in seconds").classicOnly()
+                .classicUpperBounds(PROGRAMMING_BUCKETS).register(registry);
+        serviceChanges = Counter.builder().name("kubeproxy_sync_proxy_rules_service_changes_total")
+                .help("Cumulative proxy rules Service changes").register(registry);
+        endpointChanges = Counter.builder().name("kubeproxy_sync_proxy_rules_endpoint_changes_total")
+                .help("Cumulative proxy rules Endpoint changes").register(registry);
+        serviceChangesPending = Gauge.builder().name("kubeproxy_sync_proxy_rules_service_changes_pending")
+                .help("Pending proxy rules Service changes").register(registry);
+        endpointChangesPending = Gauge.builder().name("kubeproxy_sync_proxy_rules_endpoint_changes_pending")
+                .help("Pending proxy rules Endpoint changes").register(registry);
+        noLocalEndpoints = Gauge.builder().name("kubeproxy_sync_proxy_rules_no_local_endpoints_total")
+                .help("Number of services with a Local traffic policy and no endpoints")
+                .labelNames("traffic_policy").register(registry);
+        syncFailures = Counter.builder().name("userspace_proxy_sync_failures_total")
+                .help("Syncs that failed and will be retried").register(registry);
+        invalidObjects = Counter.builder().name("userspace_proxy_invalid_objects_total")
+                .help("Services, EndpointSlices or manifests rejected as invalid, by kind")
+                .labelNames("kind").register(registry);
+        registerProbes(health);
+        registerListeners(counters);
+        ServicePortMetrics.register(registry, counters);
+        setNoLocalEndpoints(0, 0);
+    }
+
+    /** An exporter reading the data plane's {@code counters} and the probe counts of {@code health} on scrape. */
+    public static ProxyMetricsExporter create(ProxyCounters counters, SyncHealth health) {
+        return new ProxyMetricsExporter(Objects.requireNonNull(counters, "counters"), Objects.requireNonNull(health, "health"));
+    }
+
+    /** The registry to serve; {@link MetricsServer} takes it. */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** A sync succeeded after {@code took}, finishing at {@code at}: observes the duration, sets the last timestamp. */
+    public void onSync(Duration took, Instant at) {
+        syncDuration.observe(seconds(took));
+        syncLastTimestamp.set(epochSeconds(at));
+    }
+
+    /** A sync failed after {@code took}: the duration is observed (as kube-proxy does) and the failure counted. */
+    public void onSyncFailed(Duration took) {
+        syncDuration.observe(seconds(took));
+        syncFailures.inc();
+    }
+
+    /** A sync was requested at {@code at} (a change arrived, or the periodic resync came due). */
+    public void onSyncQueued(Instant at) {
+        syncLastQueuedTimestamp.set(epochSeconds(at));
+    }
+
+    /**
+     * From a change's trigger time (the EndpointSlice's {@code endpoints.kubernetes.io/last-change-trigger-time})
+     * to the sync that applied it. Negative values, which only clock skew between node and control plane can
+     * produce, are ignored rather than recorded as zero.
+     */
+    public void onNetworkProgrammingLatency(Duration latency) {
+        if (!latency.isNegative()) {
+            networkProgramming.observe(seconds(latency));
+        }
+    }
+
+    /** {@code n} Service changes were received (each add, update or delete counts one). */
+    public void onServiceChanges(long n) {
+        serviceChanges.inc(n);
+    }
+
+    /** {@code n} EndpointSlice changes were received. */
+    public void onEndpointChanges(long n) {
+        endpointChanges.inc(n);
+    }
+
+    /** Changes received and not yet synced, per kind; set after each checkout and as changes arrive. */
+    public void setPendingChanges(long services, long endpointSlices) {
+        serviceChangesPending.set(services);
+        endpointChangesPending.set(endpointSlices);
+    }
+
+    /**
+     * Services whose internal (resp. external) traffic policy is Local and that have no endpoint on this node,
+     * recounted at each sync.
+     */
+    public void setNoLocalEndpoints(long internal, long external) {
+        noLocalEndpoints.labelValues("internal").set(internal);
+        noLocalEndpoints.labelValues("external").set(external);
+    }
+
+    /**
+     * An object was rejected as invalid. {@code kind} is a Kubernetes kind ({@code "Service"},
+     * {@code "EndpointSlice"}) or {@code "manifest"} for an unreadable file: keep it to a fixed set, since
+     * every distinct value is a new series.
+     */
+    public void onInvalidObject(String kind) {
+        if (kind == null || kind.isEmpty()) {
+            throw new IllegalArgumentException("kind: \"" + kind + "\" (expected: a kind such as Service)");
+        }
+        invalidObjects.labelValues(kind).inc();
+    }
+
+    private void registerProbes(SyncHealth health) {
+        for (Probe probe : Probe.values()) {
+            String name = "kubeproxy_proxy_" + probe.name().toLowerCase(Locale.ROOT) + "_total";
+            CounterWithCallback.builder().name(name)
+                    .help("Cumulative proxy " + probe.name().toLowerCase(Locale.ROOT) + " HTTP status")
+                    .labelNames("code")
+                    .callback(cb -> {
+                        cb.call(health.probes(probe, 200), "200");
+                        cb.call(health.probes(probe, 503), "503");
+                    }).register(registry);
+        }
+    }
+
+    private void registerListeners(ProxyCounters counters) {
+        CounterWithCallback.builder().name("userspace_proxy_listener_bind_failures_total")
+                .help("Listeners that could not bind their address")
+                .callback(cb -> cb.call(counters.bindFailures())).register(registry);
+        CounterWithCallback.builder().name("userspace_proxy_listener_conflicts_total")
+                .help("Listeners refused because another service port claimed the same address and port")
+                .callback(cb -> cb.call(counters.listenerConflicts())).register(registry);
+    }
+
+    private static double seconds(Duration d) {
+        return d.getSeconds() + d.getNano() / 1e9;
+    }
+
+    private static double epochSeconds(Instant at) {
+        return at.getEpochSecond() + at.getNano() / 1e9;
+    }
+
+    private static double[] exponential(double start, double factor, int count) {
+        double[] bounds = new double[count];
+        for (int i = 0; i < count; i++) {
+            bounds[i] = start * Math.pow(factor, i);
+        }
+        return bounds;
+    }
+
+    private static double[] programmingBuckets() {
+        double[] bounds = new double[1 + 2 + 59 + 12 + 7];
+        int i = 0;
+        bounds[i++] = 0;
+        bounds[i++] = 0.25;
+        bounds[i++] = 0.5;
+        for (int s = 1; s <= 59; s++) {
+            bounds[i++] = s;
+        }
+        for (int s = 60; s <= 115; s += 5) {
+            bounds[i++] = s;
+        }
+        for (int s = 120; s <= 300; s += 30) {
+            bounds[i++] = s;
+        }
+        return bounds;
+    }
+}

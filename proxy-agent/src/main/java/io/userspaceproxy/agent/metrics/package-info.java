@@ -1,0 +1,2 @@
+/** Prometheus metrics of the agent (kube-proxy's names plus the data plane's counters) and the server for them. */
+package io.userspaceproxy.agent.metrics;

@@ -1,0 +1,139 @@
+package io.userspaceproxy.agent.metrics;
+
+import static io.userspaceproxy.agent.http.HttpGet.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.userspaceproxy.agent.health.SyncHealth;
+import io.userspaceproxy.agent.http.HttpBindException;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.ServicePortName;
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class MetricsServerIT {
+
+    private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
+    private static final ServicePortName WEB = new ServicePortName("shop", "web", "http", Protocol.TCP);
+
+    private final ProxyCounters counters = new ProxyCounters();
+    private final ProxyMetricsExporter exporter = ProxyMetricsExporter.create(counters,
+            SyncHealth.create(Duration.ofSeconds(30), Clock.systemUTC()));
+    private MetricsServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void metrics_prometheusText_kubeProxyNamesAndLiveCounters() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
+        ServicePortCounters web = counters.forServicePort(WEB);
+        exporter.onSync(Duration.ofMillis(12), Instant.now());
+
+        HttpResponse<String> before = get(server.address(), "/metrics");
+        web.onConnectionOpened();
+        web.onBytesToBackend(1500);
+        HttpResponse<String> after = get(server.address(), "/metrics");
+
+        assertThat(before.statusCode()).isEqualTo(200);
+        assertThat(before.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/plain; version=0.0.4"));
+        assertThat(before.body()).contains("kubeproxy_sync_proxy_rules_duration_seconds_count 1",
+                "kubeproxy_sync_proxy_rules_last_timestamp_seconds ",
+                "kubeproxy_network_programming_duration_seconds_count 0",
+                "kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"internal\"} 0.0",
+                "kubeproxy_proxy_healthz_total{code=\"200\"} 0.0",
+                "userspace_proxy_connections_total{protocol=\"TCP\",service_port=\"shop/web:http\"} 0.0");
+        assertThat(after.body()).contains(
+                "userspace_proxy_connections_total{protocol=\"TCP\",service_port=\"shop/web:http\"} 1.0",
+                "userspace_proxy_connections_active{protocol=\"TCP\",service_port=\"shop/web:http\"} 1.0",
+                "userspace_proxy_bytes_total{direction=\"to_backend\",protocol=\"TCP\",service_port=\"shop/web:http\"} 1500.0");
+    }
+
+    @Test
+    void metrics_acceptOpenMetrics_answersOpenMetrics() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
+        counters.forServicePort(WEB).onConnectionOpened();
+
+        HttpResponse<String> response = get(server.address(), "/metrics",
+                "application/openmetrics-text; version=1.0.0; charset=utf-8");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/openmetrics-text"));
+        assertThat(response.body()).contains("# TYPE userspace_proxy_connections counter",
+                "userspace_proxy_connections_total{protocol=\"TCP\",service_port=\"shop/web:http\"} 1.0")
+                .endsWith("# EOF\n");
+    }
+
+    @Test
+    void proxyModeAndPing_answerUserspaceAndOk() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
+
+        HttpResponse<String> mode = get(server.address(), "/proxyMode");
+
+        assertThat(mode.statusCode()).isEqualTo(200);
+        assertThat(mode.body()).isEqualTo("userspace");
+        assertThat(get(server.address(), "/healthz").body()).isEqualTo("ok");
+    }
+
+    @Test
+    void configzAndConnections_servedFromSuppliersAtEachRequest() throws Exception {
+        AtomicInteger connections = new AtomicInteger();
+        server = MetricsServer.builder(ANY_PORT, exporter.registry())
+                .configz(() -> "{\"mode\":\"userspace\",\"syncPeriod\":\"30s\"}")
+                .connections(() -> "{\"active\":" + connections.get() + "}")
+                .start();
+
+        HttpResponse<String> configz = get(server.address(), "/configz");
+        assertThat(configz.statusCode()).isEqualTo(200);
+        assertThat(configz.headers().firstValue("Content-Type")).contains("application/json");
+        assertThat(configz.body()).isEqualTo("{\"mode\":\"userspace\",\"syncPeriod\":\"30s\"}");
+        assertThat(get(server.address(), "/connections").body()).isEqualTo("{\"active\":0}");
+        connections.set(7);
+        assertThat(get(server.address(), "/connections").body()).isEqualTo("{\"active\":7}");
+    }
+
+    @Test
+    void configz_notProvided_404() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
+
+        assertThat(get(server.address(), "/configz").statusCode()).isEqualTo(404);
+        assertThat(get(server.address(), "/connections").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void configz_supplierThrows_500AndServerKeepsServing() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry())
+                .configz(() -> {
+                    throw new IllegalStateException("not configured yet");
+                }).start();
+
+        assertThat(get(server.address(), "/configz").statusCode()).isEqualTo(500);
+        assertThat(get(server.address(), "/proxyMode").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void start_portTaken_failsNamingTheAddress() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
+        InetSocketAddress taken = server.address();
+
+        assertThatThrownBy(() -> MetricsServer.builder(taken, exporter.registry()).start())
+                .isInstanceOf(HttpBindException.class)
+                .hasMessageStartingWith("metrics server: cannot listen on 127.0.0.1:" + taken.getPort() + ": ");
+    }
+}
