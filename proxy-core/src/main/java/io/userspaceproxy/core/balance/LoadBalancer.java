@@ -1,8 +1,11 @@
 package io.userspaceproxy.core.balance;
 
+import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.Route;
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Chooses the endpoint for a new connection or UDP flow. Implementations are immutable in their endpoint set
@@ -33,5 +36,24 @@ public interface LoadBalancer {
     /** Round-robin over {@code endpoints} in the given order. */
     static LoadBalancer roundRobin(List<Endpoint> endpoints) {
         return new RoundRobinBalancer(endpoints.toArray(new Endpoint[0]), new java.util.concurrent.atomic.AtomicInteger());
+    }
+
+    /**
+     * ClientIP session affinity over {@code route}'s endpoints, for {@code route}'s service port and timeout, with
+     * its memory in {@code affinities} (shared by every service port). A client IP is held on one endpoint while
+     * that endpoint stays among this balancer's endpoints and the client was seen within the timeout; new clients
+     * and clients whose endpoint went away are balanced round-robin and remembered there. Each hit is counted with
+     * {@link ServicePortCounters#onAffinityHit()}.
+     *
+     * @throws IllegalArgumentException when {@code route} does not ask for ClientIP affinity
+     */
+    static LoadBalancer clientIpAffinity(Route route, AffinityTable affinities, ServicePortCounters counters) {
+        Objects.requireNonNull(affinities, "affinities");
+        Objects.requireNonNull(counters, "counters");
+        if (!route.affinity().isClientIp()) {
+            throw new IllegalArgumentException("route.affinity: " + route.affinity().type() + " (expected: CLIENT_IP)");
+        }
+        return new ClientIpAffinityBalancer(affinities, route.servicePort(), route.affinity().timeout().toNanos(),
+                counters, route.endpoints());
     }
 }

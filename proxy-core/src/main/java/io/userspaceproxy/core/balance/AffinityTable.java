@@ -1,0 +1,219 @@
+package io.userspaceproxy.core.balance;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import java.net.InetAddress;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * ClientIP session affinity memory for every service port of the proxy: which endpoint each client IP is held on.
+ * One Caffeine cache, keyed by (service port, client IP), with a per-entry deadline of "last seen + the service
+ * port's current timeout". The {@link LoadBalancer#clientIpAffinity affinity balancers} of all routes share it, so a
+ * balancer rebuilt for a new endpoint set or a new timeout keeps what its predecessor learned.
+ *
+ * <p><b>Timeouts follow the current route.</b> The timeout is never captured when an entry is created: a lookup
+ * judges expiry against the timeout of the route doing the lookup, and {@link #retain} moves the deadline of every
+ * live entry when a service port's timeout changes. This fixes the legacy userspace proxier, which kept the default
+ * timeout for a service whose endpoints arrived before the service itself.
+ *
+ * <p><b>Hot path.</b> A hit is one {@link AffinityKey} allocation, one Caffeine read and a clock read; it touches
+ * the cache once per new connection or flow, never per packet. A miss records the next round-robin endpoint with an
+ * atomic compute, so two connections of a new client accepted at once on two event loops land on one endpoint.
+ *
+ * <p><b>Sync time.</b> The control plane calls {@link #retain} with the routes of every new table: it forgets the
+ * clients of service ports that no longer have ClientIP affinity (or no longer exist), drops entries whose endpoint
+ * is gone, and re-stamps deadlines after a timeout change. Thread-safe throughout.
+ */
+public final class AffinityTable {
+
+    /** About 200 bytes per entry all told, so the default bound costs at most some 50 MiB. */
+    public static final long DEFAULT_MAXIMUM_SIZE = 262_144;
+
+    private final Cache<AffinityKey, AffinityRecord> cache;
+    private final Policy.VarExpiration<AffinityKey, AffinityRecord> expiration;
+    private final Ticker ticker;
+
+    private AffinityTable(long maximumSize, Ticker ticker, Executor executor) {
+        this.ticker = ticker;
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maximumSize)
+                .expireAfter(new RecordExpiry())
+                .ticker(ticker)
+                .executor(executor)
+                .build();
+        this.expiration = cache.policy().expireVariably().orElseThrow();
+    }
+
+    /** A table bounded at {@link #DEFAULT_MAXIMUM_SIZE} clients, on the system clock. */
+    public static AffinityTable create() {
+        return create(DEFAULT_MAXIMUM_SIZE, Ticker.systemTicker(), ForkJoinPool.commonPool());
+    }
+
+    /**
+     * A table holding at most {@code maximumSize} clients (past it, Caffeine evicts the least useful ones: those
+     * clients simply get balanced afresh).
+     *
+     * @param ticker   the clock of last-seen times and deadlines; tests pass a fake one
+     * @param executor where Caffeine runs its maintenance; tests pass {@code Runnable::run}
+     */
+    public static AffinityTable create(long maximumSize, Ticker ticker, Executor executor) {
+        if (maximumSize <= 0) {
+            throw new IllegalArgumentException("maximumSize: " + maximumSize + " (expected: > 0)");
+        }
+        return new AffinityTable(maximumSize, Objects.requireNonNull(ticker, "ticker"),
+                Objects.requireNonNull(executor, "executor"));
+    }
+
+    /**
+     * The endpoint held for {@code key} if it is still usable: among {@code usable} and seen less than
+     * {@code timeoutNanos} ago (the moment the timeout has fully elapsed, the client is forgotten, as Caffeine's
+     * deadline says). A usable hit counts as a sighting and restarts the client's timeout.
+     */
+    Endpoint lookup(AffinityKey key, Set<Endpoint> usable, long timeoutNanos) {
+        AffinityRecord record = cache.getIfPresent(key);
+        if (record == null) {
+            return null;
+        }
+        long now = ticker.read();
+        if (!isUsable(record, usable, timeoutNanos, now)) {
+            return null;
+        }
+        record.lastSeenNanos = now;
+        if (record.timeoutNanos != timeoutNanos) {
+            // The route's timeout changed since this record was written and retain() has not run yet.
+            record.timeoutNanos = timeoutNanos;
+            expiration.setExpiresAfter(key, timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        return record.endpoint;
+    }
+
+    /**
+     * Holds {@code key} on the next endpoint of {@code balancer}, unless a usable record appeared since the caller's
+     * lookup missed (another event loop served the same new client first), in which case that one is kept.
+     */
+    Endpoint assign(AffinityKey key, ClientIpAffinityBalancer balancer) {
+        Set<Endpoint> usable = balancer.usable();
+        long timeoutNanos = balancer.timeoutNanos();
+        long now = ticker.read();
+        AffinityRecord record = cache.asMap().compute(key, (k, old) -> {
+            if (old != null && isUsable(old, usable, timeoutNanos, now)) {
+                old.lastSeenNanos = now;
+                old.timeoutNanos = timeoutNanos;
+                return old;
+            }
+            return new AffinityRecord(balancer.nextInRotation(), timeoutNanos, now);
+        });
+        return record.endpoint;
+    }
+
+    /** Holds {@code key} on {@code endpoint} from now on, whatever it was held on before. */
+    void record(AffinityKey key, Endpoint endpoint, long timeoutNanos) {
+        cache.put(key, new AffinityRecord(endpoint, timeoutNanos, ticker.read()));
+    }
+
+    void forget(AffinityKey key) {
+        cache.invalidate(key);
+    }
+
+    private static boolean isUsable(AffinityRecord record, Set<Endpoint> usable, long timeoutNanos, long now) {
+        return now - record.lastSeenNanos < timeoutNanos && usable.contains(record.endpoint);
+    }
+
+    /**
+     * Brings the table in line with the routes of a newly published table. Call it from the control plane after
+     * each sync, with every route of the new table (any order, duplicates allowed). For each remembered client it
+     * <ul>
+     *   <li>forgets it when its service port has no route with ClientIP affinity any more (affinity switched off,
+     *       or the service port is gone);</li>
+     *   <li>forgets it when its endpoint is in none of that service port's routes;</li>
+     *   <li>otherwise applies the service port's current timeout: the entry expires at last-seen + timeout, or now
+     *       if that moment has passed.</li>
+     * </ul>
+     * Costs one pass over the table; never blocks lookups.
+     */
+    public void retain(Collection<Route> routes) {
+        Map<ServicePortName, Scope> scopes = new HashMap<>();
+        for (Route route : routes) {
+            if (route.affinity().isClientIp()) {
+                scopes.computeIfAbsent(route.servicePort(), k -> new Scope()).add(route);
+            }
+        }
+        long now = ticker.read();
+        Map<AffinityKey, AffinityRecord> map = cache.asMap();
+        for (Map.Entry<AffinityKey, AffinityRecord> e : map.entrySet()) {
+            AffinityKey key = e.getKey();
+            AffinityRecord record = e.getValue();
+            Scope scope = scopes.get(key.servicePort());
+            if (scope == null || !isUsable(record, scope.endpoints, scope.timeoutNanos, now)) {
+                map.remove(key, record);
+            } else if (record.timeoutNanos != scope.timeoutNanos) {
+                record.timeoutNanos = scope.timeoutNanos;
+                expiration.setExpiresAfter(key, record.remainingNanos(now), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    /**
+     * The endpoint {@code client} is held on for {@code servicePort}, or {@code null}. A quiet read for diagnostics
+     * and tests: it neither counts as a sighting nor moves the deadline.
+     */
+    public Endpoint endpointOf(ServicePortName servicePort, InetAddress client) {
+        AffinityRecord record = cache.policy().getIfPresentQuietly(new AffinityKey(servicePort, client));
+        return record == null ? null : record.endpoint;
+    }
+
+    /** How many clients are remembered, after pending expiry is applied. Not for the hot path. */
+    public long size() {
+        cache.cleanUp();
+        return cache.estimatedSize();
+    }
+
+    /** One service port's view at sync time: the union of its routes' endpoints, and its timeout. */
+    private static final class Scope {
+        final Set<Endpoint> endpoints = new HashSet<>();
+        long timeoutNanos;
+
+        void add(Route route) {
+            endpoints.addAll(route.endpoints());
+            timeoutNanos = Math.max(timeoutNanos, route.affinity().timeout().toNanos());
+        }
+    }
+
+    /**
+     * Deadline = last seen + the record's timeout. A read is a sighting (the caller stamps last-seen right after),
+     * so it restarts the full timeout; a write recomputes from the record, which covers re-stamping.
+     */
+    private static final class RecordExpiry implements Expiry<AffinityKey, AffinityRecord> {
+
+        @Override
+        public long expireAfterCreate(AffinityKey key, AffinityRecord record, long currentTime) {
+            return Math.max(0, record.remainingNanos(currentTime));
+        }
+
+        @Override
+        public long expireAfterUpdate(AffinityKey key, AffinityRecord record, long currentTime,
+                long currentDuration) {
+            return Math.max(0, record.remainingNanos(currentTime));
+        }
+
+        @Override
+        public long expireAfterRead(AffinityKey key, AffinityRecord record, long currentTime,
+                long currentDuration) {
+            return record.timeoutNanos;
+        }
+    }
+}

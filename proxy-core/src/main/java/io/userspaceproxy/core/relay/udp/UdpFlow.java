@@ -1,0 +1,177 @@
+package io.userspaceproxy.core.relay.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.Errors;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.table.ServiceRoute;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client address's flow: the backend channel connected to its endpoint, and what it needs to relay and expire.
+ * Confined to the listener's event loop, which its backend channel shares, except {@link #onRemoved} (see there).
+ *
+ * <p>Idle expiry: each datagram, either way, stamps {@link #lastActivityNanos}; {@link #run} is the flow's single
+ * timer, which fires when the flow could first be idle, and either ends the flow or re-arms for the remainder. A
+ * busy flow therefore costs one timer per idle timeout, never one per datagram. Not {@code IdleStateHandler}: it
+ * learns of writes through a listener on each write's promise, so every datagram written with a void promise would
+ * get a new promise instead, and it sees only the backend channel while activity here spans both sockets.
+ *
+ * <p>Backpressure: UDP has none, so a side whose outbound buffer is over its high-water mark is flushed at once;
+ * if the kernel still does not take the bytes, the datagram is dropped and counted rather than queued without bound.
+ */
+final class UdpFlow implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UdpFlow.class);
+
+    final InetSocketAddress client;
+    final Endpoint endpoint;
+    final ServicePortName servicePort;
+    final ServicePortCounters counters;
+    final Channel backend;
+    private final UdpFlows flows;
+    private final Channel frontend;
+
+    long idleTimeoutNanos;
+    long lastActivityNanos;
+    /** Set while this flow waits in the frontend's list of backends to flush at the end of the read loop. */
+    boolean flushPending;
+    private ScheduledFuture<?> idleCheck;
+
+    private final ChannelFutureListener onBackendClosed = f -> onBackendClosed();
+
+    UdpFlow(UdpFlows flows, InetSocketAddress client, Endpoint endpoint, ServiceRoute route, Channel backend) {
+        this.flows = flows;
+        this.client = client;
+        this.endpoint = endpoint;
+        this.servicePort = route.route().servicePort();
+        this.counters = route.counters();
+        this.backend = backend;
+        this.frontend = flows.listenerChannel();
+        this.idleTimeoutNanos = route.route().udpIdleTimeout().toNanos();
+    }
+
+    /** Arms the idle timer and ties the flow to its backend's life. */
+    void start() {
+        lastActivityNanos = System.nanoTime();
+        idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        backend.closeFuture().addListener(onBackendClosed);
+    }
+
+    /**
+     * Writes a client datagram's content to the endpoint, taking ownership of it (written or released). Returns
+     * whether it was written and so awaits a flush.
+     */
+    boolean toBackend(ByteBuf content) {
+        lastActivityNanos = System.nanoTime();
+        int bytes = content.readableBytes();
+        if (!backend.isWritable()) {
+            backend.flush();
+            if (!backend.isWritable()) {
+                content.release();
+                counters.onUdpDatagramDropped();
+                return false;
+            }
+        }
+        backend.write(content, backend.voidPromise());
+        counters.onUdpDatagramToBackend(bytes);
+        return true;
+    }
+
+    /**
+     * Sends an endpoint reply to the client from the listener socket, so its source is the service address. The
+     * frontend is flushed at the end of the backend's read loop. The reply's envelope is the one allocation per
+     * datagram the relay makes: the listener socket is not connected, so each write must name its recipient.
+     */
+    void toFrontend(DatagramPacket reply) {
+        lastActivityNanos = System.nanoTime();
+        ByteBuf content = reply.content();
+        int bytes = content.readableBytes();
+        if (!frontend.isWritable()) {
+            frontend.flush();
+            if (!frontend.isWritable()) {
+                reply.release();
+                counters.onUdpDatagramDropped();
+                return;
+            }
+        }
+        frontend.write(new DatagramPacket(content, client), frontend.voidPromise());
+        counters.onUdpDatagramToFrontend(bytes);
+    }
+
+    void flushFrontend() {
+        frontend.flush();
+    }
+
+    /** The idle timer. */
+    @Override
+    public void run() {
+        long idle = System.nanoTime() - lastActivityNanos;
+        long timeout = idleTimeoutNanos;
+        if (idle >= timeout) {
+            flows.remove(this);
+        } else {
+            idleCheck = frontend.eventLoop().schedule(this, timeout - idle, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * The backend socket failed. An ICMP port unreachable (nothing listens at the endpoint) is what a refused
+     * connect is to TCP: the client is re-balanced away from the endpoint before the flow ends, so its next datagram
+     * does not return there under ClientIP affinity. Any other error ends the flow too; the next datagram opens a
+     * new one.
+     */
+    void onBackendFailure(Throwable cause) {
+        if (isPortUnreachable(cause)) {
+            counters.onConnectFailure();
+            ServiceRoute route = flows.currentRoute();
+            if (route != null) {
+                route.balancer().pickAfterFailure(client.getAddress(), endpoint);
+            }
+        } else {
+            counters.onUdpDatagramDropped();
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: flow {} -> {} failed on {}, closing it: {}", flows.key(), client, endpoint, backend,
+                    cause.toString());
+        }
+        flows.remove(this);
+    }
+
+    private static boolean isPortUnreachable(Throwable cause) {
+        return cause instanceof PortUnreachableException
+                || cause instanceof Errors.NativeIoException e
+                        && e.expectedErr() == Errors.ERROR_ECONNREFUSED_NEGATIVE;
+    }
+
+    private void onBackendClosed() {
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
+        flows.remove(this);
+    }
+
+    /**
+     * Called exactly once, by the flow index's removal listener, whatever ended the flow. Runs on the event loop for
+     * every removal the relay makes; it only touches thread-safe state (budget, counters, channel close) anyway.
+     */
+    void onRemoved() {
+        flows.owner().releaseFlow();
+        counters.onUdpFlowClosed();
+        backend.close();
+    }
+
+    @Override
+    public String toString() {
+        return client + " -> " + endpoint;
+    }
+}

@@ -1,0 +1,124 @@
+package io.userspaceproxy.core.relay.udp;
+
+import io.netty.channel.ChannelHandler;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.table.ProxyTable;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Every UDP flow of the proxy: the entry point of the UDP relay. Make one per listener set; it hands out the
+ * handler of each UDP listener socket, bounds the number of live flows across all of them, and closes flows that a
+ * new routing table makes stale.
+ *
+ * <p>How a listener is served: bind a datagram channel of the transport in use with
+ * {@code new Bootstrap().group(loop).channel(datagramChannelClass).handler(flows.listenerHandler(key, table))
+ * .bind(key.address())}. The handler tunes the socket when the channel registers (before the bind), then keeps a
+ * flow per client address (ip:port): a backend datagram channel on the listener's event loop, connected to the
+ * endpoint the route's balancer picked. Client datagrams are written to it as they are; endpoint replies go back
+ * out of the listener socket, so their source is the service address and the client never sees the endpoint's.
+ *
+ * <p>A flow ends when it has carried nothing in either direction for its route's {@code udpIdleTimeout}, when its
+ * endpoint or route leaves the table ({@link #onTableChanged}), when its backend socket fails (an ICMP port
+ * unreachable also re-balances the client, see {@code LoadBalancer.pickAfterFailure}), or when its listener
+ * closes. Thread-safe; {@link #onTableChanged} is meant for the control plane's sync thread.
+ */
+public final class UdpFlowTable {
+
+    private final UdpRelayOptions options;
+    private final UdpSockets sockets;
+    private final AtomicInteger liveFlows = new AtomicInteger();
+    private final Set<UdpFlows> listeners = ConcurrentHashMap.newKeySet();
+
+    private UdpFlowTable(UdpRelayOptions options) {
+        this.options = options;
+        this.sockets = new UdpSockets(options);
+    }
+
+    public static UdpFlowTable create(UdpRelayOptions options) {
+        return new UdpFlowTable(Objects.requireNonNull(options, "options"));
+    }
+
+    /**
+     * The handler of one UDP listener socket bound for {@code key}; a new one per bind (it is not sharable).
+     *
+     * @param table the current routing table, read once per new flow (a volatile read, typically)
+     * @throws IllegalArgumentException when {@code key} is not a UDP listener
+     */
+    public ChannelHandler listenerHandler(ListenerKey key, Supplier<ProxyTable> table) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(table, "table");
+        if (key.protocol() != Protocol.UDP) {
+            throw new IllegalArgumentException("key: " + key + " (expected: a UDP listener)");
+        }
+        return new UdpFrontendHandler(new UdpFlows(this, key, table));
+    }
+
+    /**
+     * Closes the flows {@code table} (just published) makes stale: every flow of a listener whose route is gone,
+     * and every flow whose endpoint is no longer among its route's endpoints; the client's next datagram opens a
+     * new flow to a live endpoint. A changed {@code udpIdleTimeout} applies to live flows from their next idle
+     * check. Listeners whose route object did not change cost nothing; the others are swept on their own event
+     * loop, shortly after this returns.
+     */
+    public void onTableChanged(ProxyTable table) {
+        Objects.requireNonNull(table, "table");
+        for (UdpFlows flows : listeners) {
+            flows.onTableChanged(table);
+        }
+    }
+
+    /** Live flows across all listeners. */
+    public int activeFlows() {
+        return liveFlows.get();
+    }
+
+    /** Live flows of the listeners bound for {@code key}. */
+    public int activeFlows(ListenerKey key) {
+        int n = 0;
+        for (UdpFlows flows : listeners) {
+            if (flows.key().equals(key)) {
+                n += flows.size();
+            }
+        }
+        return n;
+    }
+
+    public UdpRelayOptions options() {
+        return options;
+    }
+
+    UdpSockets sockets() {
+        return sockets;
+    }
+
+    /** Takes one flow from the budget, or returns false when {@link UdpRelayOptions#maxFlows()} are live. */
+    boolean tryAcquireFlow() {
+        int max = options.maxFlows();
+        for (;;) {
+            int live = liveFlows.get();
+            if (live >= max) {
+                return false;
+            }
+            if (liveFlows.compareAndSet(live, live + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseFlow() {
+        liveFlows.decrementAndGet();
+    }
+
+    void register(UdpFlows flows) {
+        listeners.add(flows);
+    }
+
+    void unregister(UdpFlows flows) {
+        listeners.remove(flows);
+    }
+}

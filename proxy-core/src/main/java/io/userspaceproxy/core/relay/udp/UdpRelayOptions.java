@@ -1,0 +1,40 @@
+package io.userspaceproxy.core.relay.udp;
+
+/**
+ * Limits and socket tuning of the UDP relay, shared by every UDP listener of one {@link UdpFlowTable}.
+ *
+ * @param maxFlows     live flows allowed across all UDP listeners; past it a datagram from a new client is dropped
+ *                     and counted ({@code udpFlowsRejected}) while existing flows keep working. Each flow holds one
+ *                     socket, so keep it below the open-files limit.
+ * @param receiveBatch datagrams read per {@code recvmmsg(2)} call on epoll (1 = one {@code recvmsg} per datagram).
+ *                     Every slot is sized for the largest datagram, so one read buffer is
+ *                     {@code receiveBatch × 65,535} bytes; the default 4 keeps it within the pooled allocator's
+ *                     size classes even on small heaps. Ignored on NIO.
+ */
+public record UdpRelayOptions(int maxFlows, int receiveBatch) {
+
+    /** The largest UDP payload over IPv6 without jumbograms; IPv4 tops out at 65,507. */
+    public static final int MAX_DATAGRAM_BYTES = 65_535;
+    public static final int DEFAULT_MAX_FLOWS = 65_536;
+    public static final int DEFAULT_RECEIVE_BATCH = 4;
+    public static final int MAX_RECEIVE_BATCH = 16;
+    public static final UdpRelayOptions DEFAULT = new UdpRelayOptions(DEFAULT_MAX_FLOWS, DEFAULT_RECEIVE_BATCH);
+
+    public UdpRelayOptions {
+        if (maxFlows <= 0) {
+            throw new IllegalArgumentException("maxFlows: " + maxFlows + " (expected: > 0)");
+        }
+        if (receiveBatch < 1 || receiveBatch > MAX_RECEIVE_BATCH) {
+            throw new IllegalArgumentException(
+                    "receiveBatch: " + receiveBatch + " (expected: 1.." + MAX_RECEIVE_BATCH + ")");
+        }
+    }
+
+    public UdpRelayOptions withMaxFlows(int newMaxFlows) {
+        return new UdpRelayOptions(newMaxFlows, receiveBatch);
+    }
+
+    public UdpRelayOptions withReceiveBatch(int newReceiveBatch) {
+        return new UdpRelayOptions(maxFlows, newReceiveBatch);
+    }
+}

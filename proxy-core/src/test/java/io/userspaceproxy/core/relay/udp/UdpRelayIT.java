@@ -1,0 +1,226 @@
+package io.userspaceproxy.core.relay.udp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.testing.UdpEchoBackend;
+import io.userspaceproxy.core.testing.UdpRelayHarness;
+import io.userspaceproxy.core.testing.UdpTestClient;
+import io.userspaceproxy.core.testing.UdpTestClient.Reply;
+import io.userspaceproxy.core.testing.UdpTestTransport;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The UDP relay over real loopback sockets, on epoll and NIO. Service addresses are 127.0.20.x; echo endpoints on
+ * 127.0.0.1 prefix each reply with their name. Waits are generous: the build machine is small and shared.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class UdpRelayIT {
+
+    private static final Duration REPLY = Duration.ofSeconds(5);
+    private static final Duration NO_REPLY = Duration.ofMillis(300);
+    private static final ServicePortName DNS = new ServicePortName("default", "dns", "udp", Protocol.UDP);
+    private static final ListenerKey VIP = ListenerKey.of(Protocol.UDP, new InetSocketAddress("127.0.20.1", 0));
+
+    private UdpRelayHarness proxy;
+
+    private UdpRelayHarness start(UdpTestTransport transport, UdpRelayOptions options) {
+        assumeTrue(transport.isAvailable(), transport + " is not available here");
+        proxy = new UdpRelayHarness(transport, options);
+        return proxy;
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    private UdpEchoBackend echo(String name) throws InterruptedException {
+        return UdpEchoBackend.start(name, proxy.group(), proxy.transport());
+    }
+
+    private static Route route(Duration idleTimeout, UdpEchoBackend... backends) {
+        List<Endpoint> endpoints = Arrays.stream(backends).map(UdpEchoBackend::endpoint).toList();
+        return Route.of(DNS, FrontendKind.CLUSTER_IP, endpoints).withUdpIdleTimeout(idleTimeout);
+    }
+
+    private static Reply reply(UdpTestClient client, InetSocketAddress to, String payload) {
+        return client.exchange(to, payload, REPLY).orElseThrow(() -> new AssertionError("no reply to " + payload));
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void relay_datagramToVip_echoedFromEndpointWithVipAsSource(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+
+            Reply reply = reply(client, vip, "hello");
+
+            assertThat(reply.text()).isEqualTo("ep1:hello");
+            assertThat(reply.source()).isEqualTo(vip);
+            assertThat(ep1.peers()).doesNotContain(client.localAddress());
+            ServicePortCounters counters = proxy.counters(DNS);
+            assertThat(counters.udpFlowsOpened()).isEqualTo(1);
+            assertThat(counters.udpDatagramsToBackend()).isEqualTo(1);
+            assertThat(counters.bytesToBackend()).isEqualTo(5);
+            assertThat(counters.bytesToFrontend()).isEqualTo("ep1:hello".length());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void relay_60000ByteDatagram_roundTripsIntact(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            byte[] payload = new byte[60_000];
+            new Random(42).nextBytes(payload);
+
+            client.send(vip, payload);
+            Reply reply = client.receive(REPLY).orElseThrow();
+
+            byte[] expected = new byte[4 + payload.length];
+            System.arraycopy("ep1:".getBytes(StandardCharsets.US_ASCII), 0, expected, 0, 4);
+            System.arraycopy(payload, 0, expected, 4, payload.length);
+            assertThat(reply.payload()).hasSize(60_004).isEqualTo(expected);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void flow_idleForTimeout_expiresAndReleasesItsSocket(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(2), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+
+            reply(client, vip, "one");
+            assertThat(proxy.flows().activeFlows(VIP)).isEqualTo(1);
+
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> proxy.flows().activeFlows() == 0);
+            ServicePortCounters counters = proxy.counters(DNS);
+            assertThat(counters.udpFlowsActive()).isZero();
+            assertThat(reply(client, vip, "two").text()).isEqualTo("ep1:two");
+            assertThat(counters.udpFlowsOpened()).isEqualTo(2);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void flow_busyInEitherDirection_outlivesIdleTimeout(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofMillis(1500), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            long begin = System.nanoTime();
+
+            // One exchange per poll, every 200 ms, for three idle timeouts.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                assertThat(reply(client, vip, "ping").text()).isEqualTo("ep1:ping");
+                return System.nanoTime() - begin > Duration.ofMillis(4500).toNanos();
+            });
+
+            assertThat(proxy.counters(DNS).udpFlowsOpened()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void open_flowBoundReached_refusesNewClientsAndKeepsOldFlows(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT.withMaxFlows(2));
+        try (UdpEchoBackend ep1 = echo("ep1");
+                UdpTestClient a = UdpTestClient.bind("127.0.0.2");
+                UdpTestClient b = UdpTestClient.bind("127.0.0.3");
+                UdpTestClient c = UdpTestClient.bind("127.0.0.4")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            reply(a, vip, "a1");
+            reply(b, vip, "b1");
+
+            assertThat(c.exchange(vip, "c1", NO_REPLY)).isEmpty();
+
+            ServicePortCounters counters = proxy.counters(DNS);
+            await().atMost(REPLY).until(() -> counters.udpFlowsRejected() == 1);
+            assertThat(reply(a, vip, "a2").text()).isEqualTo("ep1:a2");
+            assertThat(reply(b, vip, "b2").text()).isEqualTo("ep1:b2");
+            assertThat(proxy.flows().activeFlows()).isEqualTo(2);
+            assertThat(ep1.datagramsReceived()).isEqualTo(4);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void onTableChanged_endpointRemoved_nextDatagramReachesAnotherEndpoint(UdpTestTransport transport)
+            throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpEchoBackend ep2 = echo("ep2");
+                UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            assertThat(reply(client, vip, "before").backend()).isEqualTo("ep1");
+
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep2)));
+            await().atMost(REPLY).until(() -> proxy.counters(DNS).udpFlowsActive() == 0);
+
+            assertThat(reply(client, vip, "after").text()).isEqualTo("ep2:after");
+            assertThat(proxy.flows().activeFlows()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void onTableChanged_routeGone_closesItsFlows(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            reply(client, vip, "hello");
+
+            proxy.publish(Map.of());
+
+            await().atMost(REPLY).until(() -> proxy.flows().activeFlows() == 0);
+            assertThat(proxy.counters(DNS).udpFlowsActive()).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UdpTestTransport.class)
+    void open_noEndpoints_dropsAndCounts(UdpTestTransport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30))));
+            InetSocketAddress vip = proxy.bind(VIP);
+
+            client.send(vip, "anyone?");
+
+            await().atMost(REPLY).until(() -> proxy.counters(DNS).udpDatagramsDropped() == 1);
+            assertThat(proxy.flows().activeFlows()).isZero();
+            assertThat(client.receive(NO_REPLY)).isEmpty();
+        }
+    }
+}

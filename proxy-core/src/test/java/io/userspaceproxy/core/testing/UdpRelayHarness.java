@@ -1,0 +1,95 @@
+package io.userspaceproxy.core.testing;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.userspaceproxy.core.balance.AffinityTable;
+import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.udp.UdpFlowTable;
+import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
+import io.userspaceproxy.core.table.ProxyTable;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The UDP relay wired the way a listener set wires it, for loopback tests: one event loop group, a published
+ * {@link ProxyTable} behind a volatile reference, one {@link UdpFlowTable} and one {@link AffinityTable}.
+ * {@link #publish} is the sync step (build, publish, then tell the flow and affinity tables); {@link #bind} binds one
+ * listener socket. A listener key may carry port 0: the key names the route, the socket gets an ephemeral port.
+ */
+public final class UdpRelayHarness implements AutoCloseable {
+
+    private final UdpTestTransport transport;
+    private final EventLoopGroup group;
+    private final ProxyCounters counters = new ProxyCounters();
+    private final AffinityTable affinities = AffinityTable.create();
+    private final BalancerFactory balancers = BalancerFactory.of(affinities, counters);
+    private final UdpFlowTable flows;
+    private final List<Channel> listeners = new ArrayList<>();
+    private volatile ProxyTable table = ProxyTable.EMPTY;
+
+    public UdpRelayHarness(UdpTestTransport transport, UdpRelayOptions options) {
+        this.transport = transport;
+        this.group = transport.newEventLoopGroup(2);
+        this.flows = UdpFlowTable.create(options);
+    }
+
+    public EventLoopGroup group() {
+        return group;
+    }
+
+    public UdpTestTransport transport() {
+        return transport;
+    }
+
+    /** Builds the table for {@code routes}, publishes it, then lets the flow and affinity tables catch up. */
+    public void publish(Map<ListenerKey, Route> routes) {
+        ProxySnapshot snapshot = new ProxySnapshot(routes);
+        ProxyTable next = ProxyTable.build(snapshot, table, balancers, counters);
+        table = next;
+        flows.onTableChanged(next);
+        affinities.retain(snapshot.routes().values());
+    }
+
+    /** Binds a UDP listener for {@code key} and returns the address clients send to. */
+    public InetSocketAddress bind(ListenerKey key) throws InterruptedException {
+        Channel channel = new Bootstrap()
+                .group(group)
+                .channel(transport.datagramChannelClass())
+                .handler(flows.listenerHandler(key, () -> table))
+                .bind(key.address())
+                .sync()
+                .channel();
+        listeners.add(channel);
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public UdpFlowTable flows() {
+        return flows;
+    }
+
+    public AffinityTable affinities() {
+        return affinities;
+    }
+
+    public ServicePortCounters counters(ServicePortName servicePort) {
+        return counters.forServicePort(servicePort);
+    }
+
+    @Override
+    public void close() {
+        for (Channel listener : listeners) {
+            listener.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
