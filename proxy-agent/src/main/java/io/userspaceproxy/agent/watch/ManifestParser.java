@@ -129,7 +129,7 @@ final class ManifestParser {
     private static String path(JsonMappingException m) {
         StringBuilder sb = new StringBuilder();
         List<JsonMappingException.Reference> refs = m.getPath();
-        for (int i = 1; i < refs.size(); i++) {
+        for (int i = 0; i < refs.size(); i++) {
             JsonMappingException.Reference r = refs.get(i);
             if (r.getFieldName() != null) {
                 sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());

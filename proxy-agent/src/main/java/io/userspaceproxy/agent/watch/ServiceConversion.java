@@ -96,7 +96,13 @@ final class ServiceConversion {
         if (values.size() == 1 && "None".equals(values.get(0))) {
             return List.of();
         }
-        List<InetAddress> ips = addresses(path, values);
+        List<InetAddress> ips;
+        if (many.isEmpty()) {
+            InetAddress ip = KubernetesObjects.ip(problems, path, single);
+            ips = ip == null ? List.of() : List.of(ip);
+        } else {
+            ips = addresses(path, many);
+        }
         if (ips.size() > 2 || (ips.size() == 2 && ips.get(0).getClass() == ips.get(1).getClass())) {
             problems.invalid(path, values, "at most one address per IP family");
         }
