@@ -59,13 +59,13 @@ public final class ManifestSource implements AutoCloseable {
     private boolean failing;
 
     private ManifestSource(Path directory, Duration rescanInterval, ManifestScanner scanner, LongAdder invalid,
-            WatchService watcher) {
+            WatchService watcher, WatchKey key) {
         this.directory = directory;
         this.rescanInterval = rescanInterval;
         this.scanner = scanner;
         this.invalid = invalid;
         this.watcher = watcher;
-        this.thread = new Thread(this::run, "manifest-watch");
+        this.thread = new Thread(() -> run(key), "manifest-watch");
         this.thread.setDaemon(true);
     }
 
@@ -97,9 +97,16 @@ public final class ManifestSource implements AutoCloseable {
         LongAdder invalid = new LongAdder();
         ManifestScanner scanner = new ManifestScanner(directory, new ManifestObjects(tracker), invalid,
                 Clock.systemUTC());
-        scanner.scan(true);
         WatchService watcher = directory.getFileSystem().newWatchService();
-        ManifestSource source = new ManifestSource(directory, rescanInterval, scanner, invalid, watcher);
+        // Watch first, then scan: a change made while scanning still produces an event.
+        WatchKey key = register(directory, watcher, null);
+        try {
+            scanner.scan(true);
+        } catch (IOException | RuntimeException e) {
+            watcher.close();
+            throw e;
+        }
+        ManifestSource source = new ManifestSource(directory, rescanInterval, scanner, invalid, watcher, key);
         source.thread.start();
         log.info("Watching manifests in {} (rescan every {} ms)", directory, rescanInterval.toMillis());
         return source;
@@ -131,11 +138,11 @@ public final class ManifestSource implements AutoCloseable {
         }
     }
 
-    private void run() {
-        WatchKey key = null;
+    private void run(WatchKey initialKey) {
+        WatchKey key = initialKey;
         while (!closed) {
             try {
-                key = register(key);
+                key = register(directory, watcher, key);
                 boolean events = awaitEvents(key);
                 scanner.scan(events);
                 if (failing) {
@@ -158,7 +165,7 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     /** The watch key of the directory, registering again when the directory was replaced (null: cannot). */
-    private WatchKey register(WatchKey key) {
+    private static WatchKey register(Path directory, WatchService watcher, WatchKey key) {
         if (key != null && key.isValid()) {
             return key;
         }
