@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.runtime.RawExtension;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.userspaceproxy.agent.state.EndpointSliceInfo;
 import io.userspaceproxy.agent.state.ObjectRef;
@@ -84,6 +85,8 @@ final class ManifestParser {
             warnings.add("ignored " + other.getApiVersion() + " " + other.getKind() + " "
                     + KubernetesObjects.refOf(other.getMetadata())
                     + " (only v1 Service, discovery.k8s.io/v1 EndpointSlice and v1 Endpoints are read)");
+        } else if (document instanceof RawExtension) {
+            errors.add("a document has no apiVersion and kind, so it is not a Kubernetes object");
         } else if (document != null) {
             errors.add("a document is not a Kubernetes object: " + document.getClass().getSimpleName());
         }

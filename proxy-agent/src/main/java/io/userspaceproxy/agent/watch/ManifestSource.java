@@ -155,6 +155,9 @@ public final class ManifestSource implements AutoCloseable {
                 }
                 return;
             } catch (Exception e) {
+                if (closed) {
+                    return; // an interrupted read while closing
+                }
                 if (!failing) {
                     failing = true;
                     log.warn("Scanning manifest directory {} failed; objects keep their state, retrying every {} ms",

@@ -216,8 +216,8 @@ final class ServiceConversion {
         List<Cidr> out = new ArrayList<>(values.size());
         for (int i = 0; i < values.size(); i++) {
             try {
-                out.add(Cidr.parse(values.get(i) == null ? null : values.get(i).trim()));
-            } catch (IllegalArgumentException | NullPointerException e) {
+                out.add(Cidr.parse(values.get(i) == null ? "" : values.get(i).trim()));
+            } catch (IllegalArgumentException e) {
                 problems.invalid("spec.loadBalancerSourceRanges[" + i + "]", values.get(i),
                         "a CIDR such as 203.0.113.0/24");
             }

@@ -23,6 +23,7 @@ import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -138,9 +139,9 @@ class SnapshotRoutesTest {
         List<EndpointSliceInfo> slices = List.of(slice("a-2", "a", 8080, ready("127.0.0.3")),
                 slice("a-1", "a", 8080, ready("127.0.0.2"), ready("127.0.0.1")), slice("c-1", "c", 9000, ready("127.0.0.5")));
         List<ServiceInfo> reversedServices = new ArrayList<>(services);
-        java.util.Collections.reverse(reversedServices);
+        Collections.reverse(reversedServices);
         List<EndpointSliceInfo> reversedSlices = new ArrayList<>(slices);
-        java.util.Collections.reverse(reversedSlices);
+        Collections.reverse(reversedSlices);
 
         BuildResult one = builder.build(state(services, slices), NODE_A);
         BuildResult two = builder.build(state(reversedServices, reversedSlices), NODE_A);

@@ -81,6 +81,13 @@ class ManifestParserTest {
     }
 
     @Test
+    void parse_documentWithoutKind_isRejected() {
+        assertThatThrownBy(() -> ManifestParser.parse("metadata: {name: a}\nspec: {clusterIP: 10.0.0.1}\n"))
+                .isInstanceOf(InvalidResourceException.class)
+                .hasMessage("a document has no apiVersion and kind, so it is not a Kubernetes object");
+    }
+
+    @Test
     void parse_yamlSyntaxError_isRejectedWithPosition() {
         assertThatThrownBy(() -> ManifestParser.parse("apiVersion: v1\nkind: Service\nmetadata: {name: [\n"))
                 .isInstanceOf(InvalidResourceException.class)

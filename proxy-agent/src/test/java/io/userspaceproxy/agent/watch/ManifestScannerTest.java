@@ -87,6 +87,20 @@ class ManifestScannerTest {
     }
 
     @Test
+    void scan_oversizedFile_isRejectedOnceAndNotParsed() throws IOException {
+        Path big = dir.resolve("big.yaml");
+        Files.writeString(big, "# " + "x".repeat(ManifestScanner.MAX_FILE_BYTES) + "\n");
+        Files.setLastModifiedTime(big, FileTime.from(MTIME));
+        ManifestScanner scanner = scanner(MTIME.plusSeconds(1));
+
+        scanner.scan(true);
+        scanner.scan(true);
+
+        assertThat(invalid.sum()).isEqualTo(1);
+        assertThat(tracker.hasPending()).isFalse();
+    }
+
+    @Test
     void scan_directoryGone_throwsAndKeepsEveryObject() throws IOException {
         Path file = writeWithMtime(8080);
         ManifestScanner scanner = scanner(MTIME.plusSeconds(60));
