@@ -1,0 +1,213 @@
+package io.userspaceproxy.agent.state;
+
+import io.userspaceproxy.core.model.Cidr;
+import io.userspaceproxy.core.model.SessionAffinity;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the proxy needs from a Service, already validated. Immutable; lists are unmodifiable copies.
+ *
+ * @param ref                      namespace and name
+ * @param type                     {@code spec.type}
+ * @param clusterIPs               {@code spec.clusterIPs} (one per IP family); empty for a headless Service
+ *                                 ({@code clusterIP: None}) and for {@code ExternalName}
+ * @param ports                    {@code spec.ports} that a userspace proxy can serve (TCP and UDP)
+ * @param externalIPs              {@code spec.externalIPs}
+ * @param loadBalancerIngressIPs   {@code status.loadBalancer.ingress[].ip}, without hostname-only entries and
+ *                                 without those whose {@code ipMode} is {@code Proxy} (the load balancer does
+ *                                 not deliver such traffic to the IP, so kube-proxy does not capture it either)
+ * @param loadBalancerSourceRanges {@code spec.loadBalancerSourceRanges}: who may reach the load-balancer IPs
+ * @param sessionAffinity          {@code spec.sessionAffinity} with its ClientIP timeout
+ * @param internalTrafficPolicy    governs the ClusterIP frontends
+ * @param externalTrafficPolicy    governs the NodePort, external IP and load-balancer frontends
+ * @param healthCheckNodePort      {@code spec.healthCheckNodePort}, 0 when none
+ * @param trafficDistribution      nullable: {@code spec.trafficDistribution}, e.g. {@code PreferClose}
+ * @param topologyMode             nullable: annotation {@code service.kubernetes.io/topology-mode} (or the legacy
+ *                                 {@code service.kubernetes.io/topology-aware-hints}), e.g. {@code Auto}
+ * @param udpTimeout               nullable: annotation {@code userspace-proxy.io/udp-timeout} (e.g. {@code 5s}),
+ *                                 the idle time after which this Service's UDP flows expire; null means the
+ *                                 proxy's {@code --udp-timeout}
+ */
+public record ServiceInfo(
+        ObjectRef ref,
+        ServiceType type,
+        List<InetAddress> clusterIPs,
+        List<ServicePortInfo> ports,
+        List<InetAddress> externalIPs,
+        List<InetAddress> loadBalancerIngressIPs,
+        List<Cidr> loadBalancerSourceRanges,
+        SessionAffinity sessionAffinity,
+        TrafficPolicy internalTrafficPolicy,
+        TrafficPolicy externalTrafficPolicy,
+        int healthCheckNodePort,
+        String trafficDistribution,
+        String topologyMode,
+        Duration udpTimeout) {
+
+    public ServiceInfo {
+        Objects.requireNonNull(ref, "ref");
+        Objects.requireNonNull(type, "type");
+        clusterIPs = List.copyOf(clusterIPs);
+        ports = List.copyOf(ports);
+        externalIPs = List.copyOf(externalIPs);
+        loadBalancerIngressIPs = List.copyOf(loadBalancerIngressIPs);
+        loadBalancerSourceRanges = List.copyOf(loadBalancerSourceRanges);
+        Objects.requireNonNull(sessionAffinity, "sessionAffinity");
+        Objects.requireNonNull(internalTrafficPolicy, "internalTrafficPolicy");
+        Objects.requireNonNull(externalTrafficPolicy, "externalTrafficPolicy");
+        if (healthCheckNodePort < 0 || healthCheckNodePort > 65535) {
+            throw new IllegalArgumentException("healthCheckNodePort: " + healthCheckNodePort + " (expected: 0..65535)");
+        }
+        if (udpTimeout != null && (udpTimeout.isNegative() || udpTimeout.isZero())) {
+            throw new IllegalArgumentException("udpTimeout: " + udpTimeout + " (expected: > 0)");
+        }
+    }
+
+    /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
+    public boolean isHeadless() {
+        return clusterIPs.isEmpty() || type == ServiceType.EXTERNAL_NAME;
+    }
+
+    /**
+     * True when the Service asks for zone-aware routing: {@code trafficDistribution: PreferClose} (or its newer
+     * spelling {@code PreferSameZone}), or the topology annotation set to {@code Auto}. Whether hints are then
+     * honoured depends on the endpoints (see the snapshot builder).
+     */
+    public boolean prefersSameZone() {
+        return "PreferClose".equals(trafficDistribution)
+                || "PreferSameZone".equals(trafficDistribution)
+                || "Auto".equals(topologyMode)
+                || "auto".equals(topologyMode);
+    }
+
+    public static Builder builder(ObjectRef ref) {
+        return new Builder(ref);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * Assembles a {@link ServiceInfo}; defaults are a ClusterIP Service with no ports, no affinity and
+     * Cluster traffic policies. Not thread-safe; {@link #build()} validates.
+     */
+    public static final class Builder {
+        private final ObjectRef ref;
+        private ServiceType type = ServiceType.CLUSTER_IP;
+        private List<InetAddress> clusterIPs = List.of();
+        private final List<ServicePortInfo> ports = new ArrayList<>();
+        private List<InetAddress> externalIPs = List.of();
+        private List<InetAddress> loadBalancerIngressIPs = List.of();
+        private List<Cidr> loadBalancerSourceRanges = List.of();
+        private SessionAffinity sessionAffinity = SessionAffinity.NONE;
+        private TrafficPolicy internalTrafficPolicy = TrafficPolicy.CLUSTER;
+        private TrafficPolicy externalTrafficPolicy = TrafficPolicy.CLUSTER;
+        private int healthCheckNodePort;
+        private String trafficDistribution;
+        private String topologyMode;
+        private Duration udpTimeout;
+
+        private Builder(ObjectRef ref) {
+            this.ref = Objects.requireNonNull(ref, "ref");
+        }
+
+        private Builder(ServiceInfo s) {
+            this(s.ref);
+            type = s.type;
+            clusterIPs = s.clusterIPs;
+            ports.addAll(s.ports);
+            externalIPs = s.externalIPs;
+            loadBalancerIngressIPs = s.loadBalancerIngressIPs;
+            loadBalancerSourceRanges = s.loadBalancerSourceRanges;
+            sessionAffinity = s.sessionAffinity;
+            internalTrafficPolicy = s.internalTrafficPolicy;
+            externalTrafficPolicy = s.externalTrafficPolicy;
+            healthCheckNodePort = s.healthCheckNodePort;
+            trafficDistribution = s.trafficDistribution;
+            topologyMode = s.topologyMode;
+            udpTimeout = s.udpTimeout;
+        }
+
+        public Builder type(ServiceType value) {
+            type = value;
+            return this;
+        }
+
+        public Builder clusterIPs(List<InetAddress> value) {
+            clusterIPs = value;
+            return this;
+        }
+
+        public Builder port(ServicePortInfo value) {
+            ports.add(value);
+            return this;
+        }
+
+        public Builder ports(List<ServicePortInfo> value) {
+            ports.clear();
+            ports.addAll(value);
+            return this;
+        }
+
+        public Builder externalIPs(List<InetAddress> value) {
+            externalIPs = value;
+            return this;
+        }
+
+        public Builder loadBalancerIngressIPs(List<InetAddress> value) {
+            loadBalancerIngressIPs = value;
+            return this;
+        }
+
+        public Builder loadBalancerSourceRanges(List<Cidr> value) {
+            loadBalancerSourceRanges = value;
+            return this;
+        }
+
+        public Builder sessionAffinity(SessionAffinity value) {
+            sessionAffinity = value;
+            return this;
+        }
+
+        public Builder internalTrafficPolicy(TrafficPolicy value) {
+            internalTrafficPolicy = value;
+            return this;
+        }
+
+        public Builder externalTrafficPolicy(TrafficPolicy value) {
+            externalTrafficPolicy = value;
+            return this;
+        }
+
+        public Builder healthCheckNodePort(int value) {
+            healthCheckNodePort = value;
+            return this;
+        }
+
+        public Builder trafficDistribution(String value) {
+            trafficDistribution = value;
+            return this;
+        }
+
+        public Builder topologyMode(String value) {
+            topologyMode = value;
+            return this;
+        }
+
+        public Builder udpTimeout(Duration value) {
+            udpTimeout = value;
+            return this;
+        }
+
+        public ServiceInfo build() {
+            return new ServiceInfo(ref, type, clusterIPs, ports, externalIPs, loadBalancerIngressIPs,
+                    loadBalancerSourceRanges, sessionAffinity, internalTrafficPolicy, externalTrafficPolicy,
+                    healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.userspaceproxy.agent.sync;
+
+import io.userspaceproxy.agent.state.EndpointSliceInfo;
+import io.userspaceproxy.agent.state.ObjectRef;
+import io.userspaceproxy.agent.state.ServiceInfo;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The whole known cluster state at one checkout, immutable. Both maps iterate in {@link ObjectRef} order and each
+ * slice list is in slice-name order, so whatever is built from it is deterministic.
+ *
+ * @param services              every Service by reference
+ * @param slicesByService       EndpointSlices grouped by the Service they name (which need not exist)
+ * @param changedServices       how many Services changed since the previous checkout (after coalescing)
+ * @param changedEndpointSlices how many EndpointSlices changed since the previous checkout (after coalescing)
+ */
+public record ClusterState(
+        Map<ObjectRef, ServiceInfo> services,
+        Map<ObjectRef, List<EndpointSliceInfo>> slicesByService,
+        int changedServices,
+        int changedEndpointSlices) {
+
+    public static final ClusterState EMPTY = new ClusterState(Map.of(), Map.of(), 0, 0);
+
+    public ClusterState {
+        services = Collections.unmodifiableMap(new TreeMap<>(services));
+        TreeMap<ObjectRef, List<EndpointSliceInfo>> slices = new TreeMap<>();
+        slicesByService.forEach((ref, list) -> slices.put(ref, List.copyOf(list)));
+        slicesByService = Collections.unmodifiableMap(slices);
+    }
+
+    /** The slices of {@code service}, empty when it has none. */
+    public List<EndpointSliceInfo> slicesOf(ObjectRef service) {
+        return slicesByService.getOrDefault(service, List.of());
+    }
+}

@@ -1,0 +1,119 @@
+package io.userspaceproxy.agent.watch;
+
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.userspaceproxy.agent.state.EndpointSliceInfo;
+import io.userspaceproxy.agent.state.ObjectRef;
+import io.userspaceproxy.agent.state.ServiceInfo;
+import io.userspaceproxy.core.model.IpAddresses;
+import io.userspaceproxy.core.model.Protocol;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Converts fabric8 Services, EndpointSlices and Endpoints into {@code agent.state} records, validating what the
+ * proxy relies on. Shared by every source (manifest files, API informers), so the same object is judged the same
+ * way wherever it comes from.
+ *
+ * <p>An object that cannot be served as written is rejected whole with an {@link InvalidResourceException} that
+ * lists every problem ({@code Service demo/echo: spec.ports[0].port: 70000 (expected: 1..65535)}). Something the
+ * proxy ignores while serving the rest (an SCTP port) is reported to {@code warnings}, one sentence per call.
+ * Objects without a namespace are in {@value #DEFAULT_NAMESPACE}, like {@code kubectl apply} puts them.
+ *
+ * <p>Annotations read on Services:
+ * <ul>
+ *   <li>{@value #UDP_TIMEOUT_ANNOTATION}: how long a UDP flow of this Service may stay idle before it expires,
+ *       as a Go duration ({@code 250ms}, {@code 5s}, {@code 1m30s}); overrides {@code --udp-timeout};</li>
+ *   <li>{@value #TOPOLOGY_MODE_ANNOTATION} (or the legacy {@value #TOPOLOGY_AWARE_HINTS_ANNOTATION}):
+ *       {@code Auto} asks for zone-aware routing, like {@code trafficDistribution: PreferClose}.</li>
+ * </ul>
+ *
+ * <p>Stateless and thread-safe; never modifies its inputs (safe on informer cache objects); never blocks (IP
+ * literals are parsed without DNS).
+ */
+public final class KubernetesObjects {
+
+    public static final String DEFAULT_NAMESPACE = "default";
+    public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+    public static final String UDP_TIMEOUT_ANNOTATION = "userspace-proxy.io/udp-timeout";
+    public static final String TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode";
+    public static final String TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints";
+
+    private KubernetesObjects() {
+    }
+
+    /**
+     * @throws InvalidResourceException listing every problem when the Service cannot be served as written
+     */
+    public static ServiceInfo service(Service service, Consumer<String> warnings) {
+        return new ServiceConversion(service, warnings).convert();
+    }
+
+    /**
+     * @throws InvalidResourceException listing every problem, including an {@code FQDN} address type and a
+     *                                  missing {@value #SERVICE_NAME_LABEL} label
+     */
+    public static EndpointSliceInfo endpointSlice(EndpointSlice slice, Consumer<String> warnings) {
+        return EndpointConversion.slice(slice, warnings);
+    }
+
+    /**
+     * Converts a legacy {@code v1/Endpoints} into the slices it is equivalent to: one per subset and IP family,
+     * named {@code <name>/subsets[<i>]/<family>} (a name no real EndpointSlice can have), for the Service of the
+     * same name. {@code addresses} become ready endpoints and {@code notReadyAddresses} not-ready ones, as the
+     * EndpointSlice mirroring controller does. An Endpoints without subsets gives an empty list.
+     *
+     * @throws InvalidResourceException listing every problem
+     */
+    public static List<EndpointSliceInfo> endpoints(Endpoints endpoints, Consumer<String> warnings) {
+        return EndpointConversion.endpoints(endpoints, warnings);
+    }
+
+    static String namespaceOf(ObjectMeta meta) {
+        String ns = meta == null ? null : meta.getNamespace();
+        return ns == null || ns.isEmpty() ? DEFAULT_NAMESPACE : ns;
+    }
+
+    /** The object's reference; {@code <unnamed>} stands in for a missing name, which {@link #requireName} reports. */
+    static ObjectRef refOf(ObjectMeta meta) {
+        String name = meta == null ? null : meta.getName();
+        return new ObjectRef(namespaceOf(meta), name == null || name.isEmpty() ? "<unnamed>" : name);
+    }
+
+    static void requireName(Problems problems, ObjectMeta meta) {
+        if (meta == null || meta.getName() == null || meta.getName().isEmpty()) {
+            problems.missing("metadata.name", "a non-empty name");
+        }
+    }
+
+    /** The address, or null after reporting {@code value} when it is not an IP literal. */
+    static InetAddress ip(Problems problems, String path, String value) {
+        try {
+            return IpAddresses.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.invalid(path, value, "an IP address");
+            return null;
+        }
+    }
+
+    /**
+     * TCP when absent; null for SCTP, which the caller skips with a warning; otherwise reports the value and
+     * returns TCP as a placeholder (the object is rejected anyway).
+     */
+    static Protocol protocol(Problems problems, String path, String value) {
+        if (value == null || value.isEmpty() || "TCP".equals(value)) {
+            return Protocol.TCP;
+        }
+        if ("UDP".equals(value)) {
+            return Protocol.UDP;
+        }
+        if ("SCTP".equals(value)) {
+            return null;
+        }
+        problems.invalid(path, value, "TCP or UDP");
+        return Protocol.TCP;
+    }
+}

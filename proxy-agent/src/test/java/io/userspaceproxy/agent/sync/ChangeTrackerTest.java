@@ -1,0 +1,173 @@
+package io.userspaceproxy.agent.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.userspaceproxy.agent.state.AddressType;
+import io.userspaceproxy.agent.state.EndpointInfo;
+import io.userspaceproxy.agent.state.EndpointPortInfo;
+import io.userspaceproxy.agent.state.EndpointSliceInfo;
+import io.userspaceproxy.agent.state.ObjectRef;
+import io.userspaceproxy.agent.state.ServiceInfo;
+import io.userspaceproxy.agent.state.ServicePortInfo;
+import io.userspaceproxy.core.model.IpAddresses;
+import io.userspaceproxy.core.model.Protocol;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ChangeTrackerTest {
+
+    private static final ObjectRef ECHO = ObjectRef.of("demo", "echo");
+
+    private final ChangeTracker tracker = new ChangeTracker();
+
+    private static ServiceInfo service(ObjectRef ref, int port) {
+        return ServiceInfo.builder(ref)
+                .clusterIPs(List.of(IpAddresses.parse("127.0.10.1")))
+                .port(ServicePortInfo.of("http", Protocol.TCP, port))
+                .build();
+    }
+
+    private static EndpointSliceInfo slice(String name, String service, String ip) {
+        return new EndpointSliceInfo(ObjectRef.of("demo", name), service, AddressType.IPV4,
+                List.of(EndpointPortInfo.of("http", Protocol.TCP, 18081)),
+                List.of(EndpointInfo.ready(IpAddresses.parse(ip), null)));
+    }
+
+    @Test
+    void upsertThenDelete_ofNewService_leavesNothingPending() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onServiceDeleted(ECHO);
+
+        assertThat(tracker.hasPending()).isFalse();
+        assertThat(tracker.pendingServiceChanges()).isZero();
+        assertThat(tracker.checkout().services()).isEmpty();
+    }
+
+    @Test
+    void upsertThenDelete_ofNewSlice_leavesNothingPending() {
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.1"));
+        tracker.onSliceDeleted(ObjectRef.of("demo", "echo-1"));
+
+        assertThat(tracker.hasPending()).isFalse();
+        assertThat(tracker.pendingEndpointChanges()).isZero();
+    }
+
+    @Test
+    void twoUpdates_ofOneService_areOnePendingChange() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onServiceUpserted(service(ECHO, 81));
+
+        assertThat(tracker.pendingServiceChanges()).isEqualTo(1);
+        ClusterState state = tracker.checkout();
+        assertThat(state.changedServices()).isEqualTo(1);
+        assertThat(state.services().get(ECHO).ports().get(0).port()).isEqualTo(81);
+    }
+
+    @Test
+    void updateBackToCheckedOutValue_leavesNothingPending() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.checkout();
+
+        tracker.onServiceUpserted(service(ECHO, 81));
+        tracker.onServiceUpserted(service(ECHO, 80));
+
+        assertThat(tracker.hasPending()).isFalse();
+    }
+
+    @Test
+    void deleteThenReAdd_ofExistingService_leavesNothingPending() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.checkout();
+
+        tracker.onServiceDeleted(ECHO);
+        tracker.onServiceUpserted(service(ECHO, 80));
+
+        assertThat(tracker.hasPending()).isFalse();
+    }
+
+    @Test
+    void upsertOfEqualValue_isNoChange() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.checkout();
+        long before = tracker.serviceChanges();
+
+        tracker.onServiceUpserted(service(ECHO, 80));
+
+        assertThat(tracker.hasPending()).isFalse();
+        assertThat(tracker.serviceChanges()).isEqualTo(before);
+    }
+
+    @Test
+    void deleteOfUnknownObject_isNoChange() {
+        tracker.onServiceDeleted(ECHO);
+        tracker.onSliceDeleted(ECHO);
+
+        assertThat(tracker.hasPending()).isFalse();
+        assertThat(tracker.serviceChanges() + tracker.endpointChanges()).isZero();
+    }
+
+    @Test
+    void counts_separateServicesFromEndpoints() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onServiceUpserted(service(ObjectRef.of("demo", "hello"), 80));
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.1"));
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.2"));
+
+        assertThat(tracker.pendingServiceChanges()).isEqualTo(2);
+        assertThat(tracker.pendingEndpointChanges()).isEqualTo(1);
+        assertThat(tracker.serviceChanges()).isEqualTo(2);
+        assertThat(tracker.endpointChanges()).isEqualTo(2);
+        ClusterState state = tracker.checkout();
+        assertThat(state.changedServices()).isEqualTo(2);
+        assertThat(state.changedEndpointSlices()).isEqualTo(1);
+    }
+
+    @Test
+    void checkout_clearsPendingButKeepsFullState() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.checkout();
+
+        ClusterState second = tracker.checkout();
+
+        assertThat(tracker.hasPending()).isFalse();
+        assertThat(second.services()).containsOnlyKeys(ECHO);
+        assertThat(second.changedServices()).isZero();
+    }
+
+    @Test
+    void checkout_groupsSlicesByServiceInNameOrder() {
+        tracker.onSliceUpserted(slice("echo-b", "echo", "127.0.0.2"));
+        tracker.onSliceUpserted(slice("hello-a", "hello", "127.0.0.3"));
+        tracker.onSliceUpserted(slice("echo-a", "echo", "127.0.0.1"));
+
+        ClusterState state = tracker.checkout();
+
+        assertThat(state.slicesOf(ECHO)).extracting(s -> s.ref().name()).containsExactly("echo-a", "echo-b");
+        assertThat(state.slicesOf(ObjectRef.of("demo", "hello"))).hasSize(1);
+        assertThat(state.slicesOf(ObjectRef.of("demo", "none"))).isEmpty();
+    }
+
+    @Test
+    void checkout_isASnapshotNotAView() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        ClusterState state = tracker.checkout();
+
+        tracker.onServiceDeleted(ECHO);
+
+        assertThat(state.services()).containsOnlyKeys(ECHO);
+    }
+
+    @Test
+    void changeListener_runsOnEveryChangeAndNotOnNoOps() {
+        AtomicInteger calls = new AtomicInteger();
+        tracker.setChangeListener(calls::incrementAndGet);
+
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.1"));
+        tracker.onServiceDeleted(ObjectRef.of("demo", "unknown"));
+
+        assertThat(calls).hasValue(2);
+    }
+}
