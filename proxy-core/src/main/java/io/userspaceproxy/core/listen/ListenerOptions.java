@@ -1,0 +1,53 @@
+package io.userspaceproxy.core.listen;
+
+import io.userspaceproxy.core.relay.RelayOptions;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link ListenerSet} runs: which transport, how many event loops, how connections are relayed, and how long
+ * {@link ListenerSet#apply} waits for sockets to bind or close before it reports them as failed.
+ *
+ * @param transport    the I/O transport of every listener and connection
+ * @param ioThreads    event loops shared by accepting, relaying and connecting; one per core is the usual choice
+ * @param relay        connect schedule, idle timeout, water marks
+ * @param bindTimeout  how long one apply waits for its binds (and its listener closes) to complete
+ */
+public record ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout) {
+
+    public static final Duration DEFAULT_BIND_TIMEOUT = Duration.ofSeconds(5);
+
+    public ListenerOptions {
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(relay, "relay");
+        Objects.requireNonNull(bindTimeout, "bindTimeout");
+        if (ioThreads <= 0) {
+            throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
+        }
+        if (bindTimeout.isNegative() || bindTimeout.isZero()) {
+            throw new IllegalArgumentException("bindTimeout: " + bindTimeout + " (expected: > 0)");
+        }
+    }
+
+    /** The best transport here, one event loop per available processor, default relay options, a 5 s bind timeout. */
+    public static ListenerOptions defaults() {
+        return new ListenerOptions(Transport.best(), Runtime.getRuntime().availableProcessors(), RelayOptions.DEFAULT,
+                DEFAULT_BIND_TIMEOUT);
+    }
+
+    public ListenerOptions withTransport(Transport newTransport) {
+        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout);
+    }
+
+    public ListenerOptions withIoThreads(int threads) {
+        return new ListenerOptions(transport, threads, relay, bindTimeout);
+    }
+
+    public ListenerOptions withRelay(RelayOptions newRelay) {
+        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout);
+    }
+
+    public ListenerOptions withBindTimeout(Duration timeout) {
+        return new ListenerOptions(transport, ioThreads, relay, timeout);
+    }
+}

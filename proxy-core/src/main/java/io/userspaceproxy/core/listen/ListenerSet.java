@@ -1,0 +1,263 @@
+package io.userspaceproxy.core.listen;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
+import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.TableDiff;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane's sockets: one listener per {@link ListenerKey} of the current {@link ProxyTable}, all on one
+ * event loop group that also carries every accepted connection and its backend.
+ *
+ * <p>{@link #apply} moves the data plane to a new snapshot. It builds the next table off the event loops, publishes
+ * it with one volatile write, and only then touches sockets: it closes the listeners whose key left the table (their
+ * open connections continue until they end on their own) and binds listeners for keys that have none. A key whose
+ * route changed (endpoints, affinity, source ranges) keeps its listener; the next accepted connection simply reads
+ * the new route. A bind that fails affects no other listener: it is logged, counted, reported in the
+ * {@link ApplyResult} and tried again by the next apply.
+ *
+ * <p>Threading: {@link #apply}, {@link #stopAccepting} and {@link #close} are meant for one control-plane thread
+ * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #table()} and
+ * {@link #boundKeys()} may be read from any thread at any time.
+ */
+public final class ListenerSet implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ListenerSet.class);
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(5);
+
+    private final ListenerOptions options;
+    private final Transport transport;
+    private final BalancerFactory balancerFactory;
+    private final ProxyCounters counters;
+    private final EventLoopGroup group;
+    private final Supplier<ProxyTable> currentTable = this::table;
+    /** Bound listeners. Changed only under this object's monitor; {@link #boundKeys()} reads it from anywhere. */
+    private final Map<ListenerKey, Channel> listeners = new ConcurrentHashMap<>();
+
+    private volatile ProxyTable table = ProxyTable.EMPTY;
+    private boolean accepting = true;
+    private boolean closed;
+
+    /**
+     * Starts the event loops; binds nothing until the first {@link #apply}.
+     *
+     * @param balancerFactory makes the balancer of each new route (round-robin, ClientIP affinity, ...)
+     * @param counters        where every service port's and listener's counters live
+     */
+    public ListenerSet(ListenerOptions options, BalancerFactory balancerFactory, ProxyCounters counters) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.transport = options.transport().requireAvailable();
+        this.balancerFactory = Objects.requireNonNull(balancerFactory, "balancerFactory");
+        this.counters = Objects.requireNonNull(counters, "counters");
+        this.group = transport.newEventLoopGroup(options.ioThreads());
+    }
+
+    /** The table the event loops route with now. */
+    public ProxyTable table() {
+        return table;
+    }
+
+    /** The keys that have a bound listener now. */
+    public Set<ListenerKey> boundKeys() {
+        return Set.copyOf(listeners.keySet());
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The listening channel of {@code key}, or {@code null}; lets tests tell a kept listener from a rebound one. */
+    Channel listener(ListenerKey key) {
+        return listeners.get(key);
+    }
+
+    /**
+     * Makes {@code snapshot} the data plane's state: publishes its table, closes listeners whose key is gone, binds
+     * listeners for keys that have none, and waits (at most {@link ListenerOptions#bindTimeout()}) for the binds.
+     *
+     * @throws IllegalStateException when called on an event loop or after {@link #close()}
+     */
+    public synchronized ApplyResult apply(ProxySnapshot snapshot) {
+        Objects.requireNonNull(snapshot, "snapshot");
+        requireControlThread();
+        ProxyTable previous = table;
+        ProxyTable next = ProxyTable.build(snapshot, previous, balancerFactory, counters);
+        // Publish before touching sockets: a listener bound below serves the new route from its first connection,
+        // and one about to close already resets new clients instead of sending them to endpoints that are gone.
+        table = next;
+        TableDiff diff = next.diffFrom(previous);
+        Set<ListenerKey> closedKeys = closeListeners(key -> next.lookup(key) == null, previous);
+        Set<ListenerKey> skipped = new HashSet<>();
+        Map<ListenerKey, ChannelFuture> binding = startBinds(next, diff, skipped);
+        Set<ListenerKey> bound = new HashSet<>();
+        Map<ListenerKey, Throwable> failures = new HashMap<>();
+        awaitBinds(binding, next, bound, failures);
+        counters.retain(servicePortsOf(next));
+        return new ApplyResult(diff, bound, failures, closedKeys, skipped);
+    }
+
+    /**
+     * Closes every listener but leaves accepted connections to finish (the first step of a graceful drain). Later
+     * applies still publish their tables but bind nothing.
+     */
+    public synchronized void stopAccepting() {
+        requireControlThread();
+        accepting = false;
+        closeListeners(key -> true, table);
+    }
+
+    /** Closes every listener and connection and stops the event loops, waiting a bounded time for both. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        stopAccepting();
+        closed = true;
+        long timeoutMillis = SHUTDOWN_TIMEOUT.toMillis();
+        if (!group.shutdownGracefully(0, timeoutMillis, TimeUnit.MILLISECONDS)
+                .awaitUninterruptibly(2 * timeoutMillis)) {
+            log.warn("{} event loops did not stop within {}", transport, SHUTDOWN_TIMEOUT.multipliedBy(2));
+        }
+    }
+
+    private void requireControlThread() {
+        if (closed) {
+            throw new IllegalStateException("ListenerSet is closed");
+        }
+        for (EventExecutor loop : group) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("ListenerSet must not be driven from an event loop: it waits for sockets");
+            }
+        }
+    }
+
+    private Set<ListenerKey> closeListeners(Predicate<ListenerKey> which, ProxyTable describedBy) {
+        Set<ListenerKey> closedKeys = new HashSet<>();
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Iterator<Map.Entry<ListenerKey, Channel>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ListenerKey, Channel> e = it.next();
+            if (which.test(e.getKey())) {
+                it.remove();
+                closedKeys.add(e.getKey());
+                closing.add(e.getValue().close());
+                log.info("stopped listening on {} for {}", e.getKey(), servicePortOf(describedBy, e.getKey()));
+            }
+        }
+        // Wait, so that a listener bound next on an overlapping address (0.0.0.0 vs one IP) finds the port free.
+        long deadline = System.nanoTime() + options.bindTimeout().toNanos();
+        for (ChannelFuture f : closing) {
+            if (!f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                log.warn("listener {} did not close within {}", f.channel(), options.bindTimeout());
+            }
+        }
+        return closedKeys;
+    }
+
+    private Map<ListenerKey, ChannelFuture> startBinds(ProxyTable next, TableDiff diff, Set<ListenerKey> skipped) {
+        Map<ListenerKey, ChannelFuture> binding = new LinkedHashMap<>();
+        for (Map.Entry<ListenerKey, ServiceRoute> e : next.routes().entrySet()) {
+            ListenerKey key = e.getKey();
+            if (listeners.containsKey(key)) {
+                continue;
+            }
+            ChannelFuture future = accepting ? bind(key, e.getValue()) : null;
+            if (future != null) {
+                binding.put(key, future);
+            } else {
+                skipped.add(key);
+                if (accepting && diff.added().contains(key)) {
+                    log.warn("not listening on {} for {}: this data plane does not relay {} yet", key,
+                            e.getValue().route().servicePort(), key.protocol());
+                }
+            }
+        }
+        return binding;
+    }
+
+    /** Starts binding the listener of {@code key}; {@code null} for a protocol this data plane does not relay yet. */
+    private ChannelFuture bind(ListenerKey key, ServiceRoute route) {
+        return switch (key.protocol()) {
+            case TCP -> bindTcp(key, route);
+            // Extension point for the UDP relay (relay.udp): it binds its listener here. Until then UDP keys stay
+            // unbound and are reported in ApplyResult.skipped().
+            case UDP -> null;
+        };
+    }
+
+    private ChannelFuture bindTcp(ListenerKey key, ServiceRoute route) {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channelFactory(transport.serverChannelFactory())
+                .childHandler(new TcpRelayInitializer(key, route.counters(), currentTable, options.relay(),
+                        transport.socketChannelFactory()));
+        transport.applyListenerOptions(bootstrap);
+        return bootstrap.bind(key.address());
+    }
+
+    private void awaitBinds(Map<ListenerKey, ChannelFuture> binding, ProxyTable next, Set<ListenerKey> bound,
+            Map<ListenerKey, Throwable> failures) {
+        long deadline = System.nanoTime() + options.bindTimeout().toNanos();
+        for (Map.Entry<ListenerKey, ChannelFuture> e : binding.entrySet()) {
+            ListenerKey key = e.getKey();
+            ChannelFuture f = e.getValue();
+            ServicePortName servicePort = servicePortOf(next, key);
+            boolean done = f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (done && f.isSuccess()) {
+                listeners.put(key, f.channel());
+                bound.add(key);
+                log.info("listening on {} for {}", key, servicePort);
+                continue;
+            }
+            Throwable cause = f.cause() != null
+                    ? f.cause()
+                    : new TimeoutException("bind did not complete within " + options.bindTimeout());
+            // A failed bind leaves the channel open and registered; a late one would hold the port unseen.
+            f.channel().close();
+            counters.onBindFailure();
+            failures.put(key, cause);
+            log.warn("cannot listen on {} for {}: {}", key, servicePort,
+                    cause.getMessage() != null ? cause.getMessage() : cause.toString());
+        }
+    }
+
+    private static ServicePortName servicePortOf(ProxyTable table, ListenerKey key) {
+        ServiceRoute route = table.lookup(key);
+        return route == null ? null : route.route().servicePort();
+    }
+
+    private static Set<ServicePortName> servicePortsOf(ProxyTable table) {
+        Set<ServicePortName> live = new HashSet<>();
+        for (ServiceRoute route : table.routes().values()) {
+            live.add(route.route().servicePort());
+        }
+        return live;
+    }
+}

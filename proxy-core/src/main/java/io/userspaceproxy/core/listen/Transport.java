@@ -1,0 +1,158 @@
+package io.userspaceproxy.core.listen;
+
+import io.netty.bootstrap.AbstractBootstrap;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.Locale;
+
+/**
+ * The I/O transport every channel of the data plane uses: Linux epoll where the native library loads, JDK NIO
+ * elsewhere. A listener, the backend connections it makes and its UDP flows must all come from one transport,
+ * because a channel can only be registered on an event loop of its own kind. {@link #best()} picks; naming a
+ * constant forces one (tests run each scenario on both).
+ */
+public enum Transport {
+
+    /** Native epoll: edge-triggered, SO_REUSEPORT, fewer copies and syscalls than NIO. Linux only. */
+    EPOLL {
+        @Override
+        public boolean isAvailable() {
+            return Epoll.isAvailable();
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return Epoll.unavailabilityCause();
+        }
+
+        @Override
+        public IoHandlerFactory ioHandlerFactory() {
+            return EpollIoHandler.newFactory();
+        }
+
+        @Override
+        public ChannelFactory<? extends ServerSocketChannel> serverChannelFactory() {
+            return EpollServerSocketChannel::new;
+        }
+
+        @Override
+        public ChannelFactory<? extends SocketChannel> socketChannelFactory() {
+            return EpollSocketChannel::new;
+        }
+
+        @Override
+        public ChannelFactory<? extends DatagramChannel> datagramChannelFactory() {
+            return EpollDatagramChannel::new;
+        }
+
+        @Override
+        public boolean supportsReusePort() {
+            return true;
+        }
+    },
+
+    /** JDK NIO selectors: works everywhere. */
+    NIO {
+        @Override
+        public boolean isAvailable() {
+            return true;
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return null;
+        }
+
+        @Override
+        public IoHandlerFactory ioHandlerFactory() {
+            return NioIoHandler.newFactory();
+        }
+
+        @Override
+        public ChannelFactory<? extends ServerSocketChannel> serverChannelFactory() {
+            return NioServerSocketChannel::new;
+        }
+
+        @Override
+        public ChannelFactory<? extends SocketChannel> socketChannelFactory() {
+            return NioSocketChannel::new;
+        }
+
+        @Override
+        public ChannelFactory<? extends DatagramChannel> datagramChannelFactory() {
+            return NioDatagramChannel::new;
+        }
+
+        @Override
+        public boolean supportsReusePort() {
+            return false;
+        }
+    };
+
+    /** Epoll when its native library loads on this machine, NIO otherwise. */
+    public static Transport best() {
+        return EPOLL.isAvailable() ? EPOLL : NIO;
+    }
+
+    public abstract boolean isAvailable();
+
+    /** Why this transport cannot be used here, or {@code null} when it can. */
+    public abstract Throwable unavailabilityCause();
+
+    public abstract IoHandlerFactory ioHandlerFactory();
+
+    public abstract ChannelFactory<? extends ServerSocketChannel> serverChannelFactory();
+
+    public abstract ChannelFactory<? extends SocketChannel> socketChannelFactory();
+
+    public abstract ChannelFactory<? extends DatagramChannel> datagramChannelFactory();
+
+    /** Whether listeners can set SO_REUSEPORT, so that a new agent can bind beside the old one during an upgrade. */
+    public abstract boolean supportsReusePort();
+
+    /**
+     * This transport, or an {@link IllegalStateException} naming why it cannot be used (for example epoll off Linux).
+     */
+    public Transport requireAvailable() {
+        if (!isAvailable()) {
+            throw new IllegalStateException("transport " + this + " is not available: " + unavailabilityCause(),
+                    unavailabilityCause());
+        }
+        return this;
+    }
+
+    /** An event loop group of {@code threads} loops of this transport, its threads named {@code proxy-<transport>-*}. */
+    public EventLoopGroup newEventLoopGroup(int threads) {
+        requireAvailable();
+        return new MultiThreadIoEventLoopGroup(threads,
+                new DefaultThreadFactory("proxy-" + name().toLowerCase(Locale.ROOT)), ioHandlerFactory());
+    }
+
+    /**
+     * Sets what every listening socket needs: SO_REUSEADDR (rebinding while old connections linger in TIME_WAIT)
+     * and, where supported, SO_REUSEPORT (a second agent may bind beside this one during an upgrade).
+     */
+    public void applyListenerOptions(AbstractBootstrap<?, ?> bootstrap) {
+        bootstrap.option(ChannelOption.SO_REUSEADDR, Boolean.TRUE);
+        if (supportsReusePort()) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, Boolean.TRUE);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.userspaceproxy.core.relay;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How the relay connects, times out and buffers; the same for every service port. Validated at construction with
+ * messages that name the field, the value and what was expected, so a bad flag or config file fails at start with
+ * a readable line rather than deep inside Netty.
+ *
+ * @param connectTimeouts          one entry per connect attempt, in order: attempt {@code i} waits at most
+ *                                 {@code connectTimeouts.get(i)} and each retry goes to the next endpoint. The default
+ *                                 is the legacy userspace proxier's schedule, 250 ms, 500 ms, 1 s, 2 s.
+ * @param tcpIdleTimeout           a TCP connection on which nothing moved in either direction for this long is
+ *                                 closed; {@link Duration#ZERO} disables it. The default is Envoy tcp_proxy's 1 h.
+ * @param writeBufferLowWaterMark  bytes queued towards one side below which the other side is read again
+ * @param writeBufferHighWaterMark bytes queued towards one side above which the other side is no longer read; this
+ *                                 bounds what a connection buffers in the proxy when one peer is slower than the other
+ */
+public record RelayOptions(
+        List<Duration> connectTimeouts,
+        Duration tcpIdleTimeout,
+        int writeBufferLowWaterMark,
+        int writeBufferHighWaterMark) {
+
+    // Declared before DEFAULT, whose construction validates against them.
+    /** Netty takes timeouts as int milliseconds; anything longer cannot be expressed. */
+    private static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
+
+    public static final List<Duration> DEFAULT_CONNECT_TIMEOUTS = List.of(
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2));
+    public static final Duration DEFAULT_TCP_IDLE_TIMEOUT = Duration.ofHours(1);
+    public static final int DEFAULT_WRITE_BUFFER_LOW_WATER_MARK = 32 * 1024;
+    public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 64 * 1024;
+
+    public static final RelayOptions DEFAULT = new RelayOptions(DEFAULT_CONNECT_TIMEOUTS, DEFAULT_TCP_IDLE_TIMEOUT,
+            DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK);
+
+    public RelayOptions {
+        Objects.requireNonNull(connectTimeouts, "connectTimeouts");
+        Objects.requireNonNull(tcpIdleTimeout, "tcpIdleTimeout");
+        connectTimeouts = List.copyOf(connectTimeouts);
+        if (connectTimeouts.isEmpty()) {
+            throw new IllegalArgumentException("connectTimeouts: [] (expected: at least one attempt)");
+        }
+        for (int i = 0; i < connectTimeouts.size(); i++) {
+            requireTimeout("connectTimeouts[" + i + "]", connectTimeouts.get(i));
+        }
+        if (tcpIdleTimeout.isNegative()) {
+            throw new IllegalArgumentException("tcpIdleTimeout: " + tcpIdleTimeout + " (expected: >= 0, 0 disables)");
+        }
+        if (!tcpIdleTimeout.isZero()) {
+            requireTimeout("tcpIdleTimeout", tcpIdleTimeout);
+        }
+        if (writeBufferLowWaterMark <= 0) {
+            throw new IllegalArgumentException("writeBufferLowWaterMark: " + writeBufferLowWaterMark + " (expected: > 0)");
+        }
+        if (writeBufferHighWaterMark < writeBufferLowWaterMark) {
+            throw new IllegalArgumentException("writeBufferHighWaterMark: " + writeBufferHighWaterMark
+                    + " (expected: >= writeBufferLowWaterMark " + writeBufferLowWaterMark + ")");
+        }
+    }
+
+    private static void requireTimeout(String name, Duration value) {
+        if (value.compareTo(MIN_TIMEOUT) < 0 || value.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException(
+                    name + ": " + value + " (expected: >= " + MIN_TIMEOUT + " and <= " + MAX_TIMEOUT + ")");
+        }
+    }
+
+    /** Whether idle connections are closed at all. */
+    public boolean isIdleTimeoutEnabled() {
+        return !tcpIdleTimeout.isZero();
+    }
+
+    public RelayOptions withConnectTimeouts(List<Duration> timeouts) {
+        return new RelayOptions(timeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark);
+    }
+
+    public RelayOptions withTcpIdleTimeout(Duration timeout) {
+        return new RelayOptions(connectTimeouts, timeout, writeBufferLowWaterMark, writeBufferHighWaterMark);
+    }
+
+    public RelayOptions withWriteBufferWaterMarks(int low, int high) {
+        return new RelayOptions(connectTimeouts, tcpIdleTimeout, low, high);
+    }
+}

@@ -1,0 +1,122 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.table.ServiceRoute;
+import java.net.InetAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connects one accepted connection to an endpoint, walking the retry schedule of the legacy userspace proxier:
+ * attempt {@code i} may take {@code connectTimeouts[i]}, and after a failure the next attempt goes to the endpoint
+ * after the failed one ({@link io.userspaceproxy.core.balance.LoadBalancer#pickAfterFailure}), asked of the route
+ * as it is now, so a retry never goes to an endpoint a sync has just removed.
+ *
+ * <p>The backend channel is registered on the frontend's event loop, so the whole connection runs on one thread.
+ * This does what {@code new Bootstrap().group(frontend.eventLoop()).channelFactory(f).connect(address)} does, minus
+ * what a Bootstrap costs per attempt: copying its option maps (under a lock on the map when cloned from a shared
+ * template), boxing the timeout, and asking the resolver group for this loop's resolver (another lock) for an
+ * address the snapshot resolved long ago.
+ */
+final class BackendConnector implements ChannelFutureListener {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+
+    private final TcpListenerContext context;
+    private final TcpConnection connection;
+    private final InetAddress client;
+
+    private int attempt;
+    private Endpoint endpoint;
+    private Channel pending;
+    private boolean cancelled;
+
+    BackendConnector(TcpListenerContext context, TcpConnection connection, InetAddress client) {
+        this.context = context;
+        this.connection = connection;
+        this.client = client;
+    }
+
+    void connect(Endpoint first) {
+        attempt = 0;
+        tryConnect(first);
+    }
+
+    /** The frontend went away: abandon the attempt in flight; its failure will not be retried. */
+    void cancel() {
+        cancelled = true;
+        if (pending != null) {
+            pending.close();
+        }
+    }
+
+    private void tryConnect(Endpoint target) {
+        endpoint = target;
+        Channel channel;
+        try {
+            channel = context.backendChannelFactory().newChannel();
+        } catch (ChannelException e) {
+            // Typically "Too many open files": a failed attempt like any other.
+            onAttemptFailed(e);
+            return;
+        }
+        ChannelConfig config = channel.config();
+        config.setConnectTimeoutMillis(context.connectTimeoutMillis(attempt));
+        config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
+        config.setWriteBufferWaterMark(context.waterMark());
+        channel.pipeline().addLast(new TcpBackendHandler(connection));
+        // On the frontend's own loop, registration completes before register() returns.
+        ChannelFuture registered = connection.frontend().eventLoop().register(channel);
+        if (registered.cause() != null) {
+            channel.unsafe().closeForcibly();
+            onAttemptFailed(registered.cause());
+            return;
+        }
+        pending = channel;
+        channel.connect(target.address()).addListener(this);
+    }
+
+    @Override
+    public void operationComplete(ChannelFuture future) {
+        Channel channel = future.channel();
+        pending = null;
+        if (cancelled) {
+            channel.close();
+            return;
+        }
+        if (future.isSuccess()) {
+            connection.onBackendConnected(channel);
+            return;
+        }
+        channel.close();
+        onAttemptFailed(future.cause());
+    }
+
+    private void onAttemptFailed(Throwable cause) {
+        ServicePortCounters counters = connection.counters();
+        counters.onConnectFailure();
+        if (log.isDebugEnabled()) {
+            log.debug("{} connect to {} failed (attempt {} of {}): {}", connection.frontend(), endpoint, attempt + 1,
+                    context.connectAttempts(), cause.toString());
+        }
+        Endpoint next = ++attempt < context.connectAttempts() ? nextEndpoint() : null;
+        if (next == null) {
+            connection.onConnectFailed();
+            return;
+        }
+        counters.onConnectRetry();
+        tryConnect(next);
+    }
+
+    private Endpoint nextEndpoint() {
+        ServiceRoute route = context.lookupRoute();
+        return route == null ? null : route.balancer().pickAfterFailure(client, endpoint);
+    }
+}

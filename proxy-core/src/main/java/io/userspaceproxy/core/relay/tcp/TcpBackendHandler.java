@@ -1,0 +1,74 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.userspaceproxy.core.metrics.CloseReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The endpoint side of one proxied connection: forwards every backend read to the frontend as the same buffer,
+ * flushes once per read loop, and stops reading the frontend while the backend cannot take more (see
+ * {@link TcpRelayInitializer}). One instance per connect attempt; only the attempt that connects ever sees a read.
+ */
+final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(TcpBackendHandler.class);
+
+    private final TcpConnection connection;
+    private final Channel frontend;
+
+    TcpBackendHandler(TcpConnection connection) {
+        this.connection = connection;
+        this.frontend = connection.frontend();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (connection.isClosed()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof ByteBuf buf) {
+            connection.counters().onBytesToFrontend(buf.readableBytes());
+        }
+        frontend.write(msg, frontend.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        connection.onReadComplete();
+        frontend.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        connection.onBackendWritabilityChanged(ctx.channel().isWritable());
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            connection.onBackendInputShutdown();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        connection.onBackendInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (log.isDebugEnabled()) {
+            log.debug("{} backend failed: {}", ctx.channel(), cause.toString());
+        }
+        connection.close(CloseReason.BACKEND_ERROR);
+    }
+}

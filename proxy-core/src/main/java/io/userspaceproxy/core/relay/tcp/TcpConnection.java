@@ -1,0 +1,329 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Ticker;
+import io.userspaceproxy.core.metrics.CloseReason;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import java.net.InetAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One proxied TCP connection: the frontend (client) channel, the backend (endpoint) channel once connected, and the
+ * state the two directions share. Confined to the frontend's event loop (the backend is registered on the same
+ * loop), so nothing here is volatile or locked.
+ *
+ * <p><b>Half-close.</b> Each direction finishes on its own. When its source's input shuts down (the peer sent a
+ * FIN), the bytes still queued towards the sink are flushed, then the sink's output is shut down, passing the FIN
+ * on. The connection closes as {@link CloseReason#COMPLETED} once both directions have finished. The legacy proxier
+ * closed both sockets when either side finished, cutting off the reply to a client that shut down its output.
+ *
+ * <p><b>Close accounting.</b> {@link #close} runs once and records exactly one reason:
+ * {@code onConnectionClosed} when the backend had connected ({@code onConnectionOpened} was counted), otherwise
+ * {@code onRejected}. Rejections and connect failures reset the client (SO_LINGER 0), so it fails at once.
+ *
+ * <p><b>Idle timeout.</b> Every write in a relay is caused by a read on the other side, so a connection on which
+ * neither channel has read for the timeout is idle in both directions. That is what {@code IdleStateHandler}'s
+ * {@code ALL_IDLE} on the frontend would report, but it observes writes by turning each void write promise into a
+ * real one with a listener: an allocation per write. Here a read loop stores one timestamp and a single scheduled
+ * check per connection reschedules itself for the remaining time. A write that cannot drain (a peer that stopped
+ * reading) stops the reads on the other side, so it also ends in {@code IDLE_TIMEOUT}.
+ */
+final class TcpConnection implements Runnable {
+
+    private static final int OPEN = 0;
+    private static final int EOF_BEFORE_CONNECT = 1;
+    private static final int FLUSHING = 2;
+    private static final int SHUTTING_DOWN_OUTPUT = 3;
+    private static final int DONE = 4;
+
+    private final Channel frontend;
+    private final ServicePortCounters counters;
+    private final long idleTimeoutNanos;
+    private final Ticker ticker;
+
+    private Channel backend;
+    private BackendConnector connector;
+    /** Reads that arrived before the backend connected; epoll reads on EPOLLRDHUP even with autoRead off. */
+    private ArrayDeque<Object> earlyReads;
+    private boolean opened;
+    private boolean closed;
+    private long lastReadNanos;
+    private ScheduledFuture<?> idleCheck;
+
+    private final Direction toBackend = new Direction(true);
+    private final Direction toFrontend = new Direction(false);
+
+    TcpConnection(Channel frontend, ServicePortCounters counters, long idleTimeoutNanos) {
+        this.frontend = frontend;
+        this.counters = counters;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+        this.ticker = frontend.eventLoop().ticker();
+    }
+
+    Channel frontend() {
+        return frontend;
+    }
+
+    /** The connected backend, or {@code null} before it connected and once the connection is closed. */
+    Channel backend() {
+        return closed ? null : backend;
+    }
+
+    ServicePortCounters counters() {
+        return counters;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Starts the idle timer and the first connect attempt, to {@code first}. */
+    void connect(TcpListenerContext context, InetAddress client, Endpoint first) {
+        if (idleTimeoutNanos > 0) {
+            lastReadNanos = ticker.nanoTime();
+            idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        connector = new BackendConnector(context, this, client);
+        connector.connect(first);
+    }
+
+    /** Called by the connector once a backend accepted: counts the connection and starts relaying. */
+    void onBackendConnected(Channel connected) {
+        connector = null;
+        if (closed) {
+            connected.close();
+            return;
+        }
+        backend = connected;
+        opened = true;
+        counters.onConnectionOpened();
+        if (earlyReads != null) {
+            Object msg;
+            while ((msg = earlyReads.poll()) != null) {
+                forwardToBackend(msg);
+            }
+            earlyReads = null;
+            backend.flush();
+        }
+        toBackend.onConnected();
+        if (toBackend.isOpen()) {
+            frontend.config().setAutoRead(true);
+        }
+    }
+
+    /** Called by the connector when the schedule ran out or no endpoint is left to try. */
+    void onConnectFailed() {
+        connector = null;
+        close(CloseReason.CONNECT_FAILED);
+    }
+
+    /** A frontend read that found no backend yet: kept until it connects, or released if the connection is over. */
+    void holdUntilConnected(Object msg) {
+        if (closed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (earlyReads == null) {
+            earlyReads = new ArrayDeque<>(4);
+        }
+        earlyReads.add(msg);
+    }
+
+    void forwardToBackend(Object msg) {
+        if (msg instanceof ByteBuf buf) {
+            counters.onBytesToBackend(buf.readableBytes());
+        }
+        backend.write(msg, backend.voidPromise());
+    }
+
+    /** A read loop ended on either side: the connection is not idle. */
+    void onReadComplete() {
+        if (idleTimeoutNanos > 0) {
+            lastReadNanos = ticker.nanoTime();
+        }
+    }
+
+    /**
+     * The frontend's queue crossed a water mark: read the backend only while the frontend can take more. A side
+     * whose input has shut down is left alone; there is nothing more to read, and epoll may have dropped its fd
+     * from the interest set already, so re-arming it would fail.
+     */
+    void onFrontendWritabilityChanged(boolean writable) {
+        if (!closed && backend != null && toFrontend.isOpen()) {
+            backend.config().setAutoRead(writable);
+        }
+    }
+
+    /** The backend's queue crossed a water mark: read the frontend only while the backend can take more. */
+    void onBackendWritabilityChanged(boolean writable) {
+        if (!closed && backend != null && toBackend.isOpen()) {
+            frontend.config().setAutoRead(writable);
+        }
+    }
+
+    void onFrontendInputShutdown() {
+        toBackend.onSourceInputShutdown();
+    }
+
+    void onBackendInputShutdown() {
+        toFrontend.onSourceInputShutdown();
+    }
+
+    void onFrontendInactive() {
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+            idleCheck = null;
+        }
+        close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.FRONTEND_ERROR);
+    }
+
+    void onBackendInactive() {
+        close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
+    }
+
+    private boolean shuttingDown() {
+        return frontend.eventLoop().isShuttingDown();
+    }
+
+    /**
+     * Ends the connection for {@code reason} unless it has already ended. Refusals reset the client; a backend
+     * failure still flushes what the backend sent before it failed; every other reason closes both sides now.
+     */
+    void close(CloseReason reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (opened) {
+            counters.onConnectionClosed(reason);
+        } else {
+            counters.onRejected(reason);
+        }
+        releaseEarlyReads();
+        if (connector != null) {
+            connector.cancel();
+            connector = null;
+        }
+        switch (reason) {
+            case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, CONNECT_FAILED -> reset(frontend);
+            case BACKEND_ERROR -> {
+                closeIfConnected();
+                frontend.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+            default -> {
+                frontend.close();
+                closeIfConnected();
+            }
+        }
+    }
+
+    private void closeIfConnected() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    private void releaseEarlyReads() {
+        if (earlyReads != null) {
+            Object msg;
+            while ((msg = earlyReads.poll()) != null) {
+                ReferenceCountUtil.release(msg);
+            }
+            earlyReads = null;
+        }
+    }
+
+    /** Closes with an RST instead of a FIN: the client learns at once that nothing will answer. */
+    private static void reset(Channel channel) {
+        channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        channel.close();
+    }
+
+    /**
+     * The idle check, on the frontend's event loop. After a close it only remains when the frontend is still
+     * flushing what a failed backend sent; a flush that made no progress for a whole timeout is cut off.
+     */
+    @Override
+    public void run() {
+        idleCheck = null;
+        if (closed) {
+            frontend.close();
+            return;
+        }
+        long idleFor = ticker.nanoTime() - lastReadNanos;
+        if (idleFor >= idleTimeoutNanos) {
+            close(CloseReason.IDLE_TIMEOUT);
+            return;
+        }
+        idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos - idleFor, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * One direction of the relay and its half-close: on the source's FIN, flush what is queued towards the sink,
+     * then shut down the sink's output. Listens to its own flush and shutdown futures, so it allocates nothing.
+     */
+    private final class Direction implements ChannelFutureListener {
+
+        private final boolean towardBackend;
+        private int state = OPEN;
+
+        Direction(boolean towardBackend) {
+            this.towardBackend = towardBackend;
+        }
+
+        void onSourceInputShutdown() {
+            if (closed || state > EOF_BEFORE_CONNECT) {
+                return;
+            }
+            Channel sink = towardBackend ? backend : frontend;
+            if (sink == null) {
+                state = EOF_BEFORE_CONNECT;
+                return;
+            }
+            state = FLUSHING;
+            sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
+        }
+
+        /** Whether the source may still send: its input has not shut down. */
+        boolean isOpen() {
+            return state == OPEN;
+        }
+
+        void onConnected() {
+            if (state == EOF_BEFORE_CONNECT) {
+                state = OPEN;
+                onSourceInputShutdown();
+            }
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            if (closed) {
+                return;
+            }
+            if (!future.isSuccess()) {
+                close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
+                return;
+            }
+            if (state == FLUSHING) {
+                state = SHUTTING_DOWN_OUTPUT;
+                ((DuplexChannel) future.channel()).shutdownOutput().addListener(this);
+                return;
+            }
+            state = DONE;
+            if (toBackend.state == DONE && toFrontend.state == DONE) {
+                close(CloseReason.COMPLETED);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.userspaceproxy.core.metrics.CloseReason;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Cidr;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.table.ServiceRoute;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of one proxied connection. On accept it routes: one table lookup for its listener, the source
+ * range check, one balancer pick; then it hands the connect to {@link BackendConnector}. Once the backend is
+ * connected it forwards every frontend read to the backend as the same buffer, flushes once per read loop, and
+ * stops reading the backend while the frontend cannot take more (see {@link TcpRelayInitializer} for the
+ * backpressure contract). Per-connection state lives in {@link TcpConnection}.
+ */
+final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(TcpFrontendHandler.class);
+
+    private final TcpListenerContext context;
+
+    private TcpConnection connection;
+    private ServicePortCounters counters;
+
+    TcpFrontendHandler(TcpListenerContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        Channel frontend = ctx.channel();
+        ServiceRoute route = context.lookupRoute();
+        counters = route != null ? route.counters() : context.listenerCounters();
+        connection = new TcpConnection(frontend, counters, context.idleTimeoutNanos());
+        if (route == null) {
+            connection.close(CloseReason.NO_ENDPOINTS);
+            return;
+        }
+        InetAddress client = ((InetSocketAddress) frontend.remoteAddress()).getAddress();
+        if (!admits(route.route().sourceRanges(), client)) {
+            connection.close(CloseReason.SOURCE_RANGE_REJECTED);
+            return;
+        }
+        Endpoint first = route.balancer().pick(client);
+        if (first == null) {
+            connection.close(CloseReason.NO_ENDPOINTS);
+            return;
+        }
+        connection.connect(context, client, first);
+    }
+
+    /** An empty list admits every client; otherwise the client must be inside one of the prefixes. */
+    static boolean admits(List<Cidr> sourceRanges, InetAddress client) {
+        int n = sourceRanges.size();
+        if (n == 0) {
+            return true;
+        }
+        for (int i = 0; i < n; i++) {
+            if (sourceRanges.get(i).contains(client)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Channel backend = connection.backend();
+        if (backend == null) {
+            connection.holdUntilConnected(msg);
+            return;
+        }
+        if (msg instanceof ByteBuf buf) {
+            counters.onBytesToBackend(buf.readableBytes());
+        }
+        backend.write(msg, backend.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        connection.onReadComplete();
+        Channel backend = connection.backend();
+        if (backend != null) {
+            backend.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        connection.onFrontendWritabilityChanged(ctx.channel().isWritable());
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            connection.onFrontendInputShutdown();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        connection.onFrontendInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (log.isDebugEnabled()) {
+            log.debug("{} frontend failed: {}", ctx.channel(), cause.toString());
+        }
+        connection.close(CloseReason.FRONTEND_ERROR);
+    }
+}

@@ -1,0 +1,85 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.WriteBufferWaterMark;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.ServiceRoute;
+import java.util.List;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * What every connection accepted on one listener shares, prepared once when the listener is bound so that the
+ * per-connection path only reads fields: the route lookup, the backend channel factory, the connect schedule in
+ * milliseconds, the water marks and the idle timeout in nanoseconds. Immutable and safe to share across event loops.
+ */
+final class TcpListenerContext {
+
+    private final ListenerKey listener;
+    private final ServicePortCounters listenerCounters;
+    private final Supplier<ProxyTable> table;
+    private final ChannelFactory<? extends Channel> backendChannelFactory;
+    private final int[] connectTimeoutMillis;
+    private final WriteBufferWaterMark waterMark;
+    private final long idleTimeoutNanos;
+
+    TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
+            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.listenerCounters = Objects.requireNonNull(listenerCounters, "listenerCounters");
+        this.table = Objects.requireNonNull(table, "table");
+        this.backendChannelFactory = Objects.requireNonNull(backendChannelFactory, "backendChannelFactory");
+        this.waterMark = new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark());
+        this.idleTimeoutNanos = options.tcpIdleTimeout().toNanos();
+        List<Duration> timeouts = options.connectTimeouts();
+        this.connectTimeoutMillis = new int[timeouts.size()];
+        for (int i = 0; i < connectTimeoutMillis.length; i++) {
+            // RelayOptions bounds every timeout to [1 ms, Integer.MAX_VALUE ms].
+            connectTimeoutMillis[i] = (int) timeouts.get(i).toMillis();
+        }
+    }
+
+    ListenerKey listener() {
+        return listener;
+    }
+
+    /** The route now served on this listener, or {@code null} while the listener is being closed. */
+    ServiceRoute lookupRoute() {
+        return table.get().lookup(listener);
+    }
+
+    /**
+     * The counters to charge when the route is already gone (a connection accepted in the moment between a table
+     * without this listener being published and the listener being closed): those of the route it was bound for.
+     */
+    ServicePortCounters listenerCounters() {
+        return listenerCounters;
+    }
+
+    ChannelFactory<? extends Channel> backendChannelFactory() {
+        return backendChannelFactory;
+    }
+
+    /** How long attempt {@code attempt} (0-based) may take to connect. */
+    int connectTimeoutMillis(int attempt) {
+        return connectTimeoutMillis[attempt];
+    }
+
+    int connectAttempts() {
+        return connectTimeoutMillis.length;
+    }
+
+    WriteBufferWaterMark waterMark() {
+        return waterMark;
+    }
+
+    /** Zero when idle connections are kept forever. */
+    long idleTimeoutNanos() {
+        return idleTimeoutNanos;
+    }
+}

@@ -1,0 +1,64 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.table.ProxyTable;
+import java.util.function.Supplier;
+
+/**
+ * The child handler of one TCP listener: turns every accepted connection into a relay to an endpoint of the route
+ * the current {@link ProxyTable} serves on that listener.
+ *
+ * <p><b>Lifecycle of a connection.</b> The accepted channel starts with {@code AUTO_READ} off. On activation it
+ * looks up its listener's route (one map read from the table the supplier returns), rejects the client with a reset
+ * when the client is outside the route's source ranges or there is no endpoint, picks one, and connects to it on
+ * the same event loop, retrying the next endpoint on failure along {@link RelayOptions#connectTimeouts()}. Once the
+ * backend connects the frontend starts reading and both directions are relayed as they come: Netty's pooled direct
+ * buffers are passed from one channel to the other untouched, and each side flushes once per read loop.
+ *
+ * <p><b>Backpressure.</b> Both channels carry {@link RelayOptions#writeBufferHighWaterMark()} and
+ * {@link RelayOptions#writeBufferLowWaterMark()}. When the bytes queued towards one side rise above the high mark
+ * that side becomes unwritable, and its {@code channelWritabilityChanged} turns {@code AUTO_READ} off on the
+ * <em>other</em> side; when the queue drains below the low mark, reading resumes. So a connection holds at most
+ * about one high-water mark plus one read loop in the proxy per direction, however slow its reader is; the rest
+ * waits in the kernel's socket buffers and, through TCP flow control, in the sender.
+ *
+ * <p><b>End of a connection.</b> Both channels allow half-closure: a FIN from one peer is passed on to the other
+ * after the bytes before it, and the connection closes when both directions have ended. Errors, idle timeouts and
+ * refusals close it with one {@link io.userspaceproxy.core.metrics.CloseReason}, counted once.
+ *
+ * <p>Netty's {@code spliceTo} is not used: it is deprecated in 4.2, slower on short connections, and can drop the
+ * tail of a stream when the peer closes.
+ */
+public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
+
+    private final TcpListenerContext context;
+
+    /**
+     * @param listener              the listener this initializer serves; its route is looked up per connection
+     * @param listenerCounters      the counters of the route the listener was bound for, charged for connections
+     *                              that arrive after the route left the table but before the listener closed
+     * @param table                 the current table; read once per accepted connection, from any event loop
+     * @param options               connect schedule, idle timeout and water marks
+     * @param backendChannelFactory makes backend channels of the same transport as the listener
+     */
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
+            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
+        this.context = new TcpListenerContext(listener, listenerCounters, table, options, backendChannelFactory);
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ChannelConfig config = ch.config();
+        config.setAutoRead(false);
+        config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
+        config.setWriteBufferWaterMark(context.waterMark());
+        ch.pipeline().addLast(new TcpFrontendHandler(context));
+    }
+}
