@@ -10,7 +10,6 @@ import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.agent.sync.SyncRunner;
 import io.userspaceproxy.agent.watch.ManifestSource;
-import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.metrics.ProxyCounters;
@@ -19,6 +18,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,8 +57,8 @@ public final class ProxyAgent implements AutoCloseable {
         this.config = config;
         RelayOptions relay = new RelayOptions(RelayOptions.DEFAULT_CONNECT_TIMEOUTS, config.tcpIdleTimeout(),
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK);
-        this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay), BalancerFactory.ROUND_ROBIN,
-                counters);
+        this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
+                .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())), counters);
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), this::nodeContext, listeners);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
     }
@@ -78,8 +78,11 @@ public final class ProxyAgent implements AutoCloseable {
     private void startParts() throws IOException, InterruptedException {
         log.info("userspace-proxy starting: node {}, {} transport, manifests {}", config.nodeName(),
                 listeners.transport(), config.manifests().toAbsolutePath());
-        tracker.setChangeListener(runner::request);
+        // Load everything first, then listen for changes: the first sync then serves the whole directory, not
+        // whichever files happened to be read when the first change fired. The explicit request covers changes
+        // made between the two steps.
         source = ManifestSource.start(config.manifests(), tracker);
+        tracker.setChangeListener(runner::request);
         runner.request();
         runner.start();
         if (!firstSync.await(FIRST_SYNC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -93,8 +96,6 @@ public final class ProxyAgent implements AutoCloseable {
 
     private void syncOnce() {
         Proxier.SyncReport report = proxier.sync();
-        counters.retain(report.built().snapshot().routes().values().stream()
-                .map(Route::servicePort).collect(java.util.stream.Collectors.toSet()));
         firstSync.countDown();
         if (report.needsRetry()) {
             runner.requestAfter(BIND_RETRY);

@@ -21,7 +21,7 @@ class SyncRunnerTest {
         Runnable sync = () -> {
             if (syncs.incrementAndGet() == 1) {
                 firstStarted.countDown();
-                await(releaseFirst);
+                awaitLatch(releaseFirst);
             }
         };
         try (SyncRunner runner = new SyncRunner("test-sync", sync, Duration.ofMillis(300), Duration.ofHours(1))) {
@@ -75,7 +75,7 @@ class SyncRunnerTest {
         }
     }
 
-    private static void await(CountDownLatch latch) {
+    private static void awaitLatch(CountDownLatch latch) {
         try {
             latch.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

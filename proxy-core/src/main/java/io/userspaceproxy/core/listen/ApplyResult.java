@@ -13,8 +13,8 @@ import java.util.Set;
  * @param bound        listeners bound by this apply (new keys, and keys whose earlier bind had failed)
  * @param bindFailures listeners that could not be bound, with the cause; each is tried again on the next apply
  * @param closed       listeners closed because their key left the table (their connections continue)
- * @param skipped      keys in the table that this apply did not try to bind: UDP keys, which this data plane does
- *                     not serve yet, and every key after {@link ListenerSet#stopAccepting()}
+ * @param skipped      keys in the table that this apply did not try to bind: every key after
+ *                     {@link ListenerSet#stopAccepting()}
  */
 public record ApplyResult(
         TableDiff diff,

@@ -1,6 +1,7 @@
 package io.userspaceproxy.core.listen;
 
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,8 +13,10 @@ import java.util.Objects;
  * @param ioThreads    event loops shared by accepting, relaying and connecting; one per core is the usual choice
  * @param relay        connect schedule, idle timeout, water marks
  * @param bindTimeout  how long one apply waits for its binds (and its listener closes) to complete
+ * @param udp          the UDP flow bound and receive batching
  */
-public record ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout) {
+public record ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout,
+        UdpRelayOptions udp) {
 
     public static final Duration DEFAULT_BIND_TIMEOUT = Duration.ofSeconds(5);
 
@@ -21,12 +24,18 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(relay, "relay");
         Objects.requireNonNull(bindTimeout, "bindTimeout");
+        Objects.requireNonNull(udp, "udp");
         if (ioThreads <= 0) {
             throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
         }
         if (bindTimeout.isNegative() || bindTimeout.isZero()) {
             throw new IllegalArgumentException("bindTimeout: " + bindTimeout + " (expected: > 0)");
         }
+    }
+
+    /** Options with the default UDP settings. */
+    public ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout) {
+        this(transport, ioThreads, relay, bindTimeout, UdpRelayOptions.DEFAULT);
     }
 
     /** The best transport here, one event loop per available processor, default relay options, a 5 s bind timeout. */
@@ -36,18 +45,22 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
     }
 
     public ListenerOptions withTransport(Transport newTransport) {
-        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout);
+        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout, udp);
     }
 
     public ListenerOptions withIoThreads(int threads) {
-        return new ListenerOptions(transport, threads, relay, bindTimeout);
+        return new ListenerOptions(transport, threads, relay, bindTimeout, udp);
     }
 
     public ListenerOptions withRelay(RelayOptions newRelay) {
-        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout);
+        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout, udp);
     }
 
     public ListenerOptions withBindTimeout(Duration timeout) {
-        return new ListenerOptions(transport, ioThreads, relay, timeout);
+        return new ListenerOptions(transport, ioThreads, relay, timeout, udp);
+    }
+
+    public ListenerOptions withUdp(UdpRelayOptions newUdp) {
+        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, newUdp);
     }
 }

@@ -1,16 +1,19 @@
 package io.userspaceproxy.core.listen;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
+import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.ServiceRoute;
 import io.userspaceproxy.core.table.TableDiff;
@@ -57,6 +60,10 @@ public final class ListenerSet implements AutoCloseable {
     private final BalancerFactory balancerFactory;
     private final ProxyCounters counters;
     private final EventLoopGroup group;
+    private final AffinityTable affinities;
+    private final UdpFlowTable udpFlows;
+    /** The last bind error logged per key, so that a listener failing the same way at every retry warns once. */
+    private final Map<ListenerKey, String> reportedBindFailures = new HashMap<>();
     private final Supplier<ProxyTable> currentTable = this::table;
     /** Bound listeners. Changed only under this object's monitor; {@link #boundKeys()} reads it from anywhere. */
     private final Map<ListenerKey, Channel> listeners = new ConcurrentHashMap<>();
@@ -66,17 +73,49 @@ public final class ListenerSet implements AutoCloseable {
     private boolean closed;
 
     /**
-     * Starts the event loops; binds nothing until the first {@link #apply}.
+     * Starts the event loops, balancing each route as its session affinity says (round-robin, or ClientIP affinity
+     * through one process-wide {@link AffinityTable}); binds nothing until the first {@link #apply}.
+     *
+     * @param counters where every service port's and listener's counters live
+     */
+    public ListenerSet(ListenerOptions options, ProxyCounters counters) {
+        this(options, AffinityTable.create(), counters);
+    }
+
+    private ListenerSet(ListenerOptions options, AffinityTable affinities, ProxyCounters counters) {
+        this(options, BalancerFactory.of(affinities, counters), affinities, counters);
+    }
+
+    /**
+     * Starts the event loops with a given balancer factory (tests, benchmarks); binds nothing until the first
+     * {@link #apply}.
      *
      * @param balancerFactory makes the balancer of each new route (round-robin, ClientIP affinity, ...)
      * @param counters        where every service port's and listener's counters live
      */
     public ListenerSet(ListenerOptions options, BalancerFactory balancerFactory, ProxyCounters counters) {
+        this(options, balancerFactory, AffinityTable.create(), counters);
+    }
+
+    private ListenerSet(ListenerOptions options, BalancerFactory balancerFactory, AffinityTable affinities,
+            ProxyCounters counters) {
         this.options = Objects.requireNonNull(options, "options");
         this.transport = options.transport().requireAvailable();
         this.balancerFactory = Objects.requireNonNull(balancerFactory, "balancerFactory");
         this.counters = Objects.requireNonNull(counters, "counters");
+        this.affinities = affinities;
+        this.udpFlows = UdpFlowTable.create(options.udp());
         this.group = transport.newEventLoopGroup(options.ioThreads());
+    }
+
+    /** The live UDP flows, for metrics and tests. */
+    public UdpFlowTable udpFlows() {
+        return udpFlows;
+    }
+
+    /** The ClientIP affinity memory shared by every service port. */
+    public AffinityTable affinities() {
+        return affinities;
     }
 
     /** The table the event loops route with now. */
@@ -112,10 +151,14 @@ public final class ListenerSet implements AutoCloseable {
         // Publish before touching sockets: a listener bound below serves the new route from its first connection,
         // and one about to close already resets new clients instead of sending them to endpoints that are gone.
         table = next;
+        // Flows to endpoints that left, and affinity to endpoints or services that left, end now (the next datagram
+        // or connection is balanced afresh), as kube-proxy's conntrack cleanup does for UDP.
+        udpFlows.onTableChanged(next);
+        affinities.retain(snapshot.routes().values());
         TableDiff diff = next.diffFrom(previous);
         Set<ListenerKey> closedKeys = closeListeners(key -> next.lookup(key) == null, previous);
         Set<ListenerKey> skipped = new HashSet<>();
-        Map<ListenerKey, ChannelFuture> binding = startBinds(next, diff, skipped);
+        Map<ListenerKey, ChannelFuture> binding = startBinds(next, skipped);
         Set<ListenerKey> bound = new HashSet<>();
         Map<ListenerKey, Throwable> failures = new HashMap<>();
         awaitBinds(binding, next, bound, failures);
@@ -181,35 +224,41 @@ public final class ListenerSet implements AutoCloseable {
         return closedKeys;
     }
 
-    private Map<ListenerKey, ChannelFuture> startBinds(ProxyTable next, TableDiff diff, Set<ListenerKey> skipped) {
+    private Map<ListenerKey, ChannelFuture> startBinds(ProxyTable next, Set<ListenerKey> skipped) {
         Map<ListenerKey, ChannelFuture> binding = new LinkedHashMap<>();
         for (Map.Entry<ListenerKey, ServiceRoute> e : next.routes().entrySet()) {
             ListenerKey key = e.getKey();
             if (listeners.containsKey(key)) {
                 continue;
             }
-            ChannelFuture future = accepting ? bind(key, e.getValue()) : null;
-            if (future != null) {
-                binding.put(key, future);
+            if (accepting) {
+                binding.put(key, bind(key, e.getValue()));
             } else {
                 skipped.add(key);
-                if (accepting && diff.added().contains(key)) {
-                    log.warn("not listening on {} for {}: this data plane does not relay {} yet", key,
-                            e.getValue().route().servicePort(), key.protocol());
-                }
             }
         }
         return binding;
     }
 
-    /** Starts binding the listener of {@code key}; {@code null} for a protocol this data plane does not relay yet. */
+    /** Starts binding the listener of {@code key}. */
     private ChannelFuture bind(ListenerKey key, ServiceRoute route) {
         return switch (key.protocol()) {
             case TCP -> bindTcp(key, route);
-            // Extension point for the UDP relay (relay.udp): it binds its listener here. Until then UDP keys stay
-            // unbound and are reported in ApplyResult.skipped().
-            case UDP -> null;
+            case UDP -> bindUdp(key);
         };
+    }
+
+    /**
+     * One datagram socket per UDP key; its handler keeps one connected backend channel per client flow. No
+     * SO_REUSEPORT here: the kernel would split one client's datagrams between an old and a new agent.
+     */
+    private ChannelFuture bindUdp(ListenerKey key) {
+        return new Bootstrap()
+                .group(group)
+                .channelFactory(transport.datagramChannelFactory())
+                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, Boolean.TRUE)
+                .handler(udpFlows.listenerHandler(key, currentTable))
+                .bind(key.address());
     }
 
     private ChannelFuture bindTcp(ListenerKey key, ServiceRoute route) {
@@ -233,6 +282,7 @@ public final class ListenerSet implements AutoCloseable {
             if (done && f.isSuccess()) {
                 listeners.put(key, f.channel());
                 bound.add(key);
+                reportedBindFailures.remove(key);
                 log.info("listening on {} for {}", key, servicePort);
                 continue;
             }
@@ -243,9 +293,14 @@ public final class ListenerSet implements AutoCloseable {
             f.channel().close();
             counters.onBindFailure();
             failures.put(key, cause);
-            log.warn("cannot listen on {} for {}: {}", key, servicePort,
-                    cause.getMessage() != null ? cause.getMessage() : cause.toString());
+            String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+            if (!reason.equals(reportedBindFailures.put(key, reason))) {
+                log.warn("cannot listen on {} for {}: {} (retrying at every sync)", key, servicePort, reason);
+            } else {
+                log.debug("still cannot listen on {} for {}: {}", key, servicePort, reason);
+            }
         }
+        reportedBindFailures.keySet().removeIf(key -> next.lookup(key) == null);
     }
 
     private static ServicePortName servicePortOf(ProxyTable table, ListenerKey key) {
