@@ -3,12 +3,15 @@ package io.userspaceproxy.agent.config;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * The agent's validated settings: typed values (durations, addresses, CIDRs), never raw strings. Built once from
@@ -25,6 +28,10 @@ import java.util.Objects;
  * @param syncPeriod        most time between two full syncs
  * @param demo              start demo backends and requests
  * @param verbosity         kube-proxy style log verbosity
+ * @param healthzBindAddress where /healthz and /livez are served
+ * @param metricsBindAddress where /metrics, /proxyMode, /configz and /connections are served
+ * @param drainTimeout      how long open connections may finish after SIGTERM
+ * @param writeConfigTo     write the effective configuration here and exit; {@code null} to run
  */
 public record AgentConfig(
         Path manifests,
@@ -37,22 +44,37 @@ public record AgentConfig(
         Duration minSyncPeriod,
         Duration syncPeriod,
         boolean demo,
-        int verbosity) {
+        int verbosity,
+        InetSocketAddress healthzBindAddress,
+        InetSocketAddress metricsBindAddress,
+        Duration drainTimeout,
+        Path writeConfigTo) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
     public AgentConfig {
         nodePortAddresses = List.copyOf(nodePortAddresses);
         Objects.requireNonNull(nodeName, "nodeName");
+        Objects.requireNonNull(healthzBindAddress, "healthzBindAddress");
+        Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+    }
+
+    /** Validates a command line given without a config file; every flag counts as given. */
+    public static AgentConfig from(AgentOptions o) {
+        return from(o, KubeProxyFileSettings.empty(), flag -> true);
     }
 
     /**
-     * Validates the command line.
+     * Validates the command line over a config file, as kube-proxy does: a flag given on the command line wins, then
+     * the file's value, then the flag's default.
      *
+     * @param given whether a flag (by its long name, such as {@code --udp-timeout}) was on the command line
      * @throws IllegalArgumentException naming the flag, the value and what was expected
      */
-    public static AgentConfig from(AgentOptions o) {
-        if (!SUPPORTED_MODE.equals(o.proxyMode)) {
+    public static AgentConfig from(AgentOptions o, KubeProxyFileSettings file, Predicate<String> given) {
+        Sources in = new Sources(file, given);
+        if (!SUPPORTED_MODE.equals(in.pick("--proxy-mode", o.proxyMode, file.mode()))) {
             throw new IllegalArgumentException("--proxy-mode: \"" + o.proxyMode + "\" is not supported (expected: "
                     + SUPPORTED_MODE + ", the only mode this proxy implements)");
         }
@@ -63,19 +85,70 @@ public record AgentConfig(
         if (!Files.isDirectory(o.manifests)) {
             throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
         }
-        Duration udp = positive("--udp-timeout", o.udpTimeout);
-        Duration tcpIdle = nonNegative("--tcp-idle-timeout", o.tcpIdleTimeout);
-        Duration minSync = nonNegative("--min-sync-period", o.minSyncPeriod);
-        Duration sync = positive("--sync-period", o.syncPeriod);
+        Duration udp = positive("--udp-timeout", in.duration("--udp-timeout", o.udpTimeout, file.udpIdleTimeout()));
+        Duration tcpIdle = nonNegative("--tcp-idle-timeout", parse("--tcp-idle-timeout", o.tcpIdleTimeout));
+        Duration minSync = nonNegative("--min-sync-period",
+                in.duration("--min-sync-period", o.minSyncPeriod, file.minSyncPeriod()));
+        Duration sync = positive("--sync-period", in.duration("--sync-period", o.syncPeriod, file.syncPeriod()));
+        Duration drain = nonNegative("--drain-timeout", parse("--drain-timeout", o.drainTimeout));
         if (o.maxUdpFlows < 1) {
             throw new IllegalArgumentException("--max-udp-flows: " + o.maxUdpFlows + " (expected: >= 1)");
         }
         if (o.verbosity < 0) {
             throw new IllegalArgumentException("--v: " + o.verbosity + " (expected: >= 0)");
         }
-        return new AgentConfig(o.manifests, nodeName(o.hostnameOverride), cidrs(o.nodePortAddresses),
-                address("--bind-address", o.bindAddress), udp, tcpIdle, o.maxUdpFlows, minSync, sync, o.demo,
-                o.verbosity);
+        String nodeName = nodeName(in.pick("--hostname-override", o.hostnameOverride, file.hostnameOverride()));
+        List<String> nodePorts = given.test("--nodeport-addresses") || file.nodePortAddresses().isEmpty()
+                ? o.nodePortAddresses : file.nodePortAddresses();
+        InetAddress bind = given.test("--bind-address") || file.bindAddress().isEmpty()
+                ? address("--bind-address", o.bindAddress) : file.bindAddress().get();
+        String healthzDefault = o.manifests != null ? "127.0.0.1:10256" : "0.0.0.0:10256";
+        InetSocketAddress healthz = in.hostPort("--healthz-bind-address",
+                o.healthzBindAddress == null ? healthzDefault : o.healthzBindAddress, file.healthzBindAddress());
+        InetSocketAddress metrics = in.hostPort("--metrics-bind-address", o.metricsBindAddress,
+                file.metricsBindAddress());
+        return new AgentConfig(o.manifests, nodeName, cidrs(nodePorts), bind, udp, tcpIdle, o.maxUdpFlows, minSync,
+                sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo);
+    }
+
+    /** The settings a {@code --write-config-to} file holds: every field that has a kube-proxy spelling. */
+    public KubeProxyFileSettings toFileSettings() {
+        KubeProxyFileSettings.Builder b = KubeProxyFileSettings.builder()
+                .mode(SUPPORTED_MODE)
+                .hostnameOverride(nodeName)
+                .bindAddress(bindAddress)
+                .healthzBindAddress(healthzBindAddress)
+                .metricsBindAddress(metricsBindAddress)
+                .nodePortAddresses(nodePortAddresses.stream().map(Cidr::toString).toList())
+                .syncPeriod(syncPeriod)
+                .udpIdleTimeout(udpTimeout);
+        if (!minSyncPeriod.isZero()) {
+            b.minSyncPeriod(minSyncPeriod);
+        }
+        return b.build();
+    }
+
+    /** Where each setting comes from: an explicit flag, else the config file, else the flag's default. */
+    private record Sources(KubeProxyFileSettings file, Predicate<String> given) {
+
+        <T> T pick(String flag, T fromFlag, Optional<T> fromFile) {
+            return given.test(flag) || fromFile.isEmpty() ? fromFlag : fromFile.get();
+        }
+
+        Duration duration(String flag, String fromFlag, Optional<Duration> fromFile) {
+            return given.test(flag) || fromFile.isEmpty() ? parse(flag, fromFlag) : fromFile.get();
+        }
+
+        InetSocketAddress hostPort(String flag, String fromFlag, Optional<InetSocketAddress> fromFile) {
+            if (!given.test(flag) && fromFile.isPresent()) {
+                return fromFile.get();
+            }
+            try {
+                return SettingsReader.hostPort(fromFlag.trim());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     private static List<Cidr> cidrs(List<String> values) {
@@ -115,18 +188,16 @@ public record AgentConfig(
         }
     }
 
-    private static Duration positive(String flag, String value) {
-        Duration d = parse(flag, value);
+    private static Duration positive(String flag, Duration d) {
         if (d.isZero() || d.isNegative()) {
-            throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+            throw new IllegalArgumentException(flag + ": " + GoDuration.format(d) + " (expected: > 0)");
         }
         return d;
     }
 
-    private static Duration nonNegative(String flag, String value) {
-        Duration d = parse(flag, value);
+    private static Duration nonNegative(String flag, Duration d) {
         if (d.isNegative()) {
-            throw new IllegalArgumentException(flag + ": " + value + " (expected: >= 0)");
+            throw new IllegalArgumentException(flag + ": " + GoDuration.format(d) + " (expected: >= 0)");
         }
         return d;
     }

@@ -70,6 +70,29 @@ public final class AgentOptions {
             description = "Reconcile everything at least this often. Default: ${DEFAULT-VALUE}.")
     String syncPeriod;
 
+    @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT",
+            description = "Serve /healthz and /livez here. Default: 127.0.0.1:10256 with --manifests (local dev),"
+                    + " else 0.0.0.0:10256 as kube-proxy.")
+    String healthzBindAddress;
+
+    @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT", defaultValue = "127.0.0.1:10249",
+            description = "Serve /metrics, /proxyMode, /configz and /connections here. Default: ${DEFAULT-VALUE}.")
+    String metricsBindAddress;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            description = "On SIGTERM, stop accepting and let open connections finish for at most this long, then"
+                    + " close the rest and exit 0. Default: ${DEFAULT-VALUE}.")
+    String drainTimeout;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read a kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration; flags given on the command"
+                    + " line win over it.")
+    Path config;
+
+    @Option(names = "--write-config-to", paramLabel = "FILE",
+            description = "Write the effective configuration as a KubeProxyConfiguration to FILE and exit.")
+    Path writeConfigTo;
+
     @Option(names = "--demo",
             description = "Also start a small backend on every free loopback endpoint of the manifests, each saying"
                     + " who it is, and send a few requests through every ClusterIP to show the balancing.")
