@@ -89,12 +89,17 @@ final class TcpConnection implements Runnable {
 
     /** Starts the idle timer and the first connect attempt, to {@code first}. */
     void connect(TcpListenerContext context, InetAddress client, Endpoint first) {
+        startIdleTimer();
+        connector = new BackendConnector(context, this, client);
+        connector.connect(first);
+    }
+
+    /** Arms the idle check, which from now on reschedules itself until the connection ends. */
+    void startIdleTimer() {
         if (idleTimeoutNanos > 0) {
             lastReadNanos = ticker.nanoTime();
             idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
-        connector = new BackendConnector(context, this, client);
-        connector.connect(first);
     }
 
     /** Called by the connector once a backend accepted: counts the connection and starts relaying. */

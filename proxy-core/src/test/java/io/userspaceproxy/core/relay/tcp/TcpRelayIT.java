@@ -174,7 +174,7 @@ class TcpRelayIT {
         TcpSourceServer source = closeLater(new TcpSourceServer(length));
         InetSocketAddress vip = serve(source.endpoint());
 
-        try (TcpTestClient client = TcpTestClient.connect(vip, null, 64 * 1024)) {
+        try (TcpTestClient client = TcpTestClient.connect(vip, null, 4 * 1024)) {
             // The client reads nothing for a second. Without backpressure the proxy would read the whole 32 MiB
             // from the backend into memory within that second; with it, reading stops once the frontend's queue
             // is above the high water mark and the kernel buffers between proxy and client are full.
