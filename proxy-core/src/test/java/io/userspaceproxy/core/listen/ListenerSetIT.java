@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.Channel;
 import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
@@ -231,6 +232,8 @@ class ListenerSetIT {
             proxy.close();
 
             assertThat(open.read()).isEqualTo(-1);
+            assertThat(counters.forServicePort(WEB).closes(CloseReason.SHUTDOWN)).isEqualTo(1);
+            assertThat(counters.forServicePort(WEB).connectionsActive()).isZero();
             assertThatThrownBy(() -> proxy.apply(ProxySnapshot.EMPTY)).isInstanceOf(IllegalStateException.class);
         }
     }

@@ -122,6 +122,22 @@ class TcpConnectionTest {
     }
 
     @Test
+    void heldReadsAboveHighWaterMark_backendNotDraining_frontendStaysUnreadUntilItDrains() {
+        TcpConnection connection = new TcpConnection(frontend, counters, 0);
+        backend.pipeline().addLast(new TcpBackendHandler(connection));
+        backend.holdWrites();
+        int size = backend.config().getWriteBufferHighWaterMark() + 1;
+        connection.holdUntilConnected(bytes("x".repeat(size)));
+
+        connection.onBackendConnected(backend);
+        assertThat(frontend.config().isAutoRead()).isFalse();
+
+        backend.releaseWrites();
+        assertThat(frontend.config().isAutoRead()).isTrue();
+        assertThat(readText(backend)).hasSize(size);
+    }
+
+    @Test
     void close_beforeBackendConnects_releasesHeldReadsAndCountsARejection() {
         TcpConnection connection = new TcpConnection(frontend, counters, 0);
         ByteBuf held = bytes("early");
