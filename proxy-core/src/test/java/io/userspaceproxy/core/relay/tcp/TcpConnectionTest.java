@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,11 +17,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The per-connection state machine on embedded channels, where the test decides when bytes drain: half-close
  * ordering, reads held until the backend connects, the idle timer, backpressure and one close reason per connection.
  */
+@ExtendWith(TransportLeakCheck.class)
 class TcpConnectionTest {
 
     private static final InetSocketAddress CLIENT = new InetSocketAddress("127.0.0.1", 40000);

@@ -20,18 +20,21 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What happens when a connection is accepted, on embedded channels: the route lookup, source ranges, refusals, and
  * the connect attempts walking the schedule and the endpoints. Backend channels are embedded too, so a "connect"
  * succeeds at once unless the factory fails it.
  */
+@ExtendWith(TransportLeakCheck.class)
 class TcpFrontendHandlerTest {
 
     private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
