@@ -46,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * the new route. A bind that fails affects no other listener: it is logged, counted, reported in the
  * {@link ApplyResult} and tried again by the next apply.
  *
+ * <p>A closed listener refuses new connections at once on epoll. On NIO the JDK defers closing a listening socket
+ * that is registered with a selector to that selector's next select, a moment after the close completed; a client
+ * that connects in that moment is reset, and a bind on an overlapping address (a wildcard and a specific IP on one
+ * port) may fail once and succeed on the next apply.
+ *
  * <p>Threading: {@link #apply}, {@link #stopAccepting} and {@link #close} are meant for one control-plane thread
  * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #table()} and
  * {@link #boundKeys()} may be read from any thread at any time.

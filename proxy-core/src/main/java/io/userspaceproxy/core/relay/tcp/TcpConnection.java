@@ -3,10 +3,8 @@ package io.userspaceproxy.core.relay.tcp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Ticker;
 import io.userspaceproxy.core.metrics.CloseReason;
@@ -22,10 +20,9 @@ import java.util.concurrent.TimeUnit;
  * state the two directions share. Confined to the frontend's event loop (the backend is registered on the same
  * loop), so nothing here is volatile or locked.
  *
- * <p><b>Half-close.</b> Each direction finishes on its own. When its source's input shuts down (the peer sent a
- * FIN), the bytes still queued towards the sink are flushed, then the sink's output is shut down, passing the FIN
- * on. The connection closes as {@link CloseReason#COMPLETED} once both directions have finished. The legacy proxier
- * closed both sockets when either side finished, cutting off the reply to a client that shut down its output.
+ * <p><b>Half-close.</b> Each direction finishes on its own ({@link HalfClose}); the connection closes as
+ * {@link CloseReason#COMPLETED} once both have. The legacy proxier closed both sockets when either side finished,
+ * cutting off the reply to a client that shut down its output.
  *
  * <p><b>Close accounting.</b> {@link #close} runs once and records exactly one reason:
  * {@code onConnectionClosed} when the backend had connected ({@code onConnectionOpened} was counted), otherwise
@@ -39,12 +36,6 @@ import java.util.concurrent.TimeUnit;
  * reading) stops the reads on the other side, so it also ends in {@code IDLE_TIMEOUT}.
  */
 final class TcpConnection implements Runnable {
-
-    private static final int OPEN = 0;
-    private static final int EOF_BEFORE_CONNECT = 1;
-    private static final int FLUSHING = 2;
-    private static final int SHUTTING_DOWN_OUTPUT = 3;
-    private static final int DONE = 4;
 
     private final Channel frontend;
     private final ServicePortCounters counters;
@@ -60,8 +51,8 @@ final class TcpConnection implements Runnable {
     private long lastReadNanos;
     private ScheduledFuture<?> idleCheck;
 
-    private final Direction toBackend = new Direction(true);
-    private final Direction toFrontend = new Direction(false);
+    private final HalfClose toBackend = new HalfClose(this, true);
+    private final HalfClose toFrontend = new HalfClose(this, false);
 
     TcpConnection(Channel frontend, ServicePortCounters counters, long idleTimeoutNanos) {
         this.frontend = frontend;
@@ -89,12 +80,17 @@ final class TcpConnection implements Runnable {
 
     /** Starts the idle timer and the first connect attempt, to {@code first}. */
     void connect(TcpListenerContext context, InetAddress client, Endpoint first) {
+        startIdleTimer();
+        connector = new BackendConnector(context, this, client);
+        connector.connect(first);
+    }
+
+    /** Arms the idle check, which from now on reschedules itself until the connection ends. */
+    void startIdleTimer() {
         if (idleTimeoutNanos > 0) {
             lastReadNanos = ticker.nanoTime();
             idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
-        connector = new BackendConnector(context, this, client);
-        connector.connect(first);
     }
 
     /** Called by the connector once a backend accepted: counts the connection and starts relaying. */
@@ -116,7 +112,9 @@ final class TcpConnection implements Runnable {
             backend.flush();
         }
         toBackend.onConnected();
-        if (toBackend.isOpen()) {
+        // Unless reads held back during the connect already filled the backend's queue: then its writability
+        // event turns reading on once it drains.
+        if (toBackend.isOpen() && backend.isWritable()) {
             frontend.config().setAutoRead(true);
         }
     }
@@ -139,7 +137,7 @@ final class TcpConnection implements Runnable {
         earlyReads.add(msg);
     }
 
-    void forwardToBackend(Object msg) {
+    private void forwardToBackend(Object msg) {
         if (msg instanceof ByteBuf buf) {
             counters.onBytesToBackend(buf.readableBytes());
         }
@@ -189,6 +187,18 @@ final class TcpConnection implements Runnable {
 
     void onBackendInactive() {
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
+    }
+
+    /** Where the direction toward the backend (or else the frontend) writes, whether or not the connection is open. */
+    Channel sink(boolean towardBackend) {
+        return towardBackend ? backend : frontend;
+    }
+
+    /** One direction has passed its FIN on; when both have, the connection is complete. */
+    void onDirectionDone() {
+        if (toBackend.isDone() && toFrontend.isDone()) {
+            close(CloseReason.COMPLETED);
+        }
     }
 
     private boolean shuttingDown() {
@@ -266,64 +276,5 @@ final class TcpConnection implements Runnable {
             return;
         }
         idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos - idleFor, TimeUnit.NANOSECONDS);
-    }
-
-    /**
-     * One direction of the relay and its half-close: on the source's FIN, flush what is queued towards the sink,
-     * then shut down the sink's output. Listens to its own flush and shutdown futures, so it allocates nothing.
-     */
-    private final class Direction implements ChannelFutureListener {
-
-        private final boolean towardBackend;
-        private int state = OPEN;
-
-        Direction(boolean towardBackend) {
-            this.towardBackend = towardBackend;
-        }
-
-        void onSourceInputShutdown() {
-            if (closed || state > EOF_BEFORE_CONNECT) {
-                return;
-            }
-            Channel sink = towardBackend ? backend : frontend;
-            if (sink == null) {
-                state = EOF_BEFORE_CONNECT;
-                return;
-            }
-            state = FLUSHING;
-            sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
-        }
-
-        /** Whether the source may still send: its input has not shut down. */
-        boolean isOpen() {
-            return state == OPEN;
-        }
-
-        void onConnected() {
-            if (state == EOF_BEFORE_CONNECT) {
-                state = OPEN;
-                onSourceInputShutdown();
-            }
-        }
-
-        @Override
-        public void operationComplete(ChannelFuture future) {
-            if (closed) {
-                return;
-            }
-            if (!future.isSuccess()) {
-                close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
-                return;
-            }
-            if (state == FLUSHING) {
-                state = SHUTTING_DOWN_OUTPUT;
-                ((DuplexChannel) future.channel()).shutdownOutput().addListener(this);
-                return;
-            }
-            state = DONE;
-            if (toBackend.state == DONE && toFrontend.state == DONE) {
-                close(CloseReason.COMPLETED);
-            }
-        }
     }
 }

@@ -46,7 +46,11 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             connection.close(CloseReason.NO_ENDPOINTS);
             return;
         }
-        InetAddress client = ((InetSocketAddress) frontend.remoteAddress()).getAddress();
+        if (!(frontend.remoteAddress() instanceof InetSocketAddress remote)) {
+            connection.close(CloseReason.FRONTEND_ERROR); // the client is already gone
+            return;
+        }
+        InetAddress client = remote.getAddress();
         if (!admits(route.route().sourceRanges(), client)) {
             connection.close(CloseReason.SOURCE_RANGE_REJECTED);
             return;
@@ -119,6 +123,10 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         if (log.isDebugEnabled()) {
             log.debug("{} frontend failed: {}", ctx.channel(), cause.toString());
         }
-        connection.close(CloseReason.FRONTEND_ERROR);
+        if (connection != null) {
+            connection.close(CloseReason.FRONTEND_ERROR);
+        } else {
+            ctx.close();
+        }
     }
 }

@@ -8,8 +8,8 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.ServiceRoute;
-import java.util.List;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -42,10 +42,6 @@ final class TcpListenerContext {
             // RelayOptions bounds every timeout to [1 ms, Integer.MAX_VALUE ms].
             connectTimeoutMillis[i] = (int) timeouts.get(i).toMillis();
         }
-    }
-
-    ListenerKey listener() {
-        return listener;
     }
 
     /** The route now served on this listener, or {@code null} while the listener is being closed. */

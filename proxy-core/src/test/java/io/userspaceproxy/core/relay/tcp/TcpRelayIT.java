@@ -29,6 +29,7 @@ import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpSinkServer;
 import io.userspaceproxy.core.testing.TcpSourceServer;
 import io.userspaceproxy.core.testing.TcpTestClient;
+import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -42,6 +43,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -50,6 +52,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The TCP relay end to end on loopback, once per transport: real listeners on 127.0.10.x VIPs, blocking backends on
  * 127.0.0.1, blocking clients. Each test asserts what the client or backend received and what the counters say.
  */
+@ExtendWith(TransportLeakCheck.class)
 @ParameterizedClass
 @EnumSource(Transport.class)
 class TcpRelayIT {
@@ -174,7 +177,7 @@ class TcpRelayIT {
         TcpSourceServer source = closeLater(new TcpSourceServer(length));
         InetSocketAddress vip = serve(source.endpoint());
 
-        try (TcpTestClient client = TcpTestClient.connect(vip, null, 64 * 1024)) {
+        try (TcpTestClient client = TcpTestClient.connect(vip, null, 4 * 1024)) {
             // The client reads nothing for a second. Without backpressure the proxy would read the whole 32 MiB
             // from the backend into memory within that second; with it, reading stops once the frontend's queue
             // is above the high water mark and the kernel buffers between proxy and client are full.

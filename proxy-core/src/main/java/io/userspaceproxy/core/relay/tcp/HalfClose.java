@@ -1,0 +1,84 @@
+package io.userspaceproxy.core.relay.tcp;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.DuplexChannel;
+import io.userspaceproxy.core.metrics.CloseReason;
+
+/**
+ * One direction of a proxied connection and its end. When the source's input shuts down (its peer sent a FIN), the
+ * bytes still queued towards the sink are flushed first, and only then is the sink's output shut down, passing the
+ * FIN on: shutting the output down at once would discard that queue, which is how a relay loses the tail of a
+ * stream. A FIN that arrives before the backend connected is remembered and passed on once it has.
+ *
+ * <p>Listens to its own flush and shutdown futures, so it allocates nothing. Confined to the connection's event loop.
+ */
+final class HalfClose implements ChannelFutureListener {
+
+    private static final int OPEN = 0;
+    private static final int EOF_BEFORE_CONNECT = 1;
+    private static final int FLUSHING = 2;
+    private static final int SHUTTING_DOWN_OUTPUT = 3;
+    private static final int DONE = 4;
+
+    private final TcpConnection connection;
+    private final boolean towardBackend;
+
+    private int state = OPEN;
+
+    HalfClose(TcpConnection connection, boolean towardBackend) {
+        this.connection = connection;
+        this.towardBackend = towardBackend;
+    }
+
+    /** Whether the source may still send: its input has not shut down. */
+    boolean isOpen() {
+        return state == OPEN;
+    }
+
+    /** Whether the FIN has been passed on to the sink. */
+    boolean isDone() {
+        return state == DONE;
+    }
+
+    void onSourceInputShutdown() {
+        if (connection.isClosed() || state > EOF_BEFORE_CONNECT) {
+            return;
+        }
+        Channel sink = connection.sink(towardBackend);
+        if (sink == null) {
+            state = EOF_BEFORE_CONNECT;
+            return;
+        }
+        state = FLUSHING;
+        sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
+    }
+
+    /** The backend has connected: pass on a FIN that arrived while it was connecting. */
+    void onConnected() {
+        if (state == EOF_BEFORE_CONNECT) {
+            state = OPEN;
+            onSourceInputShutdown();
+        }
+    }
+
+    @Override
+    public void operationComplete(ChannelFuture future) {
+        if (connection.isClosed()) {
+            return;
+        }
+        if (!future.isSuccess()) {
+            connection.close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
+            return;
+        }
+        if (state == FLUSHING) {
+            state = SHUTTING_DOWN_OUTPUT;
+            ((DuplexChannel) future.channel()).shutdownOutput().addListener(this);
+            return;
+        }
+        state = DONE;
+        connection.onDirectionDone();
+    }
+}

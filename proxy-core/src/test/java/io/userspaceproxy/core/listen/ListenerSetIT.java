@@ -1,0 +1,259 @@
+package io.userspaceproxy.core.listen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.channel.Channel;
+import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.metrics.CloseReason;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpPorts;
+import io.userspaceproxy.core.testing.TcpTestClient;
+import io.userspaceproxy.core.testing.TransportLeakCheck;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link ListenerSet#apply} against real sockets, once per transport: which listeners are bound, kept, closed and
+ * retried as snapshots change, and what that means for new and open connections.
+ */
+@ExtendWith(TransportLeakCheck.class)
+@ParameterizedClass
+@EnumSource(Transport.class)
+class ListenerSetIT {
+
+    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+    private static final ServicePortName API = new ServicePortName("default", "api", "", Protocol.TCP);
+    private static final ServicePortName DNS = new ServicePortName("kube-system", "dns", "dns", Protocol.UDP);
+
+    private final Transport transport;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private ProxyCounters counters;
+    private ListenerSet proxy;
+    private TcpEchoServer a;
+    private TcpEchoServer b;
+
+    ListenerSetIT(Transport transport) {
+        this.transport = transport;
+    }
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
+        counters = new ProxyCounters();
+        proxy = new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
+                BalancerFactory.ROUND_ROBIN, counters);
+        a = closeLater(new TcpEchoServer("a"));
+        b = closeLater(new TcpEchoServer("b"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (proxy != null) {
+            proxy.close();
+        }
+        for (AutoCloseable r : resources) {
+            r.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closeLater(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    private static ListenerKey tcpKey(String vip) {
+        return ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(vip));
+    }
+
+    private static Route route(ServicePortName servicePort, Endpoint... endpoints) {
+        return Route.of(servicePort, FrontendKind.CLUSTER_IP, List.of(endpoints));
+    }
+
+    private static ProxySnapshot snapshot(Object... keysAndRoutes) {
+        Map<ListenerKey, Route> routes = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndRoutes.length; i += 2) {
+            routes.put((ListenerKey) keysAndRoutes[i], (Route) keysAndRoutes[i + 1]);
+        }
+        return new ProxySnapshot(routes);
+    }
+
+    /** An open connection through the proxy still relays: it echoes a fresh line. */
+    private static void assertStillRelays(TcpTestClient client) throws IOException {
+        client.writeLine("ping");
+        assertThat(client.readLine()).isEqualTo("ping");
+    }
+
+    /**
+     * Nothing listens on {@code address} any more. Awaited, because on NIO the JDK closes a listening socket that is
+     * registered with a selector only at that selector's next select, a moment after the close completed.
+     */
+    private static void assertRefused(InetSocketAddress address) {
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            try (TcpTestClient unexpected = TcpTestClient.connect(address)) {
+                fail("connected to %s: %s", address, unexpected.socket());
+            } catch (ConnectException expected) {
+                // refused: the listener is gone
+            }
+        });
+    }
+
+    private static String firstLineFrom(InetSocketAddress address) throws IOException {
+        try (TcpTestClient client = TcpTestClient.connect(address)) {
+            return client.readLine();
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void apply_endpointsOnlyChange_reroutesNewConnectionsWithoutRebindingOrBreakingOpenOnes() throws IOException {
+        ListenerKey key = tcpKey("127.0.10.2");
+        proxy.apply(snapshot(key, route(WEB, a.endpoint())));
+        Channel listenerBefore = proxy.listener(key);
+
+        try (TcpTestClient open = TcpTestClient.connect(key.address())) {
+            assertThat(open.readLine()).isEqualTo("a");
+
+            ApplyResult result = proxy.apply(snapshot(key, route(WEB, b.endpoint())));
+
+            assertThat(result.diff().routeChanged()).containsExactly(key);
+            assertThat(result.bound()).isEmpty();
+            assertThat(result.closed()).isEmpty();
+            assertThat(proxy.listener(key)).isSameAs(listenerBefore);
+            assertThat(listenerBefore.isActive()).isTrue();
+            assertThat(firstLineFrom(key.address())).isEqualTo("b");
+            assertStillRelays(open);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void apply_servicePortRemoved_closesItsListenerWhileOpenConnectionsContinue() throws IOException {
+        ListenerKey web = tcpKey("127.0.10.3");
+        ListenerKey api = tcpKey("127.0.10.3");
+        proxy.apply(snapshot(web, route(WEB, a.endpoint()), api, route(API, b.endpoint())));
+        Channel apiListener = proxy.listener(api);
+
+        try (TcpTestClient open = TcpTestClient.connect(web.address())) {
+            assertThat(open.readLine()).isEqualTo("a");
+
+            ApplyResult result = proxy.apply(snapshot(api, route(API, b.endpoint())));
+
+            assertThat(result.closed()).containsExactly(web);
+            assertThat(result.diff().removed()).containsExactly(web);
+            assertThat(proxy.boundKeys()).containsExactly(api);
+            assertThat(proxy.listener(api)).isSameAs(apiListener);
+            assertRefused(web.address());
+            assertStillRelays(open);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void apply_addressInUse_failsThatListenerOnlyAndBindsItOnALaterApply() throws IOException {
+        ListenerKey free = tcpKey("127.0.10.4");
+        ListenerKey taken = tcpKey("127.0.10.5");
+        ProxySnapshot desired = snapshot(free, route(WEB, a.endpoint()), taken, route(API, b.endpoint()));
+        ApplyResult first;
+        try (ServerSocket squatter = new ServerSocket(taken.address().getPort(), 1, taken.address().getAddress())) {
+            first = proxy.apply(desired);
+        }
+
+        assertThat(first.bound()).containsExactly(free);
+        assertThat(first.bindFailures()).containsOnlyKeys(taken);
+        assertThat(first.bindFailures().get(taken)).hasMessageContaining("Address already in use");
+        assertThat(first.isComplete()).isFalse();
+        assertThat(counters.bindFailures()).isEqualTo(1);
+        assertThat(firstLineFrom(free.address())).isEqualTo("a");
+        Channel freeListener = proxy.listener(free);
+
+        ApplyResult second = proxy.apply(desired);
+
+        assertThat(second.bound()).containsExactly(taken);
+        assertThat(second.bindFailures()).isEmpty();
+        assertThat(second.isComplete()).isTrue();
+        assertThat(proxy.boundKeys()).containsExactlyInAnyOrder(free, taken);
+        assertThat(proxy.listener(free)).isSameAs(freeListener);
+        assertThat(firstLineFrom(taken.address())).isEqualTo("b");
+        assertThat(counters.bindFailures()).isEqualTo(1);
+    }
+
+    @Test
+    @Timeout(30)
+    void apply_udpKey_isSkippedAndReportedWithoutFailingTcpListeners() throws IOException {
+        ListenerKey tcp = tcpKey("127.0.10.6");
+        ListenerKey udp = ListenerKey.of(Protocol.UDP, tcp.address());
+
+        ApplyResult result = proxy.apply(snapshot(tcp, route(WEB, a.endpoint()), udp, route(DNS, b.endpoint())));
+
+        assertThat(result.bound()).containsExactly(tcp);
+        assertThat(result.skipped()).containsExactly(udp);
+        assertThat(result.bindFailures()).isEmpty();
+        assertThat(proxy.boundKeys()).containsExactly(tcp);
+        assertThat(proxy.table().lookup(udp)).isNotNull();
+        assertThat(firstLineFrom(tcp.address())).isEqualTo("a");
+    }
+
+    @Test
+    @Timeout(30)
+    void stopAccepting_openConnection_refusesNewClientsButKeepsRelaying() throws IOException {
+        ListenerKey key = tcpKey("127.0.10.7");
+        proxy.apply(snapshot(key, route(WEB, a.endpoint())));
+
+        try (TcpTestClient open = TcpTestClient.connect(key.address())) {
+            assertThat(open.readLine()).isEqualTo("a");
+
+            proxy.stopAccepting();
+
+            assertThat(proxy.boundKeys()).isEmpty();
+            assertRefused(key.address());
+            assertStillRelays(open);
+            assertThat(proxy.apply(snapshot(key, route(WEB, b.endpoint()))).skipped()).containsExactly(key);
+            assertThat(proxy.boundKeys()).isEmpty();
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void close_openConnection_isClosedWithTheEventLoops() throws IOException {
+        ListenerKey key = tcpKey("127.0.10.8");
+        proxy.apply(snapshot(key, route(WEB, a.endpoint())));
+
+        try (TcpTestClient open = TcpTestClient.connect(key.address())) {
+            assertThat(open.readLine()).isEqualTo("a");
+
+            proxy.close();
+
+            assertThat(open.read()).isEqualTo(-1);
+            assertThat(counters.forServicePort(WEB).closes(CloseReason.SHUTDOWN)).isEqualTo(1);
+            assertThat(counters.forServicePort(WEB).connectionsActive()).isZero();
+            assertThatThrownBy(() -> proxy.apply(ProxySnapshot.EMPTY)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+}
