@@ -24,8 +24,11 @@ import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -206,18 +209,41 @@ class ListenerSetIT {
 
     @Test
     @Timeout(30)
-    void apply_udpKey_isSkippedAndReportedWithoutFailingTcpListeners() throws IOException {
+    void apply_tcpAndUdpOnSamePort_bindsBothIndependently() throws Exception {
         ListenerKey tcp = tcpKey("127.0.10.6");
         ListenerKey udp = ListenerKey.of(Protocol.UDP, tcp.address());
+        try (DatagramSocket udpBackend = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+                DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            Thread echo = new Thread(() -> echoOnce(udpBackend), "udp-echo");
+            echo.setDaemon(true);
+            echo.start();
+            Endpoint udpEndpoint = new Endpoint((InetSocketAddress) udpBackend.getLocalSocketAddress());
 
-        ApplyResult result = proxy.apply(snapshot(tcp, route(WEB, a.endpoint()), udp, route(DNS, b.endpoint())));
+            ApplyResult result = proxy.apply(snapshot(tcp, route(WEB, a.endpoint()), udp, route(DNS, udpEndpoint)));
 
-        assertThat(result.bound()).containsExactly(tcp);
-        assertThat(result.skipped()).containsExactly(udp);
-        assertThat(result.bindFailures()).isEmpty();
-        assertThat(proxy.boundKeys()).containsExactly(tcp);
-        assertThat(proxy.table().lookup(udp)).isNotNull();
-        assertThat(firstLineFrom(tcp.address())).isEqualTo("a");
+            assertThat(result.bound()).containsExactlyInAnyOrder(tcp, udp);
+            assertThat(result.skipped()).isEmpty();
+            assertThat(firstLineFrom(tcp.address())).isEqualTo("a");
+            byte[] query = "who".getBytes(StandardCharsets.UTF_8);
+            client.setSoTimeout(5000);
+            client.send(new DatagramPacket(query, query.length, udp.address()));
+            DatagramPacket reply = new DatagramPacket(new byte[64], 64);
+            client.receive(reply);
+            assertThat(new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8)).isEqualTo("udp:who");
+            assertThat(reply.getSocketAddress()).isEqualTo(udp.address());
+        }
+    }
+
+    private static void echoOnce(DatagramSocket socket) {
+        try {
+            DatagramPacket in = new DatagramPacket(new byte[64], 64);
+            socket.receive(in);
+            byte[] out = ("udp:" + new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8))
+                    .getBytes(StandardCharsets.UTF_8);
+            socket.send(new DatagramPacket(out, out.length, in.getSocketAddress()));
+        } catch (IOException e) {
+            // The socket closed at the end of the test: nothing to echo.
+        }
     }
 
     @Test
