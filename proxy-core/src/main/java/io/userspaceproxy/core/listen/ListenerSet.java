@@ -10,6 +10,7 @@ import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
@@ -49,9 +50,16 @@ import org.slf4j.LoggerFactory;
  * the new route. A bind that fails affects no other listener: it is logged, counted, reported in the
  * {@link ApplyResult} and tried again by the next apply.
  *
- * <p><b>Graceful drain.</b> On SIGTERM: {@link #stopAccepting()} (new clients are refused), {@link #awaitDrained}
- * (open connections finish on their own, up to a deadline), then {@link #close()}, which ends what is left, counted
- * as {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}.
+ * <p><b>Graceful drain.</b> On SIGTERM: {@link #stopAccepting()} (new clients are refused, or go to a new agent
+ * sharing the ports, see below), {@link #awaitDrained} (open connections finish on their own, up to a deadline),
+ * then {@link #close()}, which ends what is left, counted as {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}.
+ *
+ * <p><b>Upgrade hand-off.</b> On epoll every TCP listener sets SO_REUSEPORT, so a new agent can bind the same keys
+ * while this one still serves; the kernel spreads new connections over both until this one stops accepting, and
+ * from then on sends every new connection to the new agent, while connections already accepted here continue.
+ * Connections queued in this agent's accept queues at the instant its listeners close are reset by the kernel,
+ * unless {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs which applies.
+ * UDP listeners do not share ports (see {@code bindUdp}): a new agent binds them once this one has stopped.
  *
  * <p>Threading: {@link #apply}, {@link #stopAccepting} and {@link #close} are meant for one control-plane thread
  * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #awaitDrained}
@@ -213,12 +221,16 @@ public final class ListenerSet implements AutoCloseable {
 
     /**
      * Closes every listener but leaves accepted connections to finish (the first step of a graceful drain). Later
-     * applies still publish their tables but bind nothing. New TCP clients are refused from here on; UDP flows end
-     * with their listeners.
+     * applies still publish their tables but bind nothing. New TCP clients are refused from here on, or, while a new
+     * agent listens on the same ports, go to it (see the class comment for what the kernel does with connections
+     * queued at this instant); UDP flows end with their listeners.
      */
     public synchronized void stopAccepting() {
         requireControlThread();
         accepting = false;
+        if (transport.supportsReusePort() && listeners.keySet().stream().anyMatch(k -> k.protocol() == Protocol.TCP)) {
+            AcceptQueueMigration.report(log, AcceptQueueMigration.read(AcceptQueueMigration.SYSCTL));
+        }
         closeListeners(key -> true, table);
     }
 
