@@ -1,14 +1,19 @@
 package io.userspaceproxy.agent.metrics;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -19,10 +24,12 @@ import java.util.function.Supplier;
  *   <li>{@code /proxyMode}: {@code userspace}, as kube-proxy answers its mode;</li>
  *   <li>{@code /healthz}: {@code ok} while the process serves HTTP (kube-proxy's metrics-port ping);</li>
  *   <li>{@code /configz}: the effective configuration as JSON, when a supplier is given;</li>
- *   <li>{@code /connections}: a JSON view of open connections, when a supplier is given.</li>
+ *   <li>{@code /connections}: a JSON view of open connections, when a supplier is given (see
+ *       {@link ConnectionsJson}); it may read the request's query parameters.</li>
  * </ul>
  * An endpoint whose supplier was not given answers 404. Suppliers are called on an HTTP thread per request and
- * must not block; a supplier that throws makes that request answer 500.
+ * must not block; a supplier that throws makes that request answer 500, except that {@code /connections} answers
+ * 400 with the message of an {@link IllegalArgumentException} (a bad query parameter).
  */
 public final class MetricsServer implements AutoCloseable {
 
@@ -53,12 +60,48 @@ public final class MetricsServer implements AutoCloseable {
         server.close();
     }
 
+    /**
+     * The query parameters of {@code rawQuery} ({@code a=1&b=x%20y}), decoded as UTF-8; the first of repeated names
+     * wins, a name without {@code =} maps to "".
+     *
+     * @throws IllegalArgumentException on a malformed percent escape
+     */
+    static Map<String, String> queryParameters(String rawQuery) {
+        Map<String, String> parameters = new HashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return parameters;
+        }
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            parameters.putIfAbsent(name, value);
+        }
+        return parameters;
+    }
+
+    /** Answers with what {@code body} makes of the query, or 400 with its message when it rejects the query. */
+    private static void respondToQuery(HttpExchange exchange, Function<Map<String, String>, String> body)
+            throws IOException {
+        String json;
+        try {
+            json = body.apply(queryParameters(exchange.getRequestURI().getRawQuery()));
+        } catch (IllegalArgumentException e) {
+            AgentHttpServer.respond(exchange, 400, TEXT, e.getMessage() + "\n");
+            return;
+        }
+        AgentHttpServer.respond(exchange, 200, JSON, json);
+    }
+
     /** Collects the optional endpoints, then binds. */
     public static final class Builder {
         private final InetSocketAddress bindAddress;
         private final PrometheusRegistry registry;
         private Supplier<String> configz;
-        private Supplier<String> connections;
+        private Function<Map<String, String>, String> connections;
 
         private Builder(InetSocketAddress bindAddress, PrometheusRegistry registry) {
             this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
@@ -73,6 +116,15 @@ public final class MetricsServer implements AutoCloseable {
 
         /** Serves {@code /connections} with the JSON {@code connections} returns at each request. */
         public Builder connections(Supplier<String> connections) {
+            Objects.requireNonNull(connections, "connections");
+            return connections(query -> connections.get());
+        }
+
+        /**
+         * Serves {@code /connections} with the JSON {@code connections} makes of each request's query parameters;
+         * an {@link IllegalArgumentException} it throws answers 400 with its message. {@link ConnectionsJson} is one.
+         */
+        public Builder connections(Function<Map<String, String>, String> connections) {
             this.connections = Objects.requireNonNull(connections, "connections");
             return this;
         }
@@ -92,8 +144,8 @@ public final class MetricsServer implements AutoCloseable {
                 routes.put("/configz", exchange -> AgentHttpServer.respond(exchange, 200, JSON, body.get()));
             }
             if (connections != null) {
-                Supplier<String> body = connections;
-                routes.put("/connections", exchange -> AgentHttpServer.respond(exchange, 200, JSON, body.get()));
+                Function<Map<String, String>, String> body = connections;
+                routes.put("/connections", exchange -> respondToQuery(exchange, body));
             }
             return new MetricsServer(AgentHttpServer.start("metrics", bindAddress, routes));
         }

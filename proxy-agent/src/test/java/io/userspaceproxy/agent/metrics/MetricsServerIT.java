@@ -109,6 +109,27 @@ class MetricsServerIT {
     }
 
     @Test
+    void connections_queryParameters_decodedForTheViewAndRejectionsAnswer400() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry())
+                .connections(query -> {
+                    if (query.containsKey("bad")) {
+                        throw new IllegalArgumentException("bad: " + query.get("bad") + " (expected: nothing)");
+                    }
+                    return "{\"limit\": \"" + query.get("limit") + "\"}";
+                })
+                .start();
+
+        HttpResponse<String> firstWins = get(server.address(), "/connections?limit=5&limit=6");
+        HttpResponse<String> rejected = get(server.address(), "/connections?bad=a%20b");
+
+        assertThat(firstWins.statusCode()).isEqualTo(200);
+        assertThat(firstWins.body()).isEqualTo("{\"limit\": \"5\"}");
+        assertThat(rejected.statusCode()).isEqualTo(400);
+        assertThat(rejected.body()).isEqualTo("bad: a b (expected: nothing)\n");
+        assertThat(get(server.address(), "/connections").body()).isEqualTo("{\"limit\": \"null\"}");
+    }
+
+    @Test
     void configz_notProvided_404() throws Exception {
         server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
 

@@ -10,14 +10,18 @@ import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.ConnectionInfo;
+import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.ServiceRoute;
 import io.userspaceproxy.core.table.TableDiff;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -50,10 +54,22 @@ import org.slf4j.LoggerFactory;
  * that is registered with a selector to that selector's next select, a moment after the close completed; a client
  * that connects in that moment is reset, and a bind on an overlapping address (a wildcard and a specific IP on one
  * port) may fail once and succeed on the next apply.
+
+ * <p><b>Graceful drain.</b> On SIGTERM: {@link #stopAccepting()} (new clients are refused, or go to a new agent
+ * sharing the ports, see below), {@link #awaitDrained} (open connections finish on their own, up to a deadline),
+ * then {@link #close()}, which ends what is left, counted as {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}.
+ *
+ * <p><b>Upgrade hand-off.</b> On epoll every TCP listener sets SO_REUSEPORT, so a new agent can bind the same keys
+ * while this one still serves; the kernel spreads new connections over both until this one stops accepting, and
+ * from then on sends every new connection to the new agent, while connections already accepted here continue.
+ * Connections queued in this agent's accept queues at the instant its listeners close are reset by the kernel,
+ * unless {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs which applies.
+ * UDP listeners do not share ports (see {@code bindUdp}): a new agent binds them once this one has stopped.
  *
  * <p>Threading: {@link #apply}, {@link #stopAccepting} and {@link #close} are meant for one control-plane thread
- * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #table()} and
- * {@link #boundKeys()} may be read from any thread at any time.
+ * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #awaitDrained}
+ * blocks any thread but an event loop, without holding the lock the others take. {@link #table()},
+ * {@link #boundKeys()}, {@link #connections} and {@link #connectionCount()} may be read from any thread at any time.
  */
 public final class ListenerSet implements AutoCloseable {
 
@@ -67,6 +83,7 @@ public final class ListenerSet implements AutoCloseable {
     private final EventLoopGroup group;
     private final AffinityTable affinities;
     private final UdpFlowTable udpFlows;
+    private final TcpConnectionTable tcpConnections = TcpConnectionTable.create();
     /** The last bind error logged per key, so that a listener failing the same way at every retry warns once. */
     private final Map<ListenerKey, String> reportedBindFailures = new HashMap<>();
     private final Supplier<ProxyTable> currentTable = this::table;
@@ -143,6 +160,42 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     /**
+     * Samples the {@code limit} oldest proxied TCP connections and UDP flows, oldest first, for an operator's view;
+     * {@link #connectionCount()} says how many there are in all. Costs O(n log limit) on the calling thread and
+     * never waits for an event loop; the byte counts are read racily (see {@link TcpConnectionTable}). A TCP
+     * connection is listed from its first connect attempt (its {@link ConnectionInfo#connected()} is false until an
+     * endpoint accepts) until it closes; a UDP flow from its first datagram until it expires.
+     *
+     * @throws IllegalArgumentException when {@code limit} is negative
+     */
+    public List<ConnectionInfo> connections(int limit) {
+        Instant now = Instant.now();
+        List<ConnectionInfo> merged = new ArrayList<>(tcpConnections.oldest(limit, now));
+        merged.addAll(udpFlows.oldest(limit, now));
+        merged.sort(ConnectionInfo.OLDEST_FIRST);
+        return List.copyOf(merged.subList(0, Math.min(limit, merged.size())));
+    }
+
+    /** Open TCP connections (connecting or relaying) plus live UDP flows; cheap (striped counters, no scan). */
+    public int connectionCount() {
+        return tcpConnections.size() + udpFlows.activeFlows();
+    }
+
+    /**
+     * Waits until every proxied TCP connection has ended, or {@code timeout} passes: the middle step of a graceful
+     * drain, after {@link #stopAccepting()} (before it, new connections keep arriving and this waits for a quiet
+     * moment). Wakes when the last connection closes, without polling. UDP flows are not waited for: they end when
+     * their listener closes, as there is no end-of-flow to wait for.
+     *
+     * @return true when no TCP connection is open, false when the timeout passed first
+     * @throws IllegalStateException when called on an event loop (it would wait for itself)
+     */
+    public boolean awaitDrained(Duration timeout) throws InterruptedException {
+        requireOffEventLoop();
+        return tcpConnections.awaitEmpty(timeout);
+    }
+
+    /**
      * Makes {@code snapshot} the data plane's state: publishes its table, closes listeners whose key is gone, binds
      * listeners for keys that have none, and waits (at most {@link ListenerOptions#bindTimeout()}) for the binds.
      *
@@ -173,15 +226,23 @@ public final class ListenerSet implements AutoCloseable {
 
     /**
      * Closes every listener but leaves accepted connections to finish (the first step of a graceful drain). Later
-     * applies still publish their tables but bind nothing.
+     * applies still publish their tables but bind nothing. New TCP clients are refused from here on, or, while a new
+     * agent listens on the same ports, go to it (see the class comment for what the kernel does with connections
+     * queued at this instant); UDP flows end with their listeners.
      */
     public synchronized void stopAccepting() {
         requireControlThread();
         accepting = false;
+        if (transport.supportsReusePort() && listeners.keySet().stream().anyMatch(k -> k.protocol() == Protocol.TCP)) {
+            AcceptQueueMigration.report(log, AcceptQueueMigration.read(AcceptQueueMigration.SYSCTL));
+        }
         closeListeners(key -> true, table);
     }
 
-    /** Closes every listener and connection and stops the event loops, waiting a bounded time for both. */
+    /**
+     * Closes every listener and every connection still open, counted as
+     * {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}, and stops the event loops, waiting a bounded time.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -200,6 +261,10 @@ public final class ListenerSet implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("ListenerSet is closed");
         }
+        requireOffEventLoop();
+    }
+
+    private void requireOffEventLoop() {
         for (EventExecutor loop : group) {
             if (loop.inEventLoop()) {
                 throw new IllegalStateException("ListenerSet must not be driven from an event loop: it waits for sockets");
@@ -271,7 +336,7 @@ public final class ListenerSet implements AutoCloseable {
                 .group(group)
                 .channelFactory(transport.serverChannelFactory())
                 .childHandler(new TcpRelayInitializer(key, route.counters(), currentTable, options.relay(),
-                        transport.socketChannelFactory()));
+                        transport.socketChannelFactory(), tcpConnections));
         transport.applyListenerOptions(bootstrap);
         return bootstrap.bind(key.address());
     }

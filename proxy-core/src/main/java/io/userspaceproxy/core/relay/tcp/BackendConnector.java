@@ -59,6 +59,7 @@ final class BackendConnector implements ChannelFutureListener {
 
     private void tryConnect(Endpoint target) {
         endpoint = target;
+        connection.onConnecting(target);
         Channel channel;
         try {
             channel = context.backendChannelFactory().newChannel();

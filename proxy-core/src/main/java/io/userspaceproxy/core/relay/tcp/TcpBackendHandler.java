@@ -34,7 +34,7 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof ByteBuf buf) {
-            connection.counters().onBytesToFrontend(buf.readableBytes());
+            connection.onBytesToFrontend(buf.readableBytes());
         }
         frontend.write(msg, frontend.voidPromise());
     }

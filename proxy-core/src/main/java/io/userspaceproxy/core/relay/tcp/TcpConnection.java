@@ -10,7 +10,12 @@ import io.netty.util.concurrent.Ticker;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.ConnectionInfo;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +39,10 @@ import java.util.concurrent.TimeUnit;
  * real one with a listener: an allocation per write. Here a read loop stores one timestamp and a single scheduled
  * check per connection reschedules itself for the remaining time. A write that cannot drain (a peer that stopped
  * reading) stops the reads on the other side, so it also ends in {@code IDLE_TIMEOUT}.
+ *
+ * <p><b>Connection table.</b> From its first connect attempt until {@link #close} the connection is listed in its
+ * listener set's {@link TcpConnectionTable}; {@link #info} samples it from another thread (see there for what that
+ * read may and may not see).
  */
 final class TcpConnection implements Runnable {
 
@@ -50,6 +59,14 @@ final class TcpConnection implements Runnable {
     private boolean closed;
     private long lastReadNanos;
     private ScheduledFuture<?> idleCheck;
+    // Set once before the table lists this connection, so the table's add publishes them to readers.
+    private TcpListenerContext context;
+    private ServicePortName servicePort;
+    private long openedNanos;
+    // Read by TcpConnectionTable off this loop without synchronization: benign races, see there.
+    private Endpoint endpoint;
+    private long bytesToBackend;
+    private long bytesToFrontend;
 
     private final HalfClose toBackend = new HalfClose(this, true);
     private final HalfClose toFrontend = new HalfClose(this, false);
@@ -78,8 +95,17 @@ final class TcpConnection implements Runnable {
         return closed;
     }
 
-    /** Starts the idle timer and the first connect attempt, to {@code first}. */
-    void connect(TcpListenerContext context, InetAddress client, Endpoint first) {
+    /**
+     * Lists the connection in its table, starts the idle timer and the first connect attempt, to {@code first}.
+     *
+     * @param servicePort the service port whose route accepted the connection
+     */
+    void connect(TcpListenerContext context, ServicePortName servicePort, InetAddress client, Endpoint first) {
+        this.context = context;
+        this.servicePort = servicePort;
+        this.endpoint = first;
+        this.openedNanos = ticker.nanoTime();
+        context.connections().add(this);
         startIdleTimer();
         connector = new BackendConnector(context, this, client);
         connector.connect(first);
@@ -91,6 +117,11 @@ final class TcpConnection implements Runnable {
             lastReadNanos = ticker.nanoTime();
             idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** Called by the connector before each attempt: the endpoint the connection table shows. */
+    void onConnecting(Endpoint target) {
+        endpoint = target;
     }
 
     /** Called by the connector once a backend accepted: counts the connection and starts relaying. */
@@ -139,9 +170,21 @@ final class TcpConnection implements Runnable {
 
     private void forwardToBackend(Object msg) {
         if (msg instanceof ByteBuf buf) {
-            counters.onBytesToBackend(buf.readableBytes());
+            onBytesToBackend(buf.readableBytes());
         }
         backend.write(msg, backend.voidPromise());
+    }
+
+    /** Counts bytes read from the frontend, for the service port and for this connection. */
+    void onBytesToBackend(int bytes) {
+        counters.onBytesToBackend(bytes);
+        bytesToBackend += bytes;
+    }
+
+    /** Counts bytes read from the backend, for the service port and for this connection. */
+    void onBytesToFrontend(int bytes) {
+        counters.onBytesToFrontend(bytes);
+        bytesToFrontend += bytes;
     }
 
     /** A read loop ended on either side: the connection is not idle. */
@@ -219,6 +262,10 @@ final class TcpConnection implements Runnable {
         } else {
             counters.onRejected(reason);
         }
+        // After counting: whoever sees the table drained sees this close counted.
+        if (context != null) {
+            context.connections().remove(this);
+        }
         releaseEarlyReads();
         if (connector != null) {
             connector.cancel();
@@ -251,6 +298,25 @@ final class TcpConnection implements Runnable {
             }
             earlyReads = null;
         }
+    }
+
+    /** When the connection was accepted, on its event loop's ticker; fixed before it is listed. */
+    long openedNanos() {
+        return openedNanos;
+    }
+
+    /**
+     * A sample of this connection for the connection view, taken on any thread (racy reads of loop-confined fields,
+     * see {@link TcpConnectionTable}); {@code null} if the frontend's address is no longer known.
+     */
+    ConnectionInfo info(Instant now) {
+        InetSocketAddress client = (InetSocketAddress) frontend.remoteAddress();
+        if (client == null) {
+            return null;
+        }
+        Duration age = Duration.ofNanos(Math.max(0, ticker.nanoTime() - openedNanos));
+        return new ConnectionInfo(context.listener(), servicePort, client, endpoint.address(), opened,
+                now.minus(age), age, bytesToBackend, bytesToFrontend);
     }
 
     /** Closes with an RST instead of a FIN: the client learns at once that nothing will answer. */

@@ -30,7 +30,6 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final TcpListenerContext context;
 
     private TcpConnection connection;
-    private ServicePortCounters counters;
 
     TcpFrontendHandler(TcpListenerContext context) {
         this.context = context;
@@ -40,7 +39,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         Channel frontend = ctx.channel();
         ServiceRoute route = context.lookupRoute();
-        counters = route != null ? route.counters() : context.listenerCounters();
+        ServicePortCounters counters = route != null ? route.counters() : context.listenerCounters();
         connection = new TcpConnection(frontend, counters, context.idleTimeoutNanos());
         if (route == null) {
             connection.close(CloseReason.NO_ENDPOINTS);
@@ -60,7 +59,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             connection.close(CloseReason.NO_ENDPOINTS);
             return;
         }
-        connection.connect(context, client, first);
+        connection.connect(context, route.route().servicePort(), client, first);
     }
 
     /** An empty list admits every client; otherwise the client must be inside one of the prefixes. */
@@ -85,7 +84,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof ByteBuf buf) {
-            counters.onBytesToBackend(buf.readableBytes());
+            connection.onBytesToBackend(buf.readableBytes());
         }
         backend.write(msg, backend.voidPromise());
     }

@@ -27,10 +27,13 @@ final class TcpListenerContext {
     private final int[] connectTimeoutMillis;
     private final WriteBufferWaterMark waterMark;
     private final long idleTimeoutNanos;
+    private final TcpConnectionTable connections;
 
     TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
-            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
+            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
+            TcpConnectionTable connections) {
         this.listener = Objects.requireNonNull(listener, "listener");
+        this.connections = Objects.requireNonNull(connections, "connections");
         this.listenerCounters = Objects.requireNonNull(listenerCounters, "listenerCounters");
         this.table = Objects.requireNonNull(table, "table");
         this.backendChannelFactory = Objects.requireNonNull(backendChannelFactory, "backendChannelFactory");
@@ -72,6 +75,11 @@ final class TcpListenerContext {
 
     WriteBufferWaterMark waterMark() {
         return waterMark;
+    }
+
+    /** Where this listener's connections are listed while open; shared by every listener of a listener set. */
+    TcpConnectionTable connections() {
+        return connections;
     }
 
     /** Zero when idle connections are kept forever. */

@@ -41,16 +41,32 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     private final TcpListenerContext context;
 
     /**
+     * An initializer whose connections are listed in a table of their own, which nobody reads: for a lone listener
+     * (tests, benchmarks). A listener set passes its shared table instead.
+     *
+     * @see #TcpRelayInitializer(ListenerKey, ServicePortCounters, Supplier, RelayOptions, ChannelFactory,
+     *      TcpConnectionTable)
+     */
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
+            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
+        this(listener, listenerCounters, table, options, backendChannelFactory, TcpConnectionTable.create());
+    }
+
+    /**
      * @param listener              the listener this initializer serves; its route is looked up per connection
      * @param listenerCounters      the counters of the route the listener was bound for, charged for connections
      *                              that arrive after the route left the table but before the listener closed
      * @param table                 the current table; read once per accepted connection, from any event loop
      * @param options               connect schedule, idle timeout and water marks
      * @param backendChannelFactory makes backend channels of the same transport as the listener
+     * @param connections           lists every connection of this listener while it is open (the listener set's
+     *                              view and drain); one table may serve many listeners
      */
     public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
-            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
-        this.context = new TcpListenerContext(listener, listenerCounters, table, options, backendChannelFactory);
+            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
+            TcpConnectionTable connections) {
+        this.context = new TcpListenerContext(listener, listenerCounters, table, options, backendChannelFactory,
+                connections);
     }
 
     @Override

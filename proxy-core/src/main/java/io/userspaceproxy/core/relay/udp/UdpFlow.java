@@ -9,9 +9,12 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +41,8 @@ final class UdpFlow implements Runnable {
     final ServicePortName servicePort;
     final ServicePortCounters counters;
     final Channel backend;
+    /** When the flow's first datagram arrived ({@link System#nanoTime()}). */
+    final long openedNanos;
     private final UdpFlows flows;
     private final Channel frontend;
 
@@ -46,6 +51,9 @@ final class UdpFlow implements Runnable {
     /** Set while this flow waits in the frontend's list of backends to flush at the end of the read loop. */
     boolean flushPending;
     private ScheduledFuture<?> idleCheck;
+    // Read by the connection view off the event loop without synchronization: benign races, as for TCP connections.
+    private long bytesToBackend;
+    private long bytesToFrontend;
 
     private final ChannelFutureListener onBackendClosed = f -> onBackendClosed();
 
@@ -58,6 +66,7 @@ final class UdpFlow implements Runnable {
         this.backend = backend;
         this.frontend = flows.listenerChannel();
         this.idleTimeoutNanos = route.route().udpIdleTimeout().toNanos();
+        this.openedNanos = System.nanoTime();
     }
 
     /** Arms the idle timer and ties the flow to its backend's life. */
@@ -84,6 +93,7 @@ final class UdpFlow implements Runnable {
         }
         backend.write(content, backend.voidPromise());
         counters.onUdpDatagramToBackend(bytes);
+        bytesToBackend += bytes;
         return true;
     }
 
@@ -106,6 +116,7 @@ final class UdpFlow implements Runnable {
         }
         frontend.write(new DatagramPacket(content, client), frontend.voidPromise());
         counters.onUdpDatagramToFrontend(bytes);
+        bytesToFrontend += bytes;
     }
 
     void flushFrontend() {
@@ -168,6 +179,13 @@ final class UdpFlow implements Runnable {
         flows.owner().releaseFlow();
         counters.onUdpFlowClosed();
         backend.close();
+    }
+
+    /** A sample for the connection view, on any thread: final fields plus two racily read byte counts. */
+    ConnectionInfo info(Instant now) {
+        Duration age = Duration.ofNanos(Math.max(0, System.nanoTime() - openedNanos));
+        return new ConnectionInfo(flows.key(), servicePort, client, endpoint.address(), true, now.minus(age), age,
+                bytesToBackend, bytesToFrontend);
     }
 
     @Override

@@ -3,7 +3,12 @@ package io.userspaceproxy.core.relay.udp;
 import io.netty.channel.ChannelHandler;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.relay.ConnectionInfo;
+import io.userspaceproxy.core.relay.OldestFirst;
 import io.userspaceproxy.core.table.ProxyTable;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -86,6 +91,25 @@ public final class UdpFlowTable {
             }
         }
         return n;
+    }
+
+    /**
+     * Samples the {@code limit} oldest flows across all listeners, oldest first, on the calling thread without
+     * involving any event loop. A flow's byte counts are read racily, as {@code TcpConnectionTable} explains for
+     * TCP connections.
+     *
+     * @param now the wall clock of the sample, from which {@link ConnectionInfo#openedAt()} is derived
+     * @throws IllegalArgumentException when {@code limit} is negative
+     */
+    public List<ConnectionInfo> oldest(int limit, Instant now) {
+        Objects.requireNonNull(now, "now");
+        Iterable<UdpFlow> live = () -> listeners.stream().flatMap(flows -> flows.live().stream()).iterator();
+        List<UdpFlow> page = OldestFirst.select(live, limit, flow -> flow.openedNanos);
+        List<ConnectionInfo> infos = new ArrayList<>(page.size());
+        for (UdpFlow flow : page) {
+            infos.add(flow.info(now));
+        }
+        return infos;
     }
 
     public UdpRelayOptions options() {

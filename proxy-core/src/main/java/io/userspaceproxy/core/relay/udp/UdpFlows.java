@@ -17,6 +17,7 @@ import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
@@ -201,5 +202,10 @@ final class UdpFlows {
 
     int size() {
         return flows.asMap().size();
+    }
+
+    /** The live flows, as a weakly consistent view that any thread may iterate. */
+    Collection<UdpFlow> live() {
+        return flows.asMap().values();
     }
 }

@@ -1,0 +1,50 @@
+package io.userspaceproxy.agent.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The body of {@code /configz}: the effective configuration as JSON, under kube-proxy's key
+ * {@code kubeproxy.config.k8s.io} for the fields kube-proxy has, and under {@code userspace-proxy} for ours.
+ * Durations are written as kube-proxy writes them ({@code 250ms}, {@code 1m30s}).
+ */
+public final class Configz {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Configz() {
+    }
+
+    public static String render(AgentConfig c) {
+        Map<String, Object> kubeProxy = new LinkedHashMap<>();
+        kubeProxy.put("mode", AgentConfig.SUPPORTED_MODE);
+        kubeProxy.put("hostnameOverride", c.nodeName());
+        kubeProxy.put("bindAddress", c.bindAddress().getHostAddress());
+        kubeProxy.put("healthzBindAddress", hostPort(c.healthzBindAddress()));
+        kubeProxy.put("metricsBindAddress", hostPort(c.metricsBindAddress()));
+        kubeProxy.put("nodePortAddresses", c.nodePortAddresses().stream().map(Object::toString).toList());
+        kubeProxy.put("syncPeriod", GoDuration.format(c.syncPeriod()));
+        kubeProxy.put("minSyncPeriod", GoDuration.format(c.minSyncPeriod()));
+        kubeProxy.put("udpIdleTimeout", GoDuration.format(c.udpTimeout()));
+        Map<String, Object> ours = new LinkedHashMap<>();
+        ours.put("manifests", c.manifests() == null ? null : c.manifests().toAbsolutePath().toString());
+        ours.put("tcpIdleTimeout", GoDuration.format(c.tcpIdleTimeout()));
+        ours.put("maxUdpFlows", c.maxUdpFlows());
+        ours.put("drainTimeout", GoDuration.format(c.drainTimeout()));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("kubeproxy.config.k8s.io", kubeProxy);
+        body.put("userspace-proxy", ours);
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render /configz: " + e.getMessage(), e);
+        }
+    }
+
+    private static String hostPort(java.net.InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,191 @@
+package io.userspaceproxy.core.listen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.metrics.CloseReason;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpPayload;
+import io.userspaceproxy.core.testing.TcpPorts;
+import io.userspaceproxy.core.testing.TcpSourceServer;
+import io.userspaceproxy.core.testing.TcpTestClient;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The SIGTERM sequence of a listener set, once per transport: {@link ListenerSet#stopAccepting()}, then
+ * {@link ListenerSet#awaitDrained}, then {@link ListenerSet#close()} for whatever outlived the drain.
+ */
+@ParameterizedClass
+@EnumSource(Transport.class)
+class GracefulDrainIT {
+
+    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final long MiB = 1024 * 1024;
+
+    private final Transport transport;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final ExecutorService drainer = Executors.newSingleThreadExecutor();
+    private final ProxyCounters counters = new ProxyCounters();
+    private ListenerSet proxy;
+
+    GracefulDrainIT(Transport transport) {
+        this.transport = transport;
+    }
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        drainer.shutdownNow();
+        if (proxy != null) {
+            proxy.close();
+        }
+        for (AutoCloseable r : resources) {
+            r.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closeLater(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    private InetSocketAddress serve(Endpoint endpoint) {
+        proxy = new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
+                BalancerFactory.ROUND_ROBIN, counters);
+        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.3"));
+        Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoint));
+        assertThat(proxy.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        return key.address();
+    }
+
+    private ServicePortCounters web() {
+        return counters.forServicePort(WEB);
+    }
+
+    private CompletableFuture<Boolean> awaitDrainedInBackground(Duration timeout) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return proxy.awaitDrained(timeout);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }, drainer);
+    }
+
+    @Test
+    @Timeout(60)
+    void stopAccepting_downloadInFlight_keepsFlowingToTheLastByteWhileNewClientsAreRefused() throws Exception {
+        long length = 64 * MiB;
+        TcpSourceServer source = closeLater(new TcpSourceServer(length));
+        InetSocketAddress vip = serve(source.endpoint());
+
+        try (TcpTestClient client = TcpTestClient.connect(vip, null, 64 * 1024)) {
+            // The client has not read yet, so backpressure holds the transfer at a few hundred KiB in flight.
+            await().atMost(WAIT).until(() -> web().bytesToFrontend() > 0);
+            proxy.stopAccepting();
+            long relayedAtStop = web().bytesToFrontend();
+
+            assertThatThrownBy(() -> TcpTestClient.connect(vip)).isInstanceOf(ConnectException.class);
+            assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
+            assertThat(relayedAtStop).isLessThan(length / 2);
+        }
+
+        assertThat(proxy.awaitDrained(WAIT)).isTrue();
+        assertThat(proxy.connectionCount()).isZero();
+        assertThat(web().bytesToFrontend()).isEqualTo(length);
+        assertThat(web().closes(CloseReason.SHUTDOWN)).isZero();
+    }
+
+    @Test
+    @Timeout(30)
+    void awaitDrained_lastOfTwoConnectionsEnds_returnsTrueThen() throws Exception {
+        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        InetSocketAddress vip = serve(echo.endpoint());
+        TcpTestClient first = closeLater(TcpTestClient.connect(vip));
+        TcpTestClient second = closeLater(TcpTestClient.connect(vip));
+        assertThat(first.readLine()).isEqualTo("a");
+        assertThat(second.readLine()).isEqualTo("a");
+        proxy.stopAccepting();
+
+        CompletableFuture<Boolean> drained = awaitDrainedInBackground(Duration.ofSeconds(20));
+        first.shutdownOutput();
+        assertThat(first.read()).isEqualTo(-1);
+        await().atMost(WAIT).until(() -> proxy.connectionCount() == 1);
+        assertThat(drained).isNotDone();
+        second.shutdownOutput();
+
+        assertThat(drained.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(proxy.connectionCount()).isZero();
+        assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(2);
+    }
+
+    @Test
+    @Timeout(30)
+    void awaitDrained_connectionOutlivesTimeout_falseThenCloseEndsItAsShutdown() throws Exception {
+        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        InetSocketAddress vip = serve(echo.endpoint());
+        TcpTestClient client = closeLater(TcpTestClient.connect(vip));
+        assertThat(client.readLine()).isEqualTo("a");
+        proxy.stopAccepting();
+        Duration timeout = Duration.ofMillis(300);
+
+        long start = System.nanoTime();
+        boolean drained = proxy.awaitDrained(timeout);
+        Duration waited = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(drained).isFalse();
+        assertThat(waited).isGreaterThanOrEqualTo(timeout);
+        assertThat(client.writeLine("still served").readLine()).isEqualTo("still served");
+        proxy.close();
+        assertThat(client.read()).isEqualTo(-1);
+        assertThat(web().closes(CloseReason.SHUTDOWN)).isEqualTo(1);
+        assertThat(proxy.awaitDrained(Duration.ZERO)).isTrue();
+    }
+
+    @Test
+    @Timeout(30)
+    void awaitDrained_nothingOpen_trueAtOnceAndRefusesNegativeTimeouts() throws Exception {
+        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        serve(echo.endpoint());
+
+        assertThat(proxy.awaitDrained(Duration.ZERO)).isTrue();
+        assertThatThrownBy(() -> proxy.awaitDrained(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("timeout: PT-1S (expected: >= 0)");
+    }
+}
