@@ -47,6 +47,10 @@ final class TcpListenerContext {
         }
     }
 
+    ListenerKey listener() {
+        return listener;
+    }
+
     /** The route now served on this listener, or {@code null} while the listener is being closed. */
     ServiceRoute lookupRoute() {
         return table.get().lookup(listener);
