@@ -2,6 +2,9 @@ package io.userspaceproxy.agent;
 
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.config.ConfigFileException;
+import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
+import java.io.IOException;
 import picocli.CommandLine;
 
 /**
@@ -22,8 +25,9 @@ public final class Main {
     static int run(String... args) {
         AgentOptions options = new AgentOptions();
         CommandLine cli = new CommandLine(options);
+        CommandLine.ParseResult parsed;
         try {
-            CommandLine.ParseResult parsed = cli.parseArgs(args);
+            parsed = cli.parseArgs(args);
             if (CommandLine.executeHelpRequest(parsed) != null) {
                 return 0;
             }
@@ -34,12 +38,27 @@ public final class Main {
         }
         AgentConfig config;
         try {
-            config = AgentConfig.from(options);
-        } catch (IllegalArgumentException e) {
+            config = AgentConfig.load(options, parsed::hasMatchedOption);
+        } catch (ConfigFileException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return EXIT_USAGE;
         }
         Logging.setVerbosity(config.verbosity());
+        if (config.writeConfigTo() != null) {
+            return writeConfig(config);
+        }
         return ProxyAgent.runUntilStopped(config);
+    }
+
+    /** {@code --write-config-to}: writes the effective configuration, as kube-proxy does, and exits. */
+    private static int writeConfig(AgentConfig config) {
+        try {
+            KubeProxyConfigurationFile.write(config.toFileSettings(), config.writeConfigTo());
+            System.err.println("wrote the effective configuration to " + config.writeConfigTo());
+            return 0;
+        } catch (IOException e) {
+            System.err.println("error: cannot write " + config.writeConfigTo() + ": " + e.getMessage());
+            return 1;
+        }
     }
 }

@@ -19,7 +19,20 @@ import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
+import io.userspaceproxy.agent.config.Configz;
+import io.userspaceproxy.agent.config.GoDuration;
+import io.userspaceproxy.agent.health.HealthServer;
+import io.userspaceproxy.agent.health.SyncHealth;
+import io.userspaceproxy.agent.http.AgentHttpServer;
+import io.userspaceproxy.agent.http.HttpBindException;
+import io.userspaceproxy.agent.metrics.ConnectionsJson;
+import io.userspaceproxy.agent.metrics.MetricsServer;
+import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import sun.misc.Signal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -50,8 +63,15 @@ public final class ProxyAgent implements AutoCloseable {
     private final ListenerSet listeners;
     private final Proxier proxier;
     private final SyncRunner runner;
+    private final SyncHealth health;
+    private final ProxyMetricsExporter metrics;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private ManifestSource source;
+    private HealthServer healthServer;
+    private MetricsServer metricsServer;
     private DemoBackends demo;
+    /** Confined to the sync thread. */
+    private long invalidManifestsReported;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -61,6 +81,8 @@ public final class ProxyAgent implements AutoCloseable {
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())), counters);
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), this::nodeContext, listeners);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
+        this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
+        this.metrics = ProxyMetricsExporter.create(counters, health);
     }
 
     /** Starts everything and waits for the first sync, so that the listeners are bound when this returns. */
@@ -78,12 +100,13 @@ public final class ProxyAgent implements AutoCloseable {
     private void startParts() throws IOException, InterruptedException {
         log.info("userspace-proxy starting: node {}, {} transport, manifests {}", config.nodeName(),
                 listeners.transport(), config.manifests().toAbsolutePath());
+        startServers();
         // Load everything first, then listen for changes: the first sync then serves the whole directory, not
         // whichever files happened to be read when the first change fired. The explicit request covers changes
         // made between the two steps.
         source = ManifestSource.start(config.manifests(), tracker);
-        tracker.setChangeListener(runner::request);
-        runner.request();
+        tracker.setChangeListener(this::onChange);
+        onChange();
         runner.start();
         if (!firstSync.await(FIRST_SYNC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             log.warn("the first sync has not finished after {} s; serving as soon as it does",
@@ -94,11 +117,57 @@ public final class ProxyAgent implements AutoCloseable {
         }
     }
 
+    /** A change is pending: note it for health and metrics, and wake the sync loop. Cheap; never blocks. */
+    private void onChange() {
+        health.onQueued();
+        metrics.onSyncQueued(Instant.now());
+        runner.request();
+    }
+
     private void syncOnce() {
-        Proxier.SyncReport report = proxier.sync();
+        Instant started = Instant.now();
+        Proxier.SyncReport report;
+        try {
+            report = proxier.sync();
+        } catch (RuntimeException e) {
+            metrics.onSyncFailed(Duration.between(started, Instant.now()));
+            throw e;
+        }
+        health.onSynced(started);
+        metrics.onSync(report.took(), Instant.now());
+        metrics.onServiceChanges(report.state().changedServices());
+        metrics.onEndpointChanges(report.state().changedEndpointSlices());
+        metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
+        long invalid = source.invalidManifests();
+        metrics.onInvalidObjects("manifest", invalid - invalidManifestsReported);
+        invalidManifestsReported = invalid;
         firstSync.countDown();
         if (report.needsRetry()) {
             runner.requestAfter(BIND_RETRY);
+        }
+    }
+
+    /**
+     * Health and metrics come up first, so probes answer while the first sync runs. A port already in use is
+     * reported and the agent goes on without that server: it must never keep the data plane from starting.
+     */
+    private void startServers() {
+        try {
+            healthServer = HealthServer.start(config.healthzBindAddress(), health);
+            log.info("serving /healthz and /livez on {}", AgentHttpServer.format(healthServer.address()));
+        } catch (HttpBindException e) {
+            log.error("{}; running without health endpoints", e.getMessage());
+        }
+        try {
+            String configz = Configz.render(config);
+            metricsServer = MetricsServer.builder(config.metricsBindAddress(), metrics.registry())
+                    .configz(() -> configz)
+                    .connections(ConnectionsJson.of(listeners))
+                    .start();
+            log.info("serving /metrics, /proxyMode, /configz and /connections on {}",
+                    AgentHttpServer.format(metricsServer.address()));
+        } catch (HttpBindException e) {
+            log.error("{}; running without metrics endpoints", e.getMessage());
         }
     }
 
@@ -111,6 +180,7 @@ public final class ProxyAgent implements AutoCloseable {
         List<DemoBackends.Backend> backends = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         List<Map.Entry<ListenerKey, Route>> clusterIps = new ArrayList<>();
+        List<Map.Entry<ListenerKey, Route>> udpClusterIps = new ArrayList<>();
         for (Map.Entry<ListenerKey, Route> e : proxier.served().routes().entrySet()) {
             Route route = e.getValue();
             for (var ep : route.endpoints()) {
@@ -118,13 +188,17 @@ public final class ProxyAgent implements AutoCloseable {
                     backends.add(new DemoBackends.Backend(e.getKey().protocol(), ep, route.servicePort().toString()));
                 }
             }
-            if (route.frontend() == FrontendKind.CLUSTER_IP && e.getKey().protocol() == Protocol.TCP) {
-                clusterIps.add(e);
+            if (route.frontend() == FrontendKind.CLUSTER_IP) {
+                (e.getKey().protocol() == Protocol.TCP ? clusterIps : udpClusterIps).add(e);
             }
         }
         demo = DemoBackends.start(backends);
-        Thread t = new Thread(() -> clusterIps.forEach(e -> DemoClient.show(e.getValue().servicePort().toString(),
-                e.getKey().address(), DEMO_REQUESTS)), "demo-client");
+        Thread t = new Thread(() -> {
+            clusterIps.forEach(e -> DemoClient.show(e.getValue().servicePort().toString(), e.getKey().address(),
+                    DEMO_REQUESTS));
+            udpClusterIps.forEach(e -> DemoClient.showUdp(e.getValue().servicePort().toString(), e.getKey().address(),
+                    DEMO_REQUESTS));
+        }, "demo-client");
         t.setDaemon(true);
         t.start();
     }
@@ -137,9 +211,47 @@ public final class ProxyAgent implements AutoCloseable {
         return counters;
     }
 
-    /** Stops in reverse start order: demo, source, sync loop, then the listeners and their connections. */
+    public ProxyMetricsExporter metrics() {
+        return metrics;
+    }
+
+    public SyncHealth health() {
+        return health;
+    }
+
+    /**
+     * Stops taking new connections and lets the open ones finish for at most {@code timeout}; {@link #close()}
+     * then ends whatever is left. Listeners close at once, so a new agent bound beside this one (SO_REUSEPORT) takes
+     * every new connection.
+     *
+     * @return true when every connection ended within the timeout
+     */
+    public boolean drain(Duration timeout) {
+        runner.close();
+        int open = listeners.connectionCount();
+        log.info("draining: stopped accepting; waiting up to {} for {} open connection(s)", GoDuration.format(timeout),
+                open);
+        listeners.stopAccepting();
+        boolean drained;
+        try {
+            drained = listeners.awaitDrained(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            drained = false;
+        }
+        if (!drained) {
+            log.warn("drain timeout of {} reached with {} connection(s) open; closing them", GoDuration.format(timeout),
+                    listeners.connectionCount());
+        }
+        return drained;
+    }
+
+    /** Stops in reverse start order: demo, source, sync loop, listeners and connections, then the servers. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (demo != null) {
             demo.close();
         }
@@ -148,10 +260,19 @@ public final class ProxyAgent implements AutoCloseable {
         }
         runner.close();
         listeners.close();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        if (healthServer != null) {
+            healthServer.close();
+        }
         log.info("userspace-proxy stopped");
     }
 
-    /** Runs until the JVM is asked to stop (SIGTERM, SIGINT); returns the process exit status. */
+    /**
+     * Runs until SIGTERM or SIGINT, then drains (see {@link #drain}) and returns the exit status: 0 after a drain,
+     * whether or not connections had to be cut at its end; 1 when the agent could not start.
+     */
     static int runUntilStopped(AgentConfig config) {
         ProxyAgent agent;
         try {
@@ -164,10 +285,23 @@ public final class ProxyAgent implements AutoCloseable {
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runnable drainAndStop = () -> {
+            agent.drain(config.drainTimeout());
             agent.close();
             stopped.countDown();
-        }, "shutdown"));
+        };
+        AtomicBoolean signalled = new AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> {
+                if (signalled.compareAndSet(false, true)) {
+                    log.info("received SIG{}", signal.getName());
+                    Thread t = new Thread(drainAndStop, "drain");
+                    t.start();
+                }
+            });
+        }
+        // Any other way out (System.exit elsewhere, a second signal's default) still closes the sockets.
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {

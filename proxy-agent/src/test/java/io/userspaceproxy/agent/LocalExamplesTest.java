@@ -46,7 +46,8 @@ class LocalExamplesTest {
         assertThat(listeners).containsExactly(
                 Map.entry("TCP 127.0.10.1:8080 demo/echo:http", echo),
                 Map.entry("TCP 127.0.0.1:30080 demo/echo:http", echo),
-                Map.entry("TCP 127.0.10.2:80 demo/hello", List.of("127.0.0.1:18084")));
+                Map.entry("TCP 127.0.10.2:80 demo/hello", List.of("127.0.0.1:18084")),
+                Map.entry("UDP 127.0.10.3:5353 demo/udp-echo:echo", List.of("127.0.0.1:18091", "127.0.0.1:18092")));
         assertThat(result.problems()).isEmpty();
     }
 }

@@ -60,6 +60,19 @@ public record AgentConfig(
         Objects.requireNonNull(drainTimeout, "drainTimeout");
     }
 
+    /**
+     * Validates the command line, reading the {@code --config} file first when one is named.
+     *
+     * @param given whether a flag (by its long name) was on the command line
+     * @throws ConfigFileException      when the file cannot be read or holds an unknown or bad field (with its line)
+     * @throws IllegalArgumentException naming the flag, the value and what was expected
+     */
+    public static AgentConfig load(AgentOptions o, Predicate<String> given) throws ConfigFileException {
+        KubeProxyFileSettings file = o.config == null ? KubeProxyFileSettings.empty()
+                : KubeProxyConfigurationFile.read(o.config);
+        return from(o, file, given);
+    }
+
     /** Validates a command line given without a config file; every flag counts as given. */
     public static AgentConfig from(AgentOptions o) {
         return from(o, KubeProxyFileSettings.empty(), flag -> true);

@@ -3,6 +3,9 @@ package io.userspaceproxy.agent.demo;
 import io.userspaceproxy.core.model.Endpoint;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +48,46 @@ public final class DemoClient {
         }
         log.info("demo: {} spread {} requests over {} distinct answers; try: curl http://{}/", servicePort, requests,
                 answers.size(), new Endpoint(address));
+    }
+
+    /**
+     * Sends one datagram from each of {@code clients} fresh sockets (so each opens its own flow) and returns how many
+     * times each answer was seen, with the source the answer came from.
+     */
+    public static Map<String, Integer> spreadUdp(InetSocketAddress address, int clients) {
+        Map<String, Integer> answers = new LinkedHashMap<>();
+        for (int i = 0; i < clients; i++) {
+            answers.merge(exchange(address, "ping " + i), 1, Integer::sum);
+        }
+        return answers;
+    }
+
+    /** Runs {@link #spreadUdp} and logs the outcome for {@code servicePort}. */
+    public static void showUdp(String servicePort, InetSocketAddress address, int clients) {
+        Map<String, Integer> answers = spreadUdp(address, clients);
+        for (Map.Entry<String, Integer> e : new TreeMap<>(answers).entrySet()) {
+            log.info("demo: {} via UDP {}: {} x \"{}\"", servicePort, new Endpoint(address), e.getValue(), e.getKey());
+        }
+        log.info("demo: {} spread {} UDP clients over {} distinct answers; try: echo hi | nc -u -w1 {} {}",
+                servicePort, clients, answers.size(), address.getAddress().getHostAddress(), address.getPort());
+    }
+
+    static String exchange(InetSocketAddress address, String payload) {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(address.getAddress().isLoopbackAddress()
+                ? InetAddress.getLoopbackAddress() : null, 0))) {
+            socket.setSoTimeout(TIMEOUT_MILLIS);
+            byte[] out = payload.getBytes(StandardCharsets.UTF_8);
+            socket.send(new DatagramPacket(out, out.length, address));
+            DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
+            socket.receive(in);
+            String text = new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8);
+            // Keep the backend's name, drop the echoed payload, which differs per client.
+            int colon = text.lastIndexOf(": ");
+            return (colon < 0 ? text : text.substring(0, colon)) + " (reply from " + new Endpoint(
+                    (InetSocketAddress) in.getSocketAddress()) + ")";
+        } catch (IOException e) {
+            return "error: " + e.getMessage();
+        }
     }
 
     static String get(InetSocketAddress address) {

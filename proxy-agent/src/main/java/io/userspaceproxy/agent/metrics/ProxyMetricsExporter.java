@@ -143,10 +143,17 @@ public final class ProxyMetricsExporter {
      * every distinct value is a new series.
      */
     public void onInvalidObject(String kind) {
+        onInvalidObjects(kind, 1);
+    }
+
+    /** {@code n} objects of {@code kind} were rejected as invalid; see {@link #onInvalidObject(String)}. */
+    public void onInvalidObjects(String kind, long n) {
         if (kind == null || kind.isEmpty()) {
             throw new IllegalArgumentException("kind: \"" + kind + "\" (expected: a kind such as Service)");
         }
-        invalidObjects.labelValues(kind).inc();
+        if (n > 0) {
+            invalidObjects.labelValues(kind).inc(n);
+        }
     }
 
     private void registerProbes(SyncHealth health) {
