@@ -29,6 +29,8 @@ import io.userspaceproxy.agent.metrics.ConnectionsJson;
 import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -209,6 +211,16 @@ public final class ProxyAgent implements AutoCloseable {
 
     public ProxyCounters counters() {
         return counters;
+    }
+
+    /** Where /metrics is served, if its server started (port 0 in the config picks a free one). */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metricsServer).map(MetricsServer::address);
+    }
+
+    /** Where /healthz is served, if its server started. */
+    public Optional<InetSocketAddress> healthAddress() {
+        return Optional.ofNullable(healthServer).map(HealthServer::address);
     }
 
     public ProxyMetricsExporter metrics() {

@@ -10,6 +10,8 @@ import io.userspaceproxy.agent.testing.NetnsProbe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,12 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxyAgentNetnsIT {
 
     private static final String VIP = "10.96.0.10";
+    private static final String DNS_VIP = "10.96.0.53";
 
     @TempDir
     Path tmp;
 
     private Netns node;
     private Netns pod;
+    private Netns podB;
     private Netns client;
 
     @BeforeEach
@@ -42,15 +46,23 @@ class ProxyAgentNetnsIT {
         Netns.assumeAvailable();
         node = Netns.create("usp-node");
         pod = Netns.create("usp-pod");
+        podB = Netns.create("usp-podb");
         client = Netns.create("usp-client");
         Netns.link(node, "to-pod", "10.244.1.1/24", pod, "eth0", "10.244.1.2/24");
+        Netns.link(node, "to-podb", "10.244.3.1/24", podB, "eth0", "10.244.3.2/24");
         Netns.link(node, "to-client", "10.244.2.1/24", client, "eth0", "10.244.2.2/24");
         pod.ip("route", "add", "default", "via", "10.244.1.1");
+        podB.ip("route", "add", "default", "via", "10.244.3.1");
         client.ip("route", "add", "default", "via", "10.244.2.1");
         // In this test the Service address is added by hand; the agent's own VIP management is tested elsewhere.
         node.ip("addr", "add", VIP + "/32", "dev", "lo");
+        node.ip("addr", "add", DNS_VIP + "/32", "dev", "lo");
 
         pod.spawn(Netns.javaMain(NetnsEchoServer.class, "tcp", "10.244.1.2", "8080", "pod-a"), tmp.resolve("pod.log"));
+        pod.spawn(Netns.javaMain(NetnsEchoServer.class, "udp", "10.244.1.2", "5353", "dns-a"),
+                tmp.resolve("pod-udp.log"));
+        podB.spawn(Netns.javaMain(NetnsEchoServer.class, "udp", "10.244.3.2", "5353", "dns-b"),
+                tmp.resolve("podb-udp.log"));
         Path manifests = Files.createDirectories(tmp.resolve("manifests"));
         Files.writeString(manifests.resolve("web.yaml"), """
                 apiVersion: v1
@@ -74,14 +86,35 @@ class ProxyAgentNetnsIT {
                 endpoints:
                 - addresses: ["10.244.1.2"]
                   conditions: {ready: true}
-                """.formatted(VIP));
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: dns, namespace: kube-system}
+                spec:
+                  clusterIP: %s
+                  ports:
+                  - {name: dns, protocol: UDP, port: 53, targetPort: 5353}
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: dns-1
+                  namespace: kube-system
+                  labels: {kubernetes.io/service-name: dns}
+                addressType: IPv4
+                ports:
+                - {name: dns, protocol: UDP, port: 5353}
+                endpoints:
+                - addresses: ["10.244.1.2"]
+                - addresses: ["10.244.3.2"]
+                """.formatted(VIP, DNS_VIP));
         node.spawn(AgentProcess.command("--proxy-mode=userspace", "--manifests", manifests.toString(),
                 "--nodeport-addresses", "10.244.2.1/32", "--min-sync-period", "0"), tmp.resolve("agent.log"));
     }
 
     @AfterEach
     void tearDown() {
-        for (Netns ns : new Netns[] {client, pod, node}) {
+        for (Netns ns : new Netns[] {client, pod, podB, node}) {
             if (ns != null) {
                 ns.close();
             }
@@ -103,6 +136,28 @@ class ProxyAgentNetnsIT {
         String answer = probeUntilAnswered("10.244.2.1", 30080, "via-nodeport");
 
         assertThat(answer).isEqualTo("pod-a from=10.244.1.1 via-nodeport");
+    }
+
+    @Test
+    @DisplayName("UDP from a client pod reaches two pod namespaces in turn, and every reply comes from the VIP")
+    void udpClusterIp_fromClientNamespace_spreadsOverPodsWithVipAsReplySource() {
+        Set<String> answeredBy = new HashSet<>();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            String reply;
+            try {
+                // Each probe is a new process, so a new client port and a new flow, balanced afresh.
+                reply = client.exec(Netns.javaMain(NetnsProbe.class, "udp", DNS_VIP, "53", "query")
+                        .toArray(new String[0])).trim();
+            } catch (IllegalStateException e) {
+                return false;
+            }
+            // The client must see the Service address as the source, never a pod's.
+            assertThat(reply).startsWith("source=" + DNS_VIP + ":53 ");
+            assertThat(reply).matches("source=10\\.96\\.0\\.53:53 dns-[ab] from=10\\.244\\.[13]\\.1 query");
+            answeredBy.add(reply.split(" ")[1]);
+            return answeredBy.size() == 2;
+        });
+        assertThat(answeredBy).containsExactlyInAnyOrder("dns-a", "dns-b");
     }
 
     private String probeUntilAnswered(String host, int port, String message) {
