@@ -2,6 +2,7 @@ package io.userspaceproxy.agent;
 
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.net.IpCommand;
 import picocli.CommandLine;
 
 /**
@@ -40,6 +41,9 @@ public final class Main {
             return EXIT_USAGE;
         }
         Logging.setVerbosity(config.verbosity());
+        if (config.cleanup()) {
+            return NodeNetwork.cleanup(config.vips(), new IpCommand());
+        }
         return ProxyAgent.runUntilStopped(config);
     }
 }

@@ -3,12 +3,15 @@ package io.userspaceproxy.agent;
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.demo.DemoBackends;
 import io.userspaceproxy.agent.demo.DemoClient;
-import io.userspaceproxy.agent.net.NodeAddresses;
+import io.userspaceproxy.agent.health.SyncHealth;
+import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
+import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.sync.ChangeTracker;
-import io.userspaceproxy.agent.sync.NodeContext;
+import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.agent.sync.SyncRunner;
+import io.userspaceproxy.agent.watch.KubernetesSource;
 import io.userspaceproxy.agent.watch.ManifestSource;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
@@ -20,6 +23,7 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -32,9 +36,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running agent: starts its parts in dependency order (data plane, change tracking, sync loop, source) and
- * stops them in reverse. The source feeds the tracker; the tracker wakes the sync loop; each sync builds a
- * snapshot and hands it to the listener set.
+ * The running agent: starts its parts in dependency order (data plane, node network, change tracking, source,
+ * sync loop) and stops them in reverse. The source (manifest files, or the API server's informers) feeds the
+ * tracker; the tracker wakes the sync loop; each sync builds a snapshot, makes its Service addresses local and
+ * hands it to the listener set. On a cluster the sync loop starts only once the informers' caches have synced.
  */
 public final class ProxyAgent implements AutoCloseable {
 
@@ -46,12 +51,17 @@ public final class ProxyAgent implements AutoCloseable {
     private final AgentConfig config;
     private final ProxyCounters counters = new ProxyCounters();
     private final ChangeTracker tracker = new ChangeTracker();
+    private final NodeTracker node = new NodeTracker();
     private final CountDownLatch firstSync = new CountDownLatch(1);
+    private final SyncHealth health;
+    private final ProxyMetricsExporter metrics;
+    private final NodeNetwork network;
     private final ListenerSet listeners;
     private final Proxier proxier;
     private final SyncRunner runner;
-    private ManifestSource source;
+    private AutoCloseable source;
     private DemoBackends demo;
+    private volatile boolean closed;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -59,7 +69,11 @@ public final class ProxyAgent implements AutoCloseable {
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK);
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())), counters);
-        this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), this::nodeContext, listeners);
+        this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
+        this.metrics = ProxyMetricsExporter.create(counters, health);
+        this.network = new NodeNetwork(config, node, new IpCommand());
+        this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
+                network::syncAddresses);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
     }
 
@@ -76,15 +90,20 @@ public final class ProxyAgent implements AutoCloseable {
     }
 
     private void startParts() throws IOException, InterruptedException {
-        log.info("userspace-proxy starting: node {}, {} transport, manifests {}", config.nodeName(),
-                listeners.transport(), config.manifests().toAbsolutePath());
-        // Load everything first, then listen for changes: the first sync then serves the whole directory, not
-        // whichever files happened to be read when the first change fired. The explicit request covers changes
-        // made between the two steps.
-        source = ManifestSource.start(config.manifests(), tracker);
-        tracker.setChangeListener(runner::request);
-        runner.request();
-        runner.start();
+        log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
+                listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
+        network.start(health::healthy, metrics::onHealthCheckBindFailure);
+        // Load everything first, then listen for changes: the first sync then serves the whole directory (or every
+        // Service of the cluster), not whichever objects happened to be read when the first change fired.
+        if (config.inCluster()) {
+            KubernetesSource api = KubernetesSource.start(config.api(), config.nodeName(), tracker, node,
+                    metrics::onInvalidObject);
+            source = api;
+            api.synced().thenRun(this::startSyncing);
+        } else {
+            source = ManifestSource.start(config.manifests(), tracker);
+            startSyncing();
+        }
         if (!firstSync.await(FIRST_SYNC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             log.warn("the first sync has not finished after {} s; serving as soon as it does",
                     FIRST_SYNC_TIMEOUT.toSeconds());
@@ -94,16 +113,28 @@ public final class ProxyAgent implements AutoCloseable {
         }
     }
 
+    /** Wakes the sync loop on every change from now on; the explicit request covers changes already tracked. */
+    private void startSyncing() {
+        if (closed) {
+            return;
+        }
+        tracker.setChangeListener(runner::request);
+        node.setChangeListener(runner::request);
+        runner.request();
+        runner.start();
+    }
+
     private void syncOnce() {
         Proxier.SyncReport report = proxier.sync();
+        report.networkProgrammingLatencies().forEach(metrics::onNetworkProgrammingLatency);
+        if (!report.addressesSynced()) {
+            metrics.onServiceAddressFailure();
+        }
+        network.afterSync(report.state());
         firstSync.countDown();
         if (report.needsRetry()) {
             runner.requestAfter(BIND_RETRY);
         }
-    }
-
-    private NodeContext nodeContext() {
-        return new NodeContext(config.nodeName(), null, NodeAddresses.within(config.nodePortAddresses()));
     }
 
     /** Starts the stand-in backends, then shows the balancing through every TCP ClusterIP, off the sync thread. */
@@ -137,16 +168,35 @@ public final class ProxyAgent implements AutoCloseable {
         return counters;
     }
 
-    /** Stops in reverse start order: demo, source, sync loop, then the listeners and their connections. */
+    /** The agent's metrics (kube-proxy's names), for a metrics server and tests. */
+    public ProxyMetricsExporter metrics() {
+        return metrics;
+    }
+
+    /** How many syncs have started since start. */
+    public long syncs() {
+        return runner.runs();
+    }
+
+    /**
+     * Stops in reverse start order: demo, source, sync loop, health checks, then the listeners and their
+     * connections. Service addresses stay on the VIP interface (the next run or {@code --cleanup} removes them).
+     */
     @Override
     public void close() {
+        closed = true;
         if (demo != null) {
             demo.close();
         }
         if (source != null) {
-            source.close();
+            try {
+                source.close();
+            } catch (Exception e) {
+                log.warn("closing the source failed: {}", e.toString());
+            }
         }
         runner.close();
+        network.close();
         listeners.close();
         log.info("userspace-proxy stopped");
     }

@@ -14,7 +14,8 @@ import java.util.Objects;
  * The agent's validated settings: typed values (durations, addresses, CIDRs), never raw strings. Built once from
  * the command line; every bad value fails with a message naming the flag, the value and what was expected.
  *
- * @param manifests         the manifest directory of the local dev proxy
+ * @param manifests         nullable: the manifest directory of the local dev proxy; null on a cluster, where the
+ *                          API server is the source
  * @param nodeName          this node's name
  * @param nodePortAddresses prefixes whose local addresses serve NodePorts
  * @param bindAddress       this node's primary IP, or the any-address of its family
@@ -25,6 +26,9 @@ import java.util.Objects;
  * @param syncPeriod        most time between two full syncs
  * @param demo              start demo backends and requests
  * @param verbosity         kube-proxy style log verbosity
+ * @param api               nullable: how to reach the API server; null with {@code --manifests}
+ * @param vips              whether and where the agent adds the Service addresses it serves
+ * @param cleanup           {@code --cleanup}: remove what an earlier run added, then exit
  */
 public record AgentConfig(
         Path manifests,
@@ -37,13 +41,26 @@ public record AgentConfig(
         Duration minSyncPeriod,
         Duration syncPeriod,
         boolean demo,
-        int verbosity) {
+        int verbosity,
+        KubeApiSettings api,
+        VipSettings vips,
+        boolean cleanup) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
     public AgentConfig {
         nodePortAddresses = List.copyOf(nodePortAddresses);
         Objects.requireNonNull(nodeName, "nodeName");
+        Objects.requireNonNull(vips, "vips");
+        if ((manifests == null) == (api == null)) {
+            throw new IllegalArgumentException("manifests " + manifests + ", api " + api
+                    + " (expected: exactly one source)");
+        }
+    }
+
+    /** True when the API server is the source (no {@code --manifests}). */
+    public boolean inCluster() {
+        return api != null;
     }
 
     /**
@@ -56,12 +73,9 @@ public record AgentConfig(
             throw new IllegalArgumentException("--proxy-mode: \"" + o.proxyMode + "\" is not supported (expected: "
                     + SUPPORTED_MODE + ", the only mode this proxy implements)");
         }
-        if (o.manifests == null) {
-            throw new IllegalArgumentException("--manifests: missing (expected: a directory of Service and"
-                    + " EndpointSlice YAML files)");
-        }
-        if (!Files.isDirectory(o.manifests)) {
-            throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
+        boolean cluster = o.manifests == null;
+        if (!cluster) {
+            requireManifestsOnly(o);
         }
         Duration udp = positive("--udp-timeout", o.udpTimeout);
         Duration tcpIdle = nonNegative("--tcp-idle-timeout", o.tcpIdleTimeout);
@@ -73,13 +87,32 @@ public record AgentConfig(
         if (o.verbosity < 0) {
             throw new IllegalArgumentException("--v: " + o.verbosity + " (expected: >= 0)");
         }
-        return new AgentConfig(o.manifests, nodeName(o.hostnameOverride), cidrs(o.nodePortAddresses),
+        return new AgentConfig(o.manifests, nodeName(o.hostnameOverride), cidrs(o.nodePortAddresses, cluster),
                 address("--bind-address", o.bindAddress), udp, tcpIdle, o.maxUdpFlows, minSync, sync, o.demo,
-                o.verbosity);
+                o.verbosity, cluster ? KubeApiSettings.from(o.kubernetes) : null,
+                VipSettings.from(o.kubernetes, cluster), o.kubernetes.cleanup);
     }
 
-    private static List<Cidr> cidrs(List<String> values) {
-        List<String> given = values.isEmpty() ? List.of("127.0.0.0/8") : values;
+    /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */
+    private static void requireManifestsOnly(AgentOptions o) {
+        if (o.kubernetes.kubeconfig != null || o.kubernetes.master != null) {
+            throw new IllegalArgumentException("--manifests and " + (o.kubernetes.kubeconfig != null ? "--kubeconfig"
+                    : "--master") + ": both given (expected: one source, either --manifests DIR for the local dev"
+                    + " proxy or the API server through --kubeconfig/--master)");
+        }
+        if (o.kubernetes.serviceProxyName != null) {
+            throw new IllegalArgumentException("--service-proxy-name: only applies to Services from the API server"
+                    + " (expected: no --manifests)");
+        }
+        if (!Files.isDirectory(o.manifests)) {
+            throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
+        }
+    }
+
+    /** Every local address on a cluster (kube-proxy's default), loopback ones with {@code --manifests}. */
+    private static List<Cidr> cidrs(List<String> values, boolean cluster) {
+        List<String> defaults = cluster ? List.of("0.0.0.0/0", "::/0") : List.of("127.0.0.0/8");
+        List<String> given = values.isEmpty() ? defaults : values;
         List<Cidr> out = new ArrayList<>();
         for (String v : given) {
             try {
