@@ -50,6 +50,16 @@ public final class Traffic {
         }
     }
 
+    /** True when a TCP connection to {@code target} is accepted (a listener is bound), whatever happens next. */
+    public static boolean accepts(InetSocketAddress target) {
+        try (Socket s = new Socket()) {
+            s.connect(target, TIMEOUT_MILLIS);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The names that answer {@code connections} successive connections. */
     public static Set<String> answers(InetSocketAddress target, int connections) {
         Set<String> names = new HashSet<>();
