@@ -62,7 +62,8 @@ final class NodeNetwork implements AutoCloseable {
             vips.start();
             log.info("Service addresses go on {} (state file {})", vips.device(), config.vips().stateFile());
         }
-        healthChecks = ServiceHealthServer.start(healthCheckAddresses(), proxyHealthy, onBindFailure);
+        healthChecks = ServiceHealthServer.start(healthCheckAddresses(config.nodePortAddresses()), proxyHealthy,
+                onBindFailure);
     }
 
     /** The node as the snapshot builder sees it now: name, zone (from the Node object), NodePort addresses. */
@@ -110,13 +111,13 @@ final class NodeNetwork implements AutoCloseable {
      * kube-proxy's rule: with a {@code /0} among the NodePort CIDRs, the wildcard address (every address, both
      * families); otherwise each matching node address.
      */
-    private List<InetAddress> healthCheckAddresses() {
-        for (Cidr c : config.nodePortAddresses()) {
+    static List<InetAddress> healthCheckAddresses(List<Cidr> nodePortAddresses) {
+        for (Cidr c : nodePortAddresses) {
             if (c.prefixLength() == 0) {
                 return List.of();
             }
         }
-        return NodeAddresses.within(config.nodePortAddresses());
+        return NodeAddresses.within(nodePortAddresses);
     }
 
     /** Stops the health-check servers. Service addresses stay, as kube-proxy leaves its rules; see {@code --cleanup}. */
