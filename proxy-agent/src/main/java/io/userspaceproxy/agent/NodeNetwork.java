@@ -92,10 +92,6 @@ final class NodeNetwork implements AutoCloseable {
         healthChecks.syncEndpoints(LocalEndpoints.readyOnNode(state, ports.keySet(), config.nodeName()));
     }
 
-    ServiceHealthServer healthChecks() {
-        return healthChecks;
-    }
-
     /**
      * The node's addresses: on its interfaces (less the Service addresses the agent added) and in its Node
      * object.

@@ -21,6 +21,7 @@ import io.userspaceproxy.core.testing.TcpEchoServer;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -74,7 +75,7 @@ class ApiServerOutageIT {
         });
         await().during(Duration.ofMillis(1500)).atMost(Duration.ofMillis(2500)).until(() -> !accepts(vip));
 
-        agent = starting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        agent = starting.get(30, TimeUnit.SECONDS);
         assertThat(whoAnswers(vip)).isEqualTo("a");
     }
 

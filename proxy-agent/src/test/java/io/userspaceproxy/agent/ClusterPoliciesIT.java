@@ -4,7 +4,6 @@ import static io.userspaceproxy.agent.testing.ClusterObjects.NODE;
 import static io.userspaceproxy.agent.testing.ClusterObjects.node;
 import static io.userspaceproxy.agent.testing.ClusterObjects.ready;
 import static io.userspaceproxy.agent.testing.ClusterObjects.service;
-import static io.userspaceproxy.agent.testing.ClusterObjects.slice;
 import static io.userspaceproxy.agent.testing.ClusterObjects.sliceOf;
 import static io.userspaceproxy.agent.testing.Traffic.REFUSED;
 import static io.userspaceproxy.agent.testing.Traffic.awaitAnswer;
@@ -13,8 +12,10 @@ import static io.userspaceproxy.agent.testing.Traffic.whoAnswers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.ServiceStatusBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.userspaceproxy.agent.testing.ClusterAgent;
@@ -106,7 +107,7 @@ class ClusterPoliciesIT {
         Service s = create(service(NS, "web", "127.0.31.4", 8080).editSpec().withType("LoadBalancer")
                 .editFirstPort().withNodePort(TcpPorts.freeAddress("127.0.0.1").getPort()).endPort()
                 .withLoadBalancerSourceRanges("127.0.0.2/32").endSpec().build());
-        s.setStatus(new io.fabric8.kubernetes.api.model.ServiceStatusBuilder().withNewLoadBalancer()
+        s.setStatus(new ServiceStatusBuilder().withNewLoadBalancer()
                 .addNewIngress().withIp("127.0.31.5").endIngress().endLoadBalancer().build());
         client.services().inNamespace(NS).resource(s).updateStatus();
         create(sliceOf(NS, "web-1", "web", local.address().getPort(), ready("127.0.0.1", NODE)));
@@ -122,7 +123,7 @@ class ClusterPoliciesIT {
         create(sliceOf(NS, service + "-remote", service, remote.address().getPort(), ready("127.0.0.1", "node-b")));
     }
 
-    private static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint hinted(String node, String zone) {
+    private static Endpoint hinted(String node, String zone) {
         return new EndpointBuilder(ready("127.0.0.1", node)).withZone(zone)
                 .withNewHints().addNewForZone().withName(zone).endForZone().endHints().build();
     }

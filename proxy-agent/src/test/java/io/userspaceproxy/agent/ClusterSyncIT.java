@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -139,7 +140,7 @@ class ClusterSyncIT {
     }
 
     private static EndpointSlice triggered(EndpointSlice slice, Instant at) {
-        slice.getMetadata().setAnnotations(java.util.Map.of(TRIGGER, at.toString()));
+        slice.getMetadata().setAnnotations(Map.of(TRIGGER, at.toString()));
         return slice;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.config.VipSettings;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.net.NodeAddresses;
 import io.userspaceproxy.agent.state.NodeInfo;
@@ -118,8 +119,7 @@ class NodeNetworkTest {
         assertThat(ip.vips).as("stopping leaves Service addresses in place, as kube-proxy leaves its rules")
                 .containsExactly("10.96.0.1");
 
-        int status = NodeNetwork.cleanup(new io.userspaceproxy.agent.config.VipSettings(true, "usproxy0",
-                tmp.resolve("vips")), ip);
+        int status = NodeNetwork.cleanup(new VipSettings(true, "usproxy0", tmp.resolve("vips")), ip);
 
         assertThat(status).isZero();
         assertThat(ip.vips).isEmpty();

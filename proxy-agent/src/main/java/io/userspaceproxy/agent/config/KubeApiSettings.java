@@ -49,14 +49,6 @@ public record KubeApiSettings(Path kubeconfig, URI master, Duration configSyncPe
         return new KubeApiSettings(null, master, DEFAULT_CONFIG_SYNC_PERIOD, DEFAULT_QPS, DEFAULT_BURST, null);
     }
 
-    public KubeApiSettings withServiceProxyName(String name) {
-        return new KubeApiSettings(kubeconfig, master, configSyncPeriod, qps, burst, name);
-    }
-
-    public KubeApiSettings withConfigSyncPeriod(Duration period) {
-        return new KubeApiSettings(kubeconfig, master, period, qps, burst, serviceProxyName);
-    }
-
     /** True when neither a kubeconfig nor a master URL was given: the service account's configuration applies. */
     public boolean inCluster() {
         return kubeconfig == null && master == null;

@@ -31,11 +31,6 @@ public record VipSettings(boolean enabled, String interfaceName, Path stateFile)
         Objects.requireNonNull(stateFile, "stateFile");
     }
 
-    /** No address management (the interface and state file are still those {@code --cleanup} would use). */
-    public static VipSettings disabled() {
-        return new VipSettings(false, DEFAULT_INTERFACE, Path.of(DEFAULT_STATE_FILE));
-    }
-
     static VipSettings from(KubernetesOptions o, boolean cluster) {
         Path state = o.vipStateFile == null || o.vipStateFile.toString().isBlank()
                 ? Path.of(DEFAULT_STATE_FILE) : o.vipStateFile;

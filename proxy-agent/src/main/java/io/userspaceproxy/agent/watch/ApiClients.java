@@ -5,8 +5,6 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.userspaceproxy.agent.config.KubeApiSettings;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.function.Function;
 
@@ -44,12 +42,10 @@ final class ApiClients {
     static Config config(KubeApiSettings settings, Function<String, String> env) {
         Config config;
         if (settings.kubeconfig() != null) {
-            try {
-                config = Config.fromKubeconfig(null, Files.readString(settings.kubeconfig()),
-                        settings.kubeconfig().toString());
-            } catch (IOException e) {
-                throw new UncheckedIOException("--kubeconfig: cannot read " + settings.kubeconfig(), e);
+            if (!Files.isReadable(settings.kubeconfig())) {
+                throw new IllegalStateException("--kubeconfig: cannot read " + settings.kubeconfig());
             }
+            config = Config.fromKubeconfig(settings.kubeconfig().toFile());
         } else if (settings.master() != null) {
             config = new ConfigBuilder(Config.empty()).build();
         } else {

@@ -115,16 +115,6 @@ public final class KubernetesSource implements AutoCloseable {
         return synced;
     }
 
-    /** True when every informer is connected and watching (false while the API server is unreachable). */
-    public boolean isWatching() {
-        for (SharedIndexInformer<?> informer : informers) {
-            if (!informer.isWatching()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Stops the informers and closes the client; the trackers keep the last state. Idempotent. */
     @Override
     public void close() {

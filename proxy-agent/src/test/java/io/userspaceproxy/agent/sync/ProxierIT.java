@@ -8,6 +8,7 @@ import static io.userspaceproxy.agent.sync.Fixtures.svc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.userspaceproxy.agent.state.EndpointSliceInfo;
+import io.userspaceproxy.agent.state.ServicePortInfo;
 import io.userspaceproxy.agent.state.ServiceType;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
@@ -15,6 +16,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -54,9 +56,9 @@ class ProxierIT {
     }
 
     private void serve() {
-        int nodePort = io.userspaceproxy.core.testing.TcpPorts.freeAddress("127.0.0.1").getPort();
+        int nodePort = TcpPorts.freeAddress("127.0.0.1").getPort();
         tracker.onServiceUpserted(svc("web", "127.0.34.1", 8080).type(ServiceType.NODE_PORT)
-                .ports(List.of(io.userspaceproxy.agent.state.ServicePortInfo.of("http", Protocol.TCP, 8080)
+                .ports(List.of(ServicePortInfo.of("http", Protocol.TCP, 8080)
                         .withNodePort(nodePort)))
                 .externalIPs(ips("192.0.2.7")).build());
         tracker.onSliceUpserted(slice("web-1", "web", backend.address().getPort(), ready("127.0.0.1")));
