@@ -161,6 +161,24 @@ class ClusterTrafficIT {
     }
 
     @Test
+    void serviceProxyNameFlag_servesOnlyServicesLabelledWithIt() throws Exception {
+        agent.close();
+        agent = ClusterAgent.start(client.getMasterUrl().toString(), "--service-proxy-name", "userspace-proxy");
+        InetSocketAddress plain = address("127.0.30.10", 8080);
+        InetSocketAddress labelled = address("127.0.30.11", 8080);
+        create(service(NS, "plain", "127.0.30.10", 8080).build());
+        create(sliceOf(NS, "plain-1", "plain", a.address().getPort(), ready("127.0.0.1", NODE)));
+        create(service(NS, "labelled", "127.0.30.11", 8080).editMetadata()
+                .addToLabels("service.kubernetes.io/service-proxy-name", "userspace-proxy").endMetadata().build());
+        create(slice(NS, "labelled-1", "labelled", b.address().getPort(), ready("127.0.0.1", NODE)).editMetadata()
+                .addToLabels("service.kubernetes.io/service-proxy-name", "userspace-proxy").endMetadata().build());
+
+        awaitAnswer(labelled, "b");
+        assertThat(whoAnswers(plain)).as("kube-proxy's Service, seen before ours, is left to kube-proxy")
+                .isEqualTo(REFUSED);
+    }
+
+    @Test
     void headlessLabel_onServiceOrSlice_notServed() {
         InetSocketAddress vip = address("127.0.30.8", 8080);
         create(service(NS, "web", "127.0.30.8", 8080).build());
