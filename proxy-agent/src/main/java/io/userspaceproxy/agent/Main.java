@@ -4,6 +4,7 @@ import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.AgentOptions;
 import io.userspaceproxy.agent.config.ConfigFileException;
 import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
+import io.userspaceproxy.agent.net.IpCommand;
 import java.io.IOException;
 import picocli.CommandLine;
 
@@ -46,6 +47,9 @@ public final class Main {
         Logging.setVerbosity(config.verbosity());
         if (config.writeConfigTo() != null) {
             return writeConfig(config);
+        }
+        if (config.cleanup()) {
+            return NodeNetwork.cleanup(config.vips(), new IpCommand());
         }
         return ProxyAgent.runUntilStopped(config);
     }

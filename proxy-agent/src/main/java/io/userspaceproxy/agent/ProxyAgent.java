@@ -3,12 +3,13 @@ package io.userspaceproxy.agent;
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.demo.DemoBackends;
 import io.userspaceproxy.agent.demo.DemoClient;
-import io.userspaceproxy.agent.net.NodeAddresses;
+import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.sync.ChangeTracker;
-import io.userspaceproxy.agent.sync.NodeContext;
+import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.agent.sync.SyncRunner;
+import io.userspaceproxy.agent.watch.KubernetesSource;
 import io.userspaceproxy.agent.watch.ManifestSource;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
@@ -47,9 +48,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running agent: starts its parts in dependency order (data plane, change tracking, sync loop, source) and
- * stops them in reverse. The source feeds the tracker; the tracker wakes the sync loop; each sync builds a
- * snapshot and hands it to the listener set.
+ * The running agent: starts its parts in dependency order (servers, data plane, node network, change tracking,
+ * source, sync loop) and stops them in reverse. The source (manifest files, or the API server's informers) feeds
+ * the tracker; the tracker wakes the sync loop; each sync builds a snapshot, makes its Service addresses local and
+ * hands it to the listener set. On a cluster the sync loop starts only once the informers' caches have synced.
  */
 public final class ProxyAgent implements AutoCloseable {
 
@@ -61,14 +63,17 @@ public final class ProxyAgent implements AutoCloseable {
     private final AgentConfig config;
     private final ProxyCounters counters = new ProxyCounters();
     private final ChangeTracker tracker = new ChangeTracker();
+    private final NodeTracker node = new NodeTracker();
     private final CountDownLatch firstSync = new CountDownLatch(1);
     private final ListenerSet listeners;
     private final Proxier proxier;
     private final SyncRunner runner;
     private final SyncHealth health;
     private final ProxyMetricsExporter metrics;
+    private final NodeNetwork network;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private ManifestSource source;
+    private AutoCloseable source;
+    private ManifestSource manifests;
     private HealthServer healthServer;
     private MetricsServer metricsServer;
     private DemoBackends demo;
@@ -81,10 +86,12 @@ public final class ProxyAgent implements AutoCloseable {
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK);
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())), counters);
-        this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), this::nodeContext, listeners);
-        this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
         this.metrics = ProxyMetricsExporter.create(counters, health);
+        this.network = new NodeNetwork(config, node, new IpCommand());
+        this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
+                network::syncAddresses);
+        this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
     }
 
     /** Starts everything and waits for the first sync, so that the listeners are bound when this returns. */
@@ -100,16 +107,22 @@ public final class ProxyAgent implements AutoCloseable {
     }
 
     private void startParts() throws IOException, InterruptedException {
-        log.info("userspace-proxy starting: node {}, {} transport, manifests {}", config.nodeName(),
-                listeners.transport(), config.manifests().toAbsolutePath());
+        log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
+                listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
         startServers();
-        // Load everything first, then listen for changes: the first sync then serves the whole directory, not
-        // whichever files happened to be read when the first change fired. The explicit request covers changes
-        // made between the two steps.
-        source = ManifestSource.start(config.manifests(), tracker);
-        tracker.setChangeListener(this::onChange);
-        onChange();
-        runner.start();
+        network.start(health::healthy, metrics::onHealthCheckBindFailure);
+        // Load everything first, then listen for changes: the first sync then serves the whole directory (or every
+        // Service of the cluster), not whichever objects happened to be read when the first change fired.
+        if (config.inCluster()) {
+            KubernetesSource api = KubernetesSource.start(config.api(), config.nodeName(), tracker, node,
+                    metrics::onInvalidObject);
+            source = api;
+            api.synced().thenRun(this::startSyncing);
+        } else {
+            manifests = ManifestSource.start(config.manifests(), tracker);
+            source = manifests;
+            startSyncing();
+        }
         if (!firstSync.await(FIRST_SYNC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             log.warn("the first sync has not finished after {} s; serving as soon as it does",
                     FIRST_SYNC_TIMEOUT.toSeconds());
@@ -117,6 +130,17 @@ public final class ProxyAgent implements AutoCloseable {
         if (config.demo()) {
             startDemo();
         }
+    }
+
+    /** Wakes the sync loop on every change from now on; the explicit request covers changes already tracked. */
+    private void startSyncing() {
+        if (closed.get()) {
+            return;
+        }
+        tracker.setChangeListener(this::onChange);
+        node.setChangeListener(this::onChange);
+        onChange();
+        runner.start();
     }
 
     /** A change is pending: note it for health and metrics, and wake the sync loop. Cheap; never blocks. */
@@ -137,12 +161,21 @@ public final class ProxyAgent implements AutoCloseable {
         }
         health.onSynced(started);
         metrics.onSync(report.took(), Instant.now());
+        report.networkProgrammingLatencies().forEach(metrics::onNetworkProgrammingLatency);
+        if (!report.addressesSynced()) {
+            metrics.onServiceAddressFailure();
+        }
+        network.afterSync(report.state());
+        node.current().ifPresent(n -> health.setNodeEligible(
+                SyncHealth.isNodeEligible(n.beingDeleted(), n.taintKeys())));
         metrics.onServiceChanges(report.state().changedServices());
         metrics.onEndpointChanges(report.state().changedEndpointSlices());
         metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
-        long invalid = source.invalidManifests();
-        metrics.onInvalidObjects("manifest", invalid - invalidManifestsReported);
-        invalidManifestsReported = invalid;
+        if (manifests != null) {
+            long invalid = manifests.invalidManifests();
+            metrics.onInvalidObjects("manifest", invalid - invalidManifestsReported);
+            invalidManifestsReported = invalid;
+        }
         firstSync.countDown();
         if (report.needsRetry()) {
             runner.requestAfter(BIND_RETRY);
@@ -171,10 +204,6 @@ public final class ProxyAgent implements AutoCloseable {
         } catch (HttpBindException e) {
             log.error("{}; running without metrics endpoints", e.getMessage());
         }
-    }
-
-    private NodeContext nodeContext() {
-        return new NodeContext(config.nodeName(), null, NodeAddresses.within(config.nodePortAddresses()));
     }
 
     /** Starts the stand-in backends, then shows the balancing through every TCP ClusterIP, off the sync thread. */
@@ -227,6 +256,11 @@ public final class ProxyAgent implements AutoCloseable {
         return metrics;
     }
 
+    /** How many syncs have started since start. */
+    public long syncs() {
+        return runner.runs();
+    }
+
     public SyncHealth health() {
         return health;
     }
@@ -268,9 +302,14 @@ public final class ProxyAgent implements AutoCloseable {
             demo.close();
         }
         if (source != null) {
-            source.close();
+            try {
+                source.close();
+            } catch (Exception e) {
+                log.warn("closing the source failed: {}", e.toString());
+            }
         }
         runner.close();
+        network.close();
         listeners.close();
         if (metricsServer != null) {
             metricsServer.close();

@@ -17,7 +17,8 @@ import java.util.function.Predicate;
  * The agent's validated settings: typed values (durations, addresses, CIDRs), never raw strings. Built once from
  * the command line; every bad value fails with a message naming the flag, the value and what was expected.
  *
- * @param manifests         the manifest directory of the local dev proxy
+ * @param manifests         nullable: the manifest directory of the local dev proxy; null on a cluster, where the
+ *                          API server is the source
  * @param nodeName          this node's name
  * @param nodePortAddresses prefixes whose local addresses serve NodePorts
  * @param bindAddress       this node's primary IP, or the any-address of its family
@@ -32,6 +33,9 @@ import java.util.function.Predicate;
  * @param metricsBindAddress where /metrics, /proxyMode, /configz and /connections are served
  * @param drainTimeout      how long open connections may finish after SIGTERM
  * @param writeConfigTo     write the effective configuration here and exit; {@code null} to run
+ * @param api               nullable: how to reach the API server; null with {@code --manifests}
+ * @param vips              whether and where the agent adds the Service addresses it serves
+ * @param cleanup           {@code --cleanup}: remove what an earlier run added, then exit
  */
 public record AgentConfig(
         Path manifests,
@@ -48,7 +52,10 @@ public record AgentConfig(
         InetSocketAddress healthzBindAddress,
         InetSocketAddress metricsBindAddress,
         Duration drainTimeout,
-        Path writeConfigTo) {
+        Path writeConfigTo,
+        KubeApiSettings api,
+        VipSettings vips,
+        boolean cleanup) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -58,6 +65,16 @@ public record AgentConfig(
         Objects.requireNonNull(healthzBindAddress, "healthzBindAddress");
         Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(vips, "vips");
+        if ((manifests == null) == (api == null)) {
+            throw new IllegalArgumentException("manifests " + manifests + ", api " + api
+                    + " (expected: exactly one source)");
+        }
+    }
+
+    /** True when the API server is the source (no {@code --manifests}). */
+    public boolean inCluster() {
+        return api != null;
     }
 
     /**
@@ -91,12 +108,9 @@ public record AgentConfig(
             throw new IllegalArgumentException("--proxy-mode: \"" + o.proxyMode + "\" is not supported (expected: "
                     + SUPPORTED_MODE + ", the only mode this proxy implements)");
         }
-        if (o.manifests == null) {
-            throw new IllegalArgumentException("--manifests: missing (expected: a directory of Service and"
-                    + " EndpointSlice YAML files)");
-        }
-        if (!Files.isDirectory(o.manifests)) {
-            throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
+        boolean cluster = o.manifests == null;
+        if (!cluster) {
+            requireManifestsOnly(o);
         }
         Duration udp = positive("--udp-timeout", in.duration("--udp-timeout", o.udpTimeout, file.udpIdleTimeout()));
         Duration tcpIdle = nonNegative("--tcp-idle-timeout", parse("--tcp-idle-timeout", o.tcpIdleTimeout));
@@ -113,15 +127,50 @@ public record AgentConfig(
         String nodeName = nodeName(in.pick("--hostname-override", o.hostnameOverride, file.hostnameOverride()));
         List<String> nodePorts = given.test("--nodeport-addresses") || file.nodePortAddresses().isEmpty()
                 ? o.nodePortAddresses : file.nodePortAddresses();
+        overlayFile(o.kubernetes, file, given);
         InetAddress bind = given.test("--bind-address") || file.bindAddress().isEmpty()
                 ? address("--bind-address", o.bindAddress) : file.bindAddress().get();
-        String healthzDefault = o.manifests != null ? "127.0.0.1:10256" : "0.0.0.0:10256";
+        String healthzDefault = cluster ? "0.0.0.0:10256" : "127.0.0.1:10256";
         InetSocketAddress healthz = in.hostPort("--healthz-bind-address",
                 o.healthzBindAddress == null ? healthzDefault : o.healthzBindAddress, file.healthzBindAddress());
         InetSocketAddress metrics = in.hostPort("--metrics-bind-address", o.metricsBindAddress,
                 file.metricsBindAddress());
-        return new AgentConfig(o.manifests, nodeName, cidrs(nodePorts), bind, udp, tcpIdle, o.maxUdpFlows, minSync,
-                sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo);
+        return new AgentConfig(o.manifests, nodeName, cidrs(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
+                minSync, sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo,
+                cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
+                o.kubernetes.cleanup);
+    }
+
+    /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */
+    private static void requireManifestsOnly(AgentOptions o) {
+        if (o.kubernetes.kubeconfig != null || o.kubernetes.master != null) {
+            throw new IllegalArgumentException("--manifests and " + (o.kubernetes.kubeconfig != null ? "--kubeconfig"
+                    : "--master") + ": both given (expected: one source, either --manifests DIR for the local dev"
+                    + " proxy or the API server through --kubeconfig/--master)");
+        }
+        if (o.kubernetes.serviceProxyName != null) {
+            throw new IllegalArgumentException("--service-proxy-name: only applies to Services from the API server"
+                    + " (expected: no --manifests)");
+        }
+        if (!Files.isDirectory(o.manifests)) {
+            throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
+        }
+    }
+
+    /** The file's {@code clientConnection} and {@code configSyncPeriod} apply where the flag was not given. */
+    private static void overlayFile(KubernetesOptions k, KubeProxyFileSettings file, Predicate<String> given) {
+        if (!given.test("--kubeconfig") && file.kubeconfig().isPresent()) {
+            k.kubeconfig = file.kubeconfig().get();
+        }
+        if (!given.test("--kube-api-qps") && file.qps().isPresent()) {
+            k.kubeApiQps = file.qps().getAsDouble();
+        }
+        if (!given.test("--kube-api-burst") && file.burst().isPresent()) {
+            k.kubeApiBurst = file.burst().getAsInt();
+        }
+        if (!given.test("--config-sync-period") && file.configSyncPeriod().isPresent()) {
+            k.configSyncPeriod = GoDuration.format(file.configSyncPeriod().get());
+        }
     }
 
     /** The settings a {@code --write-config-to} file holds: every field that has a kube-proxy spelling. */
@@ -135,6 +184,12 @@ public record AgentConfig(
                 .nodePortAddresses(nodePortAddresses.stream().map(Cidr::toString).toList())
                 .syncPeriod(syncPeriod)
                 .udpIdleTimeout(udpTimeout);
+        if (api != null) {
+            b.qps(api.qps()).burst(api.burst()).configSyncPeriod(api.configSyncPeriod());
+            if (api.kubeconfig() != null) {
+                b.kubeconfig(api.kubeconfig());
+            }
+        }
         if (!minSyncPeriod.isZero()) {
             b.minSyncPeriod(minSyncPeriod);
         }
@@ -164,8 +219,10 @@ public record AgentConfig(
         }
     }
 
-    private static List<Cidr> cidrs(List<String> values) {
-        List<String> given = values.isEmpty() ? List.of("127.0.0.0/8") : values;
+    /** Every local address on a cluster (kube-proxy's default), loopback ones with {@code --manifests}. */
+    private static List<Cidr> cidrs(List<String> values, boolean cluster) {
+        List<String> defaults = cluster ? List.of("0.0.0.0/0", "::/0") : List.of("127.0.0.0/8");
+        List<String> given = values.isEmpty() ? defaults : values;
         List<Cidr> out = new ArrayList<>();
         for (String v : given) {
             try {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -19,6 +20,7 @@ import picocli.CommandLine.Option;
         description = {
             "A Kubernetes node proxy in userspace mode: listeners on every Service address relay TCP and UDP to the"
                     + " Service's endpoints.",
+            "On a node: watches the API server (--kubeconfig, --master, or the in-cluster service account).",
             "Local dev proxy: --manifests DIR serves the Services and EndpointSlices in DIR's YAML files.",
             ""
         })
@@ -38,8 +40,8 @@ public final class AgentOptions {
     String hostnameOverride;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
-            description = "Serve NodePorts only on local addresses inside these CIDRs. Default with --manifests:"
-                    + " 127.0.0.0/8.")
+            description = "Serve NodePorts only on local addresses inside these CIDRs. Default: every local address"
+                    + " (0.0.0.0/0,::/0); with --manifests, 127.0.0.0/8.")
     List<String> nodePortAddresses = new ArrayList<>();
 
     @Option(names = "--bind-address", paramLabel = "IP", defaultValue = "0.0.0.0",
@@ -101,4 +103,7 @@ public final class AgentOptions {
     @Option(names = {"-v", "--v"}, paramLabel = "N", defaultValue = "0", arity = "0..1", fallbackValue = "2",
             description = "Log verbosity like kube-proxy's: 0 info, 2 more, 4 debug, 6+ trace. Default: ${DEFAULT-VALUE}.")
     int verbosity;
+
+    @Mixin
+    KubernetesOptions kubernetes = new KubernetesOptions();
 }

@@ -40,6 +40,8 @@ public final class ProxyMetricsExporter {
     private final Gauge endpointChangesPending;
     private final Gauge noLocalEndpoints;
     private final Counter invalidObjects;
+    private final Counter serviceAddressFailures;
+    private final Counter healthCheckBindFailures;
 
     private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health) {
         syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
@@ -68,6 +70,10 @@ public final class ProxyMetricsExporter {
         invalidObjects = Counter.builder().name("userspace_proxy_invalid_objects_total")
                 .help("Services, EndpointSlices or manifests rejected as invalid, by kind")
                 .labelNames("kind").register(registry);
+        serviceAddressFailures = Counter.builder().name("userspace_proxy_service_address_failures_total")
+                .help("Syncs that could not add or remove Service addresses on the VIP interface").register(registry);
+        healthCheckBindFailures = Counter.builder().name("userspace_proxy_healthcheck_bind_failures_total")
+                .help("healthCheckNodePort listeners that could not be opened (port in use)").register(registry);
         registerProbes(health);
         registerListeners(counters);
         ServicePortMetrics.register(registry, counters);
@@ -154,6 +160,16 @@ public final class ProxyMetricsExporter {
         if (n > 0) {
             invalidObjects.labelValues(kind).inc(n);
         }
+    }
+
+    /** A sync could not make its Service addresses local ({@code ip} failed); it is retried. */
+    public void onServiceAddressFailure() {
+        serviceAddressFailures.inc();
+    }
+
+    /** A Service's healthCheckNodePort could not be opened; it is retried at the next sync. */
+    public void onHealthCheckBindFailure() {
+        healthCheckBindFailures.inc();
     }
 
     private void registerProbes(SyncHealth health) {

@@ -41,6 +41,11 @@ public final class NodeAddresses {
         return out;
     }
 
+    /** Every address of every interface that is up, including loopback and link-local ones. */
+    public static List<InetAddress> local() {
+        return localAddresses();
+    }
+
     private static List<InetAddress> localAddresses() {
         try {
             List<InetAddress> all = new ArrayList<>();

@@ -56,6 +56,14 @@ public final class VipManager {
         writeState();
     }
 
+    /**
+     * The addresses this agent added and still holds, as of the last {@link #sync}: they are Service addresses,
+     * never node addresses (NodePorts must not listen on them). A copy; sync thread only.
+     */
+    public Set<InetAddress> owned() {
+        return Set.copyOf(ours);
+    }
+
     /** The interface addresses go to. */
     public String device() {
         return device;

@@ -3,6 +3,8 @@ package io.userspaceproxy.agent.sync;
 import io.userspaceproxy.agent.state.EndpointSliceInfo;
 import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.agent.state.ServiceInfo;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -23,6 +25,14 @@ import java.util.concurrent.atomic.LongAdder;
  * informer callbacks. The change listener runs on the thread that reported the change, after the lock is
  * released; it must be cheap and must not block (wake the sync loop, nothing more). It is level-triggered: it may
  * run several times per checkout, and a sync loop should read {@link #hasPending()} rather than count calls.
+ *
+ * <p>Network programming latency, as kube-proxy measures it: an EndpointSlice upsert that changes the known state
+ * and carries a {@link EndpointSliceInfo#lastChangeTriggerTime() trigger time} later than this tracker's creation
+ * records that time for the slice's Service; {@link #checkout()} hands the recorded times over (and forgets them),
+ * so the sync that applies the change can observe {@code now - triggerTime}. Deleting a slice forgets the times
+ * recorded for its Service, since a deleted object's annotation dates from its last update, not from the change
+ * that removed it. Times from before the tracker existed (the initial list at start) are ignored: they measure
+ * how long the proxy was down, not how fast it programs.
  */
 public final class ChangeTracker {
 
@@ -33,7 +43,20 @@ public final class ChangeTracker {
     private final CoalescingMap<EndpointSliceInfo> slices = new CoalescingMap<>();
     private final LongAdder serviceChanges = new LongAdder();
     private final LongAdder endpointChanges = new LongAdder();
+    /** Trigger times of pending slice changes, by Service; guarded by {@code lock}. */
+    private final Map<ObjectRef, List<Instant>> triggerTimes = new HashMap<>();
+    private final Instant startedAt;
     private volatile Runnable changeListener = NO_LISTENER;
+
+    /** A tracker whose trigger-time cut-off is now. */
+    public ChangeTracker() {
+        this(Clock.systemUTC());
+    }
+
+    /** @param clock gives the trigger-time cut-off: slice changes triggered before {@code clock.instant()} are not timed */
+    public ChangeTracker(Clock clock) {
+        this.startedAt = clock.instant();
+    }
 
     /** Sets what runs when a change becomes pending; replaces any previous listener. */
     public void setChangeListener(Runnable listener) {
@@ -52,12 +75,28 @@ public final class ChangeTracker {
 
     public void onSliceUpserted(EndpointSliceInfo slice) {
         Objects.requireNonNull(slice, "slice");
-        record(slices, slice.ref(), slice, endpointChanges);
+        boolean changed;
+        synchronized (lock) {
+            changed = slices.put(slice.ref(), slice);
+            Instant t = slice.lastChangeTriggerTime();
+            if (changed && t != null && t.isAfter(startedAt)) {
+                triggerTimes.computeIfAbsent(slice.serviceRef(), r -> new ArrayList<>(1)).add(t);
+            }
+        }
+        notifyIf(changed, endpointChanges);
     }
 
     public void onSliceDeleted(ObjectRef ref) {
         Objects.requireNonNull(ref, "ref");
-        record(slices, ref, null, endpointChanges);
+        boolean changed;
+        synchronized (lock) {
+            EndpointSliceInfo old = slices.current().get(ref);
+            changed = slices.put(ref, null);
+            if (changed) {
+                triggerTimes.remove(old.serviceRef());
+            }
+        }
+        notifyIf(changed, endpointChanges);
     }
 
     private <V> void record(CoalescingMap<V> map, ObjectRef ref, V value, LongAdder counter) {
@@ -65,6 +104,10 @@ public final class ChangeTracker {
         synchronized (lock) {
             changed = map.put(ref, value);
         }
+        notifyIf(changed, counter);
+    }
+
+    private void notifyIf(boolean changed, LongAdder counter) {
         if (changed) {
             counter.increment();
             changeListener.run();
@@ -106,7 +149,8 @@ public final class ChangeTracker {
     }
 
     /**
-     * Returns the full current state (an immutable copy, with the pending counts) and clears what is pending.
+     * Returns the full current state (an immutable copy, with the pending counts and trigger times) and clears what
+     * is pending.
      * Cost is linear in the number of objects; the copy is made under the lock, the grouping outside it.
      */
     public ClusterState checkout() {
@@ -114,7 +158,10 @@ public final class ChangeTracker {
         List<EndpointSliceInfo> sliceCopy;
         int changedServices;
         int changedSlices;
+        List<Instant> triggers = new ArrayList<>();
         synchronized (lock) {
+            triggerTimes.values().forEach(triggers::addAll);
+            triggerTimes.clear();
             serviceCopy = new HashMap<>(services.current());
             sliceCopy = new ArrayList<>(slices.current().values());
             changedServices = services.pendingCount();
@@ -127,6 +174,6 @@ public final class ChangeTracker {
         for (EndpointSliceInfo slice : sliceCopy) {
             byService.computeIfAbsent(slice.serviceRef(), r -> new ArrayList<>()).add(slice);
         }
-        return new ClusterState(serviceCopy, byService, changedServices, changedSlices);
+        return new ClusterState(serviceCopy, byService, changedServices, changedSlices, triggers);
     }
 }

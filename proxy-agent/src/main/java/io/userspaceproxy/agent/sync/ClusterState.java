@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.sync;
 import io.userspaceproxy.agent.state.EndpointSliceInfo;
 import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.agent.state.ServiceInfo;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -16,16 +17,26 @@ import java.util.TreeMap;
  * @param slicesByService       EndpointSlices grouped by the Service they name (which need not exist)
  * @param changedServices       how many Services changed since the previous checkout (after coalescing)
  * @param changedEndpointSlices how many EndpointSlices changed since the previous checkout (after coalescing)
+ * @param changeTriggerTimes    the trigger times of the EndpointSlice changes since the previous checkout (see
+ *                              {@link ChangeTracker}), oldest first: where network programming latency starts
  */
 public record ClusterState(
         Map<ObjectRef, ServiceInfo> services,
         Map<ObjectRef, List<EndpointSliceInfo>> slicesByService,
         int changedServices,
-        int changedEndpointSlices) {
+        int changedEndpointSlices,
+        List<Instant> changeTriggerTimes) {
 
     public static final ClusterState EMPTY = new ClusterState(Map.of(), Map.of(), 0, 0);
 
+    /** A state without trigger times. */
+    public ClusterState(Map<ObjectRef, ServiceInfo> services, Map<ObjectRef, List<EndpointSliceInfo>> slicesByService,
+            int changedServices, int changedEndpointSlices) {
+        this(services, slicesByService, changedServices, changedEndpointSlices, List.of());
+    }
+
     public ClusterState {
+        changeTriggerTimes = changeTriggerTimes.stream().sorted().toList();
         services = Collections.unmodifiableMap(new TreeMap<>(services));
         TreeMap<ObjectRef, List<EndpointSliceInfo>> slices = new TreeMap<>();
         slicesByService.forEach((ref, list) -> slices.put(ref, List.copyOf(list)));

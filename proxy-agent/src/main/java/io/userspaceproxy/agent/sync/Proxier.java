@@ -4,16 +4,20 @@ import io.userspaceproxy.core.listen.ApplyResult;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One sync, as a table of contents: take the pending changes, build the snapshot, apply it to the listeners,
- * report. Runs only on the {@link SyncRunner}'s thread, so its fields need no synchronisation.
+ * One sync, as a table of contents: take the pending changes, build the snapshot, make its Service addresses
+ * local, apply it to the listeners, report. Runs only on the {@link SyncRunner}'s thread, so its fields need no
+ * synchronisation.
  */
 public final class Proxier {
 
@@ -23,23 +27,53 @@ public final class Proxier {
     private final SnapshotBuilder builder;
     private final Supplier<NodeContext> node;
     private final ListenerSet listeners;
+    private final ServiceAddressSync addresses;
+    private final LongAdder addressSyncFailures = new LongAdder();
 
     private ProxySnapshot served = ProxySnapshot.EMPTY;
     private Set<String> reportedProblems = Set.of();
+    private String reportedAddressFailure;
 
+    /** A proxier that leaves Service addresses alone ({@link ServiceAddressSync#NONE}). */
     public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners) {
+        this(tracker, builder, node, listeners, ServiceAddressSync.NONE);
+    }
+
+    /** @param addresses makes each snapshot's Service addresses local before its listeners bind */
+    public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners,
+            ServiceAddressSync addresses) {
         this.tracker = tracker;
         this.builder = builder;
         this.node = node;
         this.listeners = listeners;
+        this.addresses = addresses;
     }
 
-    /** What one sync did, for the runner, health and metrics. */
-    public record SyncReport(BuildResult built, ApplyResult applied, ClusterState state, Duration took) {
+    /**
+     * What one sync did, for the runner, health and metrics.
+     *
+     * @param addressesSynced false when making the Service addresses local failed (logged and counted)
+     * @param appliedAt       when the new table started serving
+     */
+    public record SyncReport(BuildResult built, ApplyResult applied, ClusterState state, Duration took,
+            boolean addressesSynced, Instant appliedAt) {
 
-        /** True when some listener could not be bound and a retry should come soon. */
+        /** True when some listener could not be bound, or some Service address not added: retry soon. */
         public boolean needsRetry() {
-            return !applied.bindFailures().isEmpty();
+            return !applied.bindFailures().isEmpty() || !addressesSynced;
+        }
+
+        /**
+         * kube-proxy's network programming latency of each EndpointSlice change this sync applied: from the
+         * change's trigger time to {@link #appliedAt()}. Clock skew between node and control plane can make one
+         * negative; the metrics exporter drops those.
+         */
+        public List<Duration> networkProgrammingLatencies() {
+            List<Duration> out = new ArrayList<>(state.changeTriggerTimes().size());
+            for (Instant t : state.changeTriggerTimes()) {
+                out.add(Duration.between(t, appliedAt));
+            }
+            return out;
         }
     }
 
@@ -48,11 +82,41 @@ public final class Proxier {
         ClusterState state = tracker.checkout();
         BuildResult built = builder.build(state, node.get(), served);
         reportNewProblems(built.problems());
+        boolean addressesSynced = syncAddresses(built.snapshot());
         ApplyResult applied = listeners.apply(built.snapshot());
+        Instant appliedAt = Instant.now();
         served = built.snapshot();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         logSummary(built, applied, took);
-        return new SyncReport(built, applied, state, took);
+        return new SyncReport(built, applied, state, took, addressesSynced, appliedAt);
+    }
+
+    /** How many syncs could not make their Service addresses local. */
+    public long addressSyncFailures() {
+        return addressSyncFailures.sum();
+    }
+
+    /** Logs a failure when it first appears (at debug while it repeats) and once when it clears. */
+    private boolean syncAddresses(ProxySnapshot snapshot) {
+        try {
+            addresses.sync(ServiceAddressSync.of(snapshot));
+            if (reportedAddressFailure != null) {
+                log.info("Service addresses are in place again");
+                reportedAddressFailure = null;
+            }
+            return true;
+        } catch (RuntimeException e) {
+            addressSyncFailures.increment();
+            String message = String.valueOf(e.getMessage());
+            if (message.equals(reportedAddressFailure)) {
+                log.debug("Service addresses still failing: {}", message);
+            } else {
+                log.warn("could not make the Service addresses local (listeners on them cannot bind); retrying"
+                        + " soon: {}", message);
+                reportedAddressFailure = message;
+            }
+            return false;
+        }
     }
 
     /** The snapshot of the last sync. */

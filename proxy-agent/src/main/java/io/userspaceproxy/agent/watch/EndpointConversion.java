@@ -15,6 +15,7 @@ import io.userspaceproxy.agent.state.EndpointSliceInfo;
 import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.core.model.Protocol;
 import java.net.InetAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -54,8 +55,22 @@ final class EndpointConversion {
                 endpoints.add(e);
             }
         }
+        Instant trigger = triggerTime(problems, meta);
         problems.throwIfAny();
-        return new EndpointSliceInfo(ref, service, type, ports, endpoints);
+        return new EndpointSliceInfo(ref, service, type, ports, endpoints, trigger);
+    }
+
+    /** The slice's change trigger time; a bad one is a warning only, since it only feeds a latency metric. */
+    private static Instant triggerTime(Problems problems, ObjectMeta meta) {
+        String value = meta == null || meta.getAnnotations() == null
+                ? null : meta.getAnnotations().get(KubernetesObjects.LAST_CHANGE_TRIGGER_TIME_ANNOTATION);
+        try {
+            return ChangeTriggerTime.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.warn("metadata.annotations[\"" + KubernetesObjects.LAST_CHANGE_TRIGGER_TIME_ANNOTATION + "\"]: "
+                    + e.getMessage() + "; the change is applied but not timed");
+            return null;
+        }
     }
 
     static List<EndpointSliceInfo> endpoints(Endpoints object, Consumer<String> warnings) {

@@ -1,10 +1,12 @@
 package io.userspaceproxy.agent.watch;
 
 import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.userspaceproxy.agent.state.EndpointSliceInfo;
+import io.userspaceproxy.agent.state.NodeInfo;
 import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.core.model.IpAddresses;
@@ -14,7 +16,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Converts fabric8 Services, EndpointSlices and Endpoints into {@code agent.state} records, validating what the
+ * Converts fabric8 Services, EndpointSlices, Endpoints and Nodes into {@code agent.state} records, validating what the
  * proxy relies on. Shared by every source (manifest files, API informers), so the same object is judged the same
  * way wherever it comes from.
  *
@@ -41,6 +43,10 @@ public final class KubernetesObjects {
     public static final String UDP_TIMEOUT_ANNOTATION = "userspace-proxy.io/udp-timeout";
     public static final String TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode";
     public static final String TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints";
+    /** On EndpointSlices: when the change that this version of the slice reflects was triggered. */
+    public static final String LAST_CHANGE_TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time";
+    /** On Nodes: the node's zone, which topology hints name. */
+    public static final String ZONE_LABEL = "topology.kubernetes.io/zone";
 
     private KubernetesObjects() {
     }
@@ -53,6 +59,8 @@ public final class KubernetesObjects {
     }
 
     /**
+     * The slice, with its {@value #LAST_CHANGE_TRIGGER_TIME_ANNOTATION} when set (a malformed one is a warning).
+     *
      * @throws InvalidResourceException listing every problem, including an {@code FQDN} address type and a
      *                                  missing {@value #SERVICE_NAME_LABEL} label
      */
@@ -70,6 +78,15 @@ public final class KubernetesObjects {
      */
     public static List<EndpointSliceInfo> endpoints(Endpoints endpoints, Consumer<String> warnings) {
         return EndpointConversion.endpoints(endpoints, warnings);
+    }
+
+    /**
+     * What the proxy uses of its own Node: the {@value #ZONE_LABEL} label, the IP addresses of
+     * {@code status.addresses} (host names skipped), whether it is being deleted, and its taint keys. Never
+     * rejects: a Node the API server accepted is always usable.
+     */
+    public static NodeInfo node(Node node) {
+        return NodeConversion.convert(node);
     }
 
     static String namespaceOf(ObjectMeta meta) {

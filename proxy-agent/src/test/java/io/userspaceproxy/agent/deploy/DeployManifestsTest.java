@@ -11,12 +11,15 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.userspaceproxy.agent.config.VipSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -141,6 +144,21 @@ class DeployManifestsTest {
         DaemonSet daemonSet = (DaemonSet) byKind.get(DaemonSet.class);
         assertThat(daemonSet.getSpec().getTemplate().getMetadata().getLabels())
                 .containsAllEntriesOf(daemonSet.getSpec().getSelector().getMatchLabels());
+    }
+
+    @Test
+    void daemonSet_vipStateFile_onAWritableHostDirectory() {
+        Container container = container();
+        VolumeMount mount = container.getVolumeMounts().stream()
+                .filter(m -> m.getMountPath().equals(Path.of(VipSettings.DEFAULT_STATE_FILE).getParent().toString()))
+                .findFirst().orElseThrow();
+        Volume volume = podSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
+                .findFirst().orElseThrow();
+
+        assertThat(mount.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+        assertThat(volume.getHostPath().getPath()).isEqualTo(mount.getMountPath());
+        assertThat(volume.getHostPath().getType()).isEqualTo("DirectoryOrCreate");
+        assertThat(container.getArgs()).noneMatch(a -> a.startsWith("--vip-state-file") || a.startsWith("--manifests"));
     }
 
     @Test

@@ -11,6 +11,9 @@ import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.agent.state.ServicePortInfo;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.Protocol;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -169,5 +172,64 @@ class ChangeTrackerTest {
         tracker.onServiceDeleted(ObjectRef.of("demo", "unknown"));
 
         assertThat(calls).hasValue(2);
+    }
+
+    // ---- network programming latency: trigger times ----
+
+    private static final Instant START = Instant.parse("2024-05-01T12:00:00Z");
+
+    private static EndpointSliceInfo triggered(String name, String ip, Instant at) {
+        EndpointSliceInfo s = slice(name, "echo", ip);
+        return new EndpointSliceInfo(s.ref(), s.serviceName(), s.addressType(), s.ports(), s.endpoints(), at);
+    }
+
+    private static ChangeTracker startedAt(Instant start) {
+        return new ChangeTracker(Clock.fixed(start, ZoneOffset.UTC));
+    }
+
+    @Test
+    void checkout_changedSlicesWithTriggerTimes_handsThemOverOnce() {
+        ChangeTracker t = startedAt(START);
+        t.onSliceUpserted(triggered("echo-1", "127.0.0.1", START.plusSeconds(2)));
+        t.onSliceUpserted(triggered("echo-2", "127.0.0.2", START.plusSeconds(1)));
+
+        assertThat(t.checkout().changeTriggerTimes()).containsExactly(START.plusSeconds(1), START.plusSeconds(2));
+        assertThat(t.checkout().changeTriggerTimes()).isEmpty();
+    }
+
+    @Test
+    void upsert_triggerTimeBeforeTrackerStart_notTimed() {
+        ChangeTracker t = startedAt(START);
+        t.onSliceUpserted(triggered("echo-1", "127.0.0.1", START.minusSeconds(60)));
+
+        ClusterState state = t.checkout();
+
+        assertThat(state.changedEndpointSlices()).isEqualTo(1);
+        assertThat(state.changeTriggerTimes()).isEmpty();
+    }
+
+    @Test
+    void upsert_equalToKnown_notTimedAgain() {
+        ChangeTracker t = startedAt(START);
+        EndpointSliceInfo s = triggered("echo-1", "127.0.0.1", START.plusSeconds(1));
+        t.onSliceUpserted(s);
+        t.checkout();
+
+        t.onSliceUpserted(s);
+
+        assertThat(t.checkout().changeTriggerTimes()).isEmpty();
+    }
+
+    @Test
+    void deleteSlice_forgetsTheTriggerTimesOfItsService() {
+        ChangeTracker t = startedAt(START);
+        t.onSliceUpserted(triggered("echo-1", "127.0.0.1", START.plusSeconds(1)));
+        t.onSliceUpserted(triggered("echo-2", "127.0.0.2", START.plusSeconds(2)));
+        t.onSliceUpserted(new EndpointSliceInfo(ObjectRef.of("demo", "web-1"), "web", AddressType.IPV4,
+                List.of(), List.of(), START.plusSeconds(3)));
+
+        t.onSliceDeleted(ObjectRef.of("demo", "echo-2"));
+
+        assertThat(t.checkout().changeTriggerTimes()).containsExactly(START.plusSeconds(3));
     }
 }

@@ -1,0 +1,139 @@
+package io.userspaceproxy.agent;
+
+import io.userspaceproxy.agent.config.AgentConfig;
+import io.userspaceproxy.agent.config.VipSettings;
+import io.userspaceproxy.agent.health.ServiceHealthServer;
+import io.userspaceproxy.agent.net.IpCommand;
+import io.userspaceproxy.agent.net.NodeAddresses;
+import io.userspaceproxy.agent.net.VipManager;
+import io.userspaceproxy.agent.state.ObjectRef;
+import io.userspaceproxy.agent.sync.ClusterState;
+import io.userspaceproxy.agent.sync.LocalEndpoints;
+import io.userspaceproxy.agent.sync.NodeContext;
+import io.userspaceproxy.agent.sync.NodeTracker;
+import io.userspaceproxy.core.model.Cidr;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the node exposes besides the listeners: the Service addresses on the VIP interface ({@link VipManager},
+ * when enabled), the addresses NodePorts listen on, and the {@code healthCheckNodePort} servers.
+ *
+ * <p>Node addresses and Service addresses are kept apart both ways. NodePorts listen on the local addresses
+ * inside {@code --nodeport-addresses} except the Service addresses the agent added (with the default
+ * {@code 0.0.0.0/0,::/0} those are local too). And an address the node owns, on one of its interfaces or in its
+ * Node object's {@code status.addresses}, is never added as a Service address, nor removed: a load-balancer IP that
+ * is a node IP (as with k3s's ServiceLB) is already local.
+ *
+ * <p>Threading: everything but {@link #close()} runs on the sync thread.
+ */
+final class NodeNetwork implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NodeNetwork.class);
+
+    private final AgentConfig config;
+    private final NodeTracker node;
+    private final VipManager vips;
+    private ServiceHealthServer healthChecks;
+
+    NodeNetwork(AgentConfig config, NodeTracker node, IpCommand ip) {
+        this.config = config;
+        this.node = node;
+        VipSettings v = config.vips();
+        this.vips = v.enabled() ? new VipManager(ip, v.interfaceName(), v.stateFile()) : null;
+    }
+
+    /**
+     * Prepares the VIP interface (removing what an earlier run left) and starts the health-check servers' loop.
+     *
+     * @param proxyHealthy  the proxy's own health, which health checks report
+     * @param onBindFailure counts a health-check port that could not be opened
+     */
+    void start(BooleanSupplier proxyHealthy, Runnable onBindFailure) {
+        if (vips != null) {
+            vips.start();
+            log.info("Service addresses go on {} (state file {})", vips.device(), config.vips().stateFile());
+        }
+        healthChecks = ServiceHealthServer.start(healthCheckAddresses(config.nodePortAddresses()), proxyHealthy,
+                onBindFailure);
+    }
+
+    /** The node as the snapshot builder sees it now: name, zone (from the Node object), NodePort addresses. */
+    NodeContext nodeContext() {
+        List<InetAddress> nodePorts = new ArrayList<>(NodeAddresses.within(config.nodePortAddresses()));
+        if (vips != null) {
+            nodePorts.removeAll(vips.owned());
+        }
+        return new NodeContext(config.nodeName(), node.zone(), nodePorts);
+    }
+
+    /** Makes {@code serviceAddresses}, less the node's own addresses, the VIP interface's addresses. */
+    void syncAddresses(Set<InetAddress> serviceAddresses) {
+        if (vips == null) {
+            return;
+        }
+        Set<InetAddress> wanted = new LinkedHashSet<>(serviceAddresses);
+        wanted.removeAll(ownAddresses());
+        vips.sync(wanted);
+    }
+
+    /** Opens and closes health-check ports for the Services of {@code state}, and updates their answers. */
+    void afterSync(ClusterState state) {
+        Map<ObjectRef, Integer> ports = LocalEndpoints.healthCheckNodePorts(state);
+        healthChecks.syncServices(ports);
+        healthChecks.syncEndpoints(LocalEndpoints.readyOnNode(state, ports.keySet(), config.nodeName()));
+    }
+
+    /**
+     * The node's addresses: on its interfaces (less the Service addresses the agent added) and in its Node
+     * object.
+     */
+    private Set<InetAddress> ownAddresses() {
+        Set<InetAddress> own = new HashSet<>(NodeAddresses.local());
+        own.removeAll(vips.owned());
+        node.current().ifPresent(n -> own.addAll(n.addresses()));
+        return own;
+    }
+
+    /**
+     * kube-proxy's rule: with a {@code /0} among the NodePort CIDRs, the wildcard address (every address, both
+     * families); otherwise each matching node address.
+     */
+    static List<InetAddress> healthCheckAddresses(List<Cidr> nodePortAddresses) {
+        for (Cidr c : nodePortAddresses) {
+            if (c.prefixLength() == 0) {
+                return List.of();
+            }
+        }
+        return NodeAddresses.within(nodePortAddresses);
+    }
+
+    /** Stops the health-check servers. Service addresses stay, as kube-proxy leaves its rules; see {@code --cleanup}. */
+    @Override
+    public void close() {
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
+    }
+
+    /** {@code --cleanup}: removes every Service address, the dummy interface and the state file; the exit status. */
+    static int cleanup(VipSettings settings, IpCommand ip) {
+        try {
+            new VipManager(ip, settings.interfaceName(), settings.stateFile()).cleanup();
+            log.info("cleanup done: Service addresses on {} removed, state file {} deleted", settings.interfaceName(),
+                    settings.stateFile());
+            return 0;
+        } catch (IpCommand.IpCommandException e) {
+            log.error("cleanup failed: {}", e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.userspaceproxy.agent.sync;
+
+import io.userspaceproxy.agent.state.EndpointInfo;
+import io.userspaceproxy.agent.state.EndpointPortInfo;
+import io.userspaceproxy.agent.state.EndpointSliceInfo;
+import io.userspaceproxy.agent.state.ObjectRef;
+import io.userspaceproxy.agent.state.ServiceInfo;
+import io.userspaceproxy.agent.state.ServiceType;
+import io.userspaceproxy.agent.state.TrafficPolicy;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What the {@code healthCheckNodePort} servers answer from, computed at each sync by kube-proxy's rules
+ * ({@code ServicePortMap.HealthCheckNodePorts} and {@code EndpointsMap.LocalReadyEndpoints}). Stateless.
+ */
+public final class LocalEndpoints {
+
+    private LocalEndpoints() {
+    }
+
+    /**
+     * The Services that need a health check server, with its port: LoadBalancer Services with external traffic
+     * policy Local and a {@code healthCheckNodePort} (the API server allocates one for exactly those), that have
+     * a virtual IP and at least one port.
+     */
+    public static Map<ObjectRef, Integer> healthCheckNodePorts(ClusterState state) {
+        Map<ObjectRef, Integer> out = new TreeMap<>();
+        for (ServiceInfo s : state.services().values()) {
+            if (s.type() == ServiceType.LOAD_BALANCER && s.externalTrafficPolicy() == TrafficPolicy.LOCAL
+                    && s.healthCheckNodePort() > 0 && !s.isHeadless() && !s.ports().isEmpty()) {
+                out.put(s.ref(), s.healthCheckNodePort());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * For each Service of {@code services}, how many distinct ready endpoints ({@code ip:port}, over every port of
+     * its slices) run on {@code nodeName}. Serving-but-terminating endpoints do not count: a load balancer should
+     * stop sending new traffic to a node whose pods are all going away.
+     */
+    public static Map<ObjectRef, Integer> readyOnNode(ClusterState state, Set<ObjectRef> services, String nodeName) {
+        Map<ObjectRef, Integer> out = new TreeMap<>();
+        for (ObjectRef ref : services) {
+            out.put(ref, countReadyOnNode(state.slicesOf(ref), nodeName));
+        }
+        return out;
+    }
+
+    private static int countReadyOnNode(List<EndpointSliceInfo> slices, String nodeName) {
+        Set<InetSocketAddress> distinct = new HashSet<>();
+        for (EndpointSliceInfo slice : slices) {
+            for (EndpointInfo e : slice.endpoints()) {
+                if (!e.isReady() || !e.isOnNode(nodeName)) {
+                    continue;
+                }
+                for (EndpointPortInfo p : slice.ports()) {
+                    distinct.add(new InetSocketAddress(e.address(), p.port()));
+                }
+            }
+        }
+        return distinct.size();
+    }
+}

@@ -1,0 +1,108 @@
+package io.userspaceproxy.agent.watch;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.userspaceproxy.agent.state.ObjectRef;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds one informer's Services or EndpointSlices into the change tracker: filter by the {@link ServiceProxySelector},
+ * convert, hand over, return. It never blocks (conversion is CPU only, the tracker takes one short lock) and never
+ * throws into fabric8.
+ *
+ * <ul>
+ *   <li>An object that is not (or no longer) ours is reported deleted, so a label change takes it away even if the
+ *       server's selector had not.</li>
+ *   <li>An object that cannot be served is reported deleted too (as kube-proxy drops a Service it cannot parse),
+ *       logged at WARN with every reason, and counted.</li>
+ *   <li>A resync ({@code onUpdate} with the same resource version) is ignored before any work: the tracker would
+ *       ignore the equal upsert anyway, and the conversion's warnings would repeat every resync.</li>
+ * </ul>
+ *
+ * <p>Threading: fabric8 calls one handler serially from the informer's executor.
+ */
+final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandler<T> {
+
+    private static final Logger log = LoggerFactory.getLogger(TrackerHandler.class);
+
+    /** Converts an object and reports it to the tracker; throws {@link InvalidResourceException} when it cannot. */
+    @FunctionalInterface
+    interface Upsert<T> {
+        void accept(T object, Consumer<String> warnings);
+    }
+
+    private final String kind;
+    private final ServiceProxySelector selector;
+    private final Upsert<T> upsert;
+    private final Consumer<ObjectRef> delete;
+    private final Consumer<String> onInvalid;
+
+    /**
+     * @param kind      the Kubernetes kind, for logs and the invalid-object counter
+     * @param onInvalid called with {@code kind} for each object rejected as invalid
+     */
+    TrackerHandler(String kind, ServiceProxySelector selector, Upsert<T> upsert, Consumer<ObjectRef> delete,
+            Consumer<String> onInvalid) {
+        this.kind = kind;
+        this.selector = selector;
+        this.upsert = upsert;
+        this.delete = delete;
+        this.onInvalid = onInvalid;
+    }
+
+    @Override
+    public void onAdd(T object) {
+        report(object);
+    }
+
+    @Override
+    public void onUpdate(T old, T object) {
+        String before = old.getMetadata() == null ? null : old.getMetadata().getResourceVersion();
+        String after = object.getMetadata() == null ? null : object.getMetadata().getResourceVersion();
+        if (before != null && before.equals(after)) {
+            return;
+        }
+        report(object);
+    }
+
+    /** {@code unknownFinalState}: the delete was inferred on a relist, after a disconnection. Same handling. */
+    @Override
+    public void onDelete(T object, boolean unknownFinalState) {
+        ObjectRef ref = KubernetesObjects.refOf(object.getMetadata());
+        log.debug("{} {} deleted{}", kind, ref, unknownFinalState ? " (while the watch was down)" : "");
+        delete.accept(ref);
+    }
+
+    private void report(T object) {
+        ObjectMeta meta = object.getMetadata();
+        ObjectRef ref = KubernetesObjects.refOf(meta);
+        if (!selector.accepts(meta == null ? null : meta.getLabels())) {
+            log.debug("{} {} is not this proxy's ({}); not served", kind, ref, selector);
+            delete.accept(ref);
+            return;
+        }
+        try {
+            upsert.accept(object, warning -> log.warn("{}", warning));
+        } catch (InvalidResourceException e) {
+            log.warn("{} rejected, not served: {}", kind, e.getMessage());
+            reject(ref);
+        } catch (RuntimeException e) {
+            log.error("{} {} could not be converted, not served", kind, ref, e);
+            reject(ref);
+        }
+    }
+
+    private void reject(ObjectRef ref) {
+        delete.accept(ref);
+        onInvalid.accept(kind);
+    }
+
+    @Override
+    public String toString() {
+        return kind + " handler (" + Objects.toString(selector) + ")";
+    }
+}

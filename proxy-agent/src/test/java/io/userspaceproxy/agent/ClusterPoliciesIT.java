@@ -1,0 +1,146 @@
+package io.userspaceproxy.agent;
+
+import static io.userspaceproxy.agent.testing.ClusterObjects.NODE;
+import static io.userspaceproxy.agent.testing.ClusterObjects.node;
+import static io.userspaceproxy.agent.testing.ClusterObjects.ready;
+import static io.userspaceproxy.agent.testing.ClusterObjects.service;
+import static io.userspaceproxy.agent.testing.ClusterObjects.sliceOf;
+import static io.userspaceproxy.agent.testing.Traffic.REFUSED;
+import static io.userspaceproxy.agent.testing.Traffic.awaitAnswer;
+import static io.userspaceproxy.agent.testing.Traffic.awaitAnswers;
+import static io.userspaceproxy.agent.testing.Traffic.whoAnswers;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceStatusBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.userspaceproxy.agent.testing.ClusterAgent;
+import io.userspaceproxy.core.model.IpAddresses;
+import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpPorts;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Modern Service semantics through the informer path: traffic policies (the agent runs as {@code node-a}), topology
+ * hints against the zone label of the agent's own Node object, and load-balancer source ranges, each observed as
+ * which backend answers real connections.
+ */
+@EnableKubernetesMockClient(crud = true, https = false)
+@Timeout(90)
+class ClusterPoliciesIT {
+
+    private static final String NS = "shop";
+
+    KubernetesClient client;
+
+    private final TcpEchoServer local = new TcpEchoServer("local");
+    private final TcpEchoServer remote = new TcpEchoServer("remote");
+    private ProxyAgent agent;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        client.nodes().resource(node(NODE, "192.0.2.10", "zone-1")).create();
+        agent = ClusterAgent.start(client.getMasterUrl().toString());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        local.close();
+        remote.close();
+    }
+
+    @Test
+    void internalTrafficPolicyLocal_clusterIp_onlyThisNodesEndpoints() {
+        InetSocketAddress vip = address("127.0.31.1", 8080);
+        create(service(NS, "web", "127.0.31.1", 8080).editSpec().withInternalTrafficPolicy("Local").endSpec().build());
+        createEndpoints("web");
+        awaitAnswers(vip, 6, Set.of("local"));
+
+        create(sliceOf(NS, "web-local", "web", local.address().getPort(), ready("127.0.0.1", "node-c")));
+        awaitAnswer(vip, REFUSED);
+    }
+
+    @Test
+    void externalTrafficPolicyLocal_nodePortLocalOnly_clusterIpEverywhere() {
+        InetSocketAddress nodePort = TcpPorts.freeAddress("127.0.0.1");
+        create(service(NS, "web", "127.0.31.2", 8080).editSpec().withType("NodePort")
+                .withExternalTrafficPolicy("Local").editFirstPort().withNodePort(nodePort.getPort()).endPort()
+                .endSpec().build());
+        createEndpoints("web");
+
+        awaitAnswers(nodePort, 6, Set.of("local"));
+        awaitAnswers(address("127.0.31.2", 8080), 8, Set.of("local", "remote"));
+    }
+
+    @Test
+    void topologyHints_preferClose_followTheZoneOfThisNodesObject() {
+        InetSocketAddress vip = address("127.0.31.3", 8080);
+        create(service(NS, "web", "127.0.31.3", 8080).editSpec().withTrafficDistribution("PreferClose").endSpec()
+                .build());
+        create(sliceOf(NS, "web-1", "web", local.address().getPort(), hinted("node-b", "zone-1")));
+        create(sliceOf(NS, "web-2", "web", remote.address().getPort(), hinted("node-c", "zone-2")));
+        awaitAnswers(vip, 6, Set.of("local"));
+
+        client.nodes().withName(NODE).edit(n -> {
+            n.getMetadata().getLabels().put("topology.kubernetes.io/zone", "zone-2");
+            return n;
+        });
+        awaitAnswers(vip, 6, Set.of("remote"));
+    }
+
+    @Test
+    void loadBalancerSourceRanges_clientOutsideRefused_clusterIpUnrestricted() {
+        InetSocketAddress lb = address("127.0.31.5", 8080);
+        Service s = create(service(NS, "web", "127.0.31.4", 8080).editSpec().withType("LoadBalancer")
+                .editFirstPort().withNodePort(TcpPorts.freeAddress("127.0.0.1").getPort()).endPort()
+                .withLoadBalancerSourceRanges("127.0.0.2/32").endSpec().build());
+        s.setStatus(new ServiceStatusBuilder().withNewLoadBalancer()
+                .addNewIngress().withIp("127.0.31.5").endIngress().endLoadBalancer().build());
+        client.services().inNamespace(NS).resource(s).updateStatus();
+        create(sliceOf(NS, "web-1", "web", local.address().getPort(), ready("127.0.0.1", NODE)));
+
+        awaitAnswer(lb, from("127.0.0.2"), "local");
+        assertThat(whoAnswers(lb, from("127.0.0.3"))).isEqualTo(REFUSED);
+        assertThat(whoAnswers(address("127.0.31.4", 8080), from("127.0.0.3"))).isEqualTo("local");
+    }
+
+    /** {@code local} on this node and {@code remote} on another, in two slices of {@code service}. */
+    private void createEndpoints(String service) {
+        create(sliceOf(NS, service + "-local", service, local.address().getPort(), ready("127.0.0.1", NODE)));
+        create(sliceOf(NS, service + "-remote", service, remote.address().getPort(), ready("127.0.0.1", "node-b")));
+    }
+
+    private static Endpoint hinted(String node, String zone) {
+        return new EndpointBuilder(ready("127.0.0.1", node)).withZone(zone)
+                .withNewHints().addNewForZone().withName(zone).endForZone().endHints().build();
+    }
+
+    private Service create(Service s) {
+        return client.services().inNamespace(NS).resource(s).createOr(r -> r.update());
+    }
+
+    private void create(EndpointSlice s) {
+        client.discovery().v1().endpointSlices().inNamespace(NS).resource(s).createOr(r -> r.update());
+    }
+
+    private static InetAddress from(String ip) {
+        return IpAddresses.parse(ip);
+    }
+
+    private static InetSocketAddress address(String ip, int port) {
+        return new InetSocketAddress(IpAddresses.parse(ip), port);
+    }
+}

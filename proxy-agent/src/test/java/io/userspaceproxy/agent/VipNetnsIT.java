@@ -1,0 +1,172 @@
+package io.userspaceproxy.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.userspaceproxy.agent.testing.AgentProcess;
+import io.userspaceproxy.agent.testing.Netns;
+import io.userspaceproxy.agent.testing.NetnsEchoServer;
+import io.userspaceproxy.agent.testing.NetnsProbe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent managing its own Service addresses on a node: the packaged jar runs in a "node" namespace with
+ * {@code --vip-interface}, adds the 10.96.x ClusterIPs it serves to that interface (a dummy link, or {@code lo}
+ * labelled {@code lo:usp} where the kernel lacks dummy links), removes the ones no longer served, and
+ * {@code --cleanup} removes the rest. The API server is replaced by a manifest directory: an in-JVM mock API server
+ * would live in the root namespace, out of the node namespace's reach. Everything stays in namespaces this test
+ * creates and removes.
+ */
+@Tag("netns")
+@Timeout(180)
+class VipNetnsIT {
+
+    private static final String WEB_VIP = "10.96.0.10";
+    private static final String API_VIP = "10.96.0.11";
+
+    @TempDir
+    Path tmp;
+
+    private Netns node;
+    private Netns pod;
+    private Netns client;
+    private Path manifests;
+    private Path stateFile;
+    private Process agent;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Netns.assumeAvailable();
+        node = Netns.create("usp-node");
+        pod = Netns.create("usp-pod");
+        client = Netns.create("usp-client");
+        Netns.link(node, "to-pod", "10.244.1.1/24", pod, "eth0", "10.244.1.2/24");
+        Netns.link(node, "to-client", "10.244.2.1/24", client, "eth0", "10.244.2.2/24");
+        pod.ip("route", "add", "default", "via", "10.244.1.1");
+        client.ip("route", "add", "default", "via", "10.244.2.1");
+        pod.spawn(Netns.javaMain(NetnsEchoServer.class, "tcp", "10.244.1.2", "8080", "pod-a"), tmp.resolve("pod.log"));
+
+        manifests = Files.createDirectories(tmp.resolve("manifests"));
+        stateFile = tmp.resolve("state").resolve("vips");
+        Files.writeString(manifests.resolve("web.yaml"), service("web", WEB_VIP, 30080));
+        Files.writeString(manifests.resolve("api.yaml"), service("api", API_VIP, 30081));
+        agent = node.spawn(AgentProcess.command("--proxy-mode=userspace", "--manifests", manifests.toString(),
+                "--vip-interface", "usproxy0", "--vip-state-file", stateFile.toString(),
+                "--nodeport-addresses", "10.244.2.1/32", "--min-sync-period", "0"), tmp.resolve("agent.log"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (Netns ns : new Netns[] {client, pod, node}) {
+            if (ns != null) {
+                ns.close();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("The agent adds the ClusterIP it serves, and a client pod reaches the backend through it")
+    void clusterIp_addedByTheAgent_reachableFromClientPod() {
+        assertThat(probeUntilAnswered(WEB_VIP, 80, "hello")).isEqualTo("pod-a from=10.244.1.1 hello");
+        assertThat(nodeAddresses()).contains(WEB_VIP + "/32", API_VIP + "/32");
+    }
+
+    @Test
+    @DisplayName("A NodePort on the node's own address reaches the backend, and never lands on the VIP interface")
+    void nodePort_onNodeAddress_reachesPod() {
+        assertThat(probeUntilAnswered("10.244.2.1", 30080, "via-nodeport")).isEqualTo("pod-a from=10.244.1.1 via-nodeport");
+        assertThat(nodeAddresses()).doesNotContain("10.244.2.1/32");
+    }
+
+    @Test
+    @DisplayName("A Service that goes away takes its address with it; the others stay")
+    void serviceRemoved_itsAddressRemoved() throws Exception {
+        probeUntilAnswered(API_VIP, 80, "before");
+
+        Files.delete(manifests.resolve("api.yaml"));
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                .until(() -> !nodeAddresses().contains(API_VIP + "/32"));
+        assertThat(nodeAddresses()).contains(WEB_VIP + "/32");
+        assertThat(Files.readAllLines(stateFile)).containsExactly(WEB_VIP);
+    }
+
+    @Test
+    @DisplayName("After the agent stops, --cleanup removes every Service address it added and its state file")
+    void cleanup_afterStop_noServiceAddressLeft() throws Exception {
+        probeUntilAnswered(WEB_VIP, 80, "before");
+        agent.destroy();
+        assertThat(agent.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(nodeAddresses()).as("stopping leaves the addresses, as kube-proxy leaves its rules")
+                .contains(WEB_VIP + "/32");
+
+        String out = node.exec(AgentProcess.command("--cleanup", "--vip-interface", "usproxy0", "--vip-state-file",
+                stateFile.toString()).toArray(new String[0]));
+
+        assertThat(node.ip("-o", "addr")).doesNotContain("10.96.");
+        assertThat(node.ip("-o", "link")).doesNotContain("usproxy0");
+        assertThat(stateFile).as(out).doesNotExist();
+        assertThat(node.ip("-o", "addr")).contains("10.244.2.1/24", "127.0.0.1/8");
+    }
+
+    private String nodeAddresses() {
+        return node.ip("-o", "addr");
+    }
+
+    private static String service(String name, String vip, int nodePort) {
+        return """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: %1$s, namespace: shop}
+                spec:
+                  type: NodePort
+                  clusterIP: %2$s
+                  ports:
+                  - {name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: %3$d}
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: %1$s-1
+                  namespace: shop
+                  labels: {kubernetes.io/service-name: %1$s}
+                addressType: IPv4
+                ports:
+                - {name: http, protocol: TCP, port: 8080}
+                endpoints:
+                - addresses: ["10.244.1.2"]
+                  conditions: {ready: true}
+                """.formatted(name, vip, nodePort);
+    }
+
+    private String probeUntilAnswered(String host, int port, String message) {
+        AtomicReference<String> last = new AtomicReference<>();
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                try {
+                    last.set(client.exec(Netns.javaMain(NetnsProbe.class, "tcp", host, String.valueOf(port), message)
+                            .toArray(new String[0])).trim());
+                    return last.get().startsWith("pod-a");
+                } catch (IllegalStateException e) {
+                    last.set(e.getMessage());
+                    return false;
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no answer through the proxy; last probe: " + last.get() + "\nagent log:\n"
+                    + Netns.readLog(tmp.resolve("agent.log")) + "\nnode addresses:\n" + nodeAddresses(), e);
+        }
+        return last.get();
+    }
+}

@@ -1,0 +1,84 @@
+package io.userspaceproxy.agent.watch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.userspaceproxy.agent.state.ObjectRef;
+import io.userspaceproxy.agent.sync.ChangeTracker;
+import io.userspaceproxy.agent.sync.ClusterState;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The informer handler on its own: what reaches the tracker for each event. */
+class TrackerHandlerTest {
+
+    private static final ObjectRef WEB = ObjectRef.of("shop", "web");
+
+    private final ChangeTracker tracker = new ChangeTracker();
+    private final List<String> invalid = new ArrayList<>();
+    private final TrackerHandler<Service> handler = new TrackerHandler<>("Service", ServiceProxySelector.of(null),
+            (s, warnings) -> tracker.onServiceUpserted(KubernetesObjects.service(s, warnings)),
+            tracker::onServiceDeleted, invalid::add);
+
+    private static ServiceBuilder web(String resourceVersion, String clusterIp) {
+        return new ServiceBuilder().withNewMetadata().withNamespace("shop").withName("web")
+                .withResourceVersion(resourceVersion).endMetadata()
+                .withNewSpec().withClusterIP(clusterIp).addNewPort().withPort(80).endPort().endSpec();
+    }
+
+    @Test
+    void onAdd_valid_upserted() {
+        handler.onAdd(web("1", "10.96.0.1").build());
+
+        assertThat(tracker.checkout().services()).containsOnlyKeys(WEB);
+    }
+
+    @Test
+    void onUpdate_sameResourceVersion_resyncIgnored() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+        tracker.checkout();
+        Service resynced = web("1", "10.96.0.99").build();
+
+        handler.onUpdate(s, resynced);
+
+        ClusterState state = tracker.checkout();
+        assertThat(state.changedServices()).isZero();
+        assertThat(state.services().get(WEB).clusterIPs().get(0).getHostAddress()).isEqualTo("10.96.0.1");
+    }
+
+    @Test
+    void onUpdate_labelledForAnotherProxy_deleted() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+
+        handler.onUpdate(s, web("2", "10.96.0.1").editMetadata()
+                .addToLabels(ServiceProxySelector.SERVICE_PROXY_NAME_LABEL, "other").endMetadata().build());
+
+        assertThat(tracker.checkout().services()).isEmpty();
+        assertThat(invalid).isEmpty();
+    }
+
+    @Test
+    void onUpdate_becomesInvalid_deletedAndCounted() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+
+        handler.onUpdate(s, web("2", "not-an-ip").build());
+
+        assertThat(tracker.checkout().services()).isEmpty();
+        assertThat(invalid).containsExactly("Service");
+    }
+
+    @Test
+    void onDelete_evenWithUnknownFinalState_deleted() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+
+        handler.onDelete(s, true);
+
+        assertThat(tracker.checkout().services()).isEmpty();
+    }
+}
