@@ -109,6 +109,7 @@ public final class ProxyAgent implements AutoCloseable {
     private void startParts() throws IOException, InterruptedException {
         log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
                 listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
+        OpenFiles.raise();
         startServers();
         network.start(health::healthy, metrics::onHealthCheckBindFailure);
         // Load everything first, then listen for changes: the first sync then serves the whole directory (or every

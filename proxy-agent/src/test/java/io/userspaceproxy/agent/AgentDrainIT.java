@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.userspaceproxy.agent.testing.AgentProcess;
+import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import java.io.DataInputStream;
@@ -54,22 +55,8 @@ class AgentDrainIT {
     void setUp() throws IOException {
         backend = new TcpEchoServer("backend");
         vip = TcpPorts.freeAddress("127.0.40.1");
-        Files.writeString(tmp.resolve("svc.yaml"), """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: drain, namespace: test}
-                spec:
-                  clusterIP: %s
-                  ports: [{name: tcp, protocol: TCP, port: %d, targetPort: %d}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: drain-1, namespace: test, labels: {kubernetes.io/service-name: drain}}
-                addressType: IPv4
-                ports: [{name: tcp, protocol: TCP, port: %d}]
-                endpoints: [{addresses: ["127.0.0.1"]}]
-                """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.address().getPort(),
-                backend.address().getPort()));
+        Files.writeString(tmp.resolve("svc.yaml"), Manifests.serviceWithEndpoints("test", "drain", vip,
+                backend.endpoint()));
     }
 
     @AfterEach

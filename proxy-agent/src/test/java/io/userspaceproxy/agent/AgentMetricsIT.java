@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
@@ -35,29 +36,8 @@ class AgentMetricsIT {
         InetSocketAddress vip = TcpPorts.freeAddress("127.0.50.1");
         Endpoint refusing = TcpPorts.refusingEndpoint();
         try (TcpEchoServer echo = new TcpEchoServer("echo")) {
-            Files.writeString(tmp.resolve("svc.yaml"), """
-                    apiVersion: v1
-                    kind: Service
-                    metadata: {name: metered, namespace: test}
-                    spec:
-                      clusterIP: %s
-                      ports: [{name: tcp, protocol: TCP, port: %d, targetPort: 1}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: metered-echo, namespace: test, labels: {kubernetes.io/service-name: metered}}
-                    addressType: IPv4
-                    ports: [{name: tcp, protocol: TCP, port: %d}]
-                    endpoints: [{addresses: ["127.0.0.1"]}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: metered-dead, namespace: test, labels: {kubernetes.io/service-name: metered}}
-                    addressType: IPv4
-                    ports: [{name: tcp, protocol: TCP, port: %d}]
-                    endpoints: [{addresses: ["%s"]}]
-                    """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), echo.address().getPort(),
-                    refusing.address().getPort(), refusing.address().getAddress().getHostAddress()));
+            Files.writeString(tmp.resolve("svc.yaml"),
+                    Manifests.serviceWithEndpoints("test", "metered", vip, echo.endpoint(), refusing));
             AgentOptions options = new AgentOptions();
             new CommandLine(options).parseArgs("--manifests", tmp.toString(), "--min-sync-period", "0",
                     "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0");
