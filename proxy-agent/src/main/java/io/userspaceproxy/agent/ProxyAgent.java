@@ -35,7 +35,6 @@ import java.util.Optional;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
-import sun.misc.Signal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -322,8 +321,12 @@ public final class ProxyAgent implements AutoCloseable {
     }
 
     /**
-     * Runs until SIGTERM or SIGINT, then drains (see {@link #drain}) and returns the exit status: 0 after a drain,
-     * whether or not connections had to be cut at its end; 1 when the agent could not start.
+     * Runs until SIGTERM or SIGINT, then drains (see {@link #drain}) and exits 0, whether or not connections had to
+     * be cut at the drain's end; returns 1 when the agent could not start.
+     *
+     * <p>The drain runs in a shutdown hook, which the JVM starts on either signal. A signal's exit status would be
+     * 128 + its number; a drained agent has done what it was asked, so the hook ends the JVM with status 0 itself,
+     * once the listeners, connections and servers are closed.
      */
     static int runUntilStopped(AgentConfig config) {
         ProxyAgent agent;
@@ -336,26 +339,14 @@ public final class ProxyAgent implements AutoCloseable {
             Thread.currentThread().interrupt();
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable drainAndStop = () -> {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
             agent.drain(config.drainTimeout());
             agent.close();
-            stopped.countDown();
-        };
-        AtomicBoolean signalled = new AtomicBoolean();
-        for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> {
-                if (signalled.compareAndSet(false, true)) {
-                    log.info("received SIG{}", signal.getName());
-                    Thread t = new Thread(drainAndStop, "drain");
-                    t.start();
-                }
-            });
-        }
-        // Any other way out (System.exit elsewhere, a second signal's default) still closes the sockets.
-        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
+            Runtime.getRuntime().halt(0);
+        }, "drain"));
         try {
-            stopped.await();
+            new CountDownLatch(1).await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
