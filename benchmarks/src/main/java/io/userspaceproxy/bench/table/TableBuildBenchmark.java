@@ -10,7 +10,7 @@ import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.TableDiff;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -27,9 +27,17 @@ import org.openjdk.jmh.annotations.State;
  * Applying a change in the data plane's table: one endpoint of one service moved to a new pod, among 1,000 or
  * 10,000 services of 10 endpoints each. {@link #buildAndDiff} is {@link ProxyTable#build} from the previous table
  * plus {@link ProxyTable#diffFrom}, what the listener set does before its single volatile write;
- * {@link #snapshotBuildAndDiff} adds the copy into a {@link ProxySnapshot}. The new snapshot's routes and endpoints
- * are all fresh objects equal to the old ones, as a control plane that rebuilds them from its caches would hand
- * over, so the build really compares every route. Average and sampled time (the latter gives the tail, with GC).
+ * {@link #snapshotBuildAndDiff} adds the copy into a {@link ProxySnapshot}. Average and sampled time (the latter
+ * gives the tail, with GC).
+ *
+ * <p>The build compares every route of the new snapshot with the old one, so its cost depends on what the control
+ * plane hands over for the 9,999 services that did not change ({@link #handover}):
+ * <ul>
+ *   <li>{@code fresh}: new routes with new endpoint objects down to the addresses, equal to the old ones (a control
+ *       plane that converts every EndpointSlice again on each sync); each comparison walks both object graphs;
+ *   <li>{@code sameEndpoints}: new routes over the previous endpoint lists (endpoints kept per unchanged slice);
+ *   <li>{@code sameRoutes}: the previous route objects themselves (unchanged services not rebuilt at all).
+ * </ul>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
@@ -41,6 +49,9 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
     @Param({"1000", "10000"})
     public int services;
 
+    @Param({"fresh", "sameEndpoints", "sameRoutes"})
+    public String handover;
+
     private ProxyCounters counters;
     private ProxyTable previous;
     private Map<ListenerKey, Route> changedRoutes;
@@ -49,16 +60,28 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
     @Setup
     public void setUp() {
         List<Service> before = SyntheticCluster.generate(services, ENDPOINTS_PER_SERVICE, 1);
+        ProxySnapshot initial = SyntheticCluster.snapshot(before);
         counters = new ProxyCounters();
-        previous = ProxyTable.build(SyntheticCluster.snapshot(before), ProxyTable.EMPTY, BalancerFactory.ROUND_ROBIN,
-                counters);
-        List<Service> after = new ArrayList<>(before.size());
-        for (Service s : before) {
-            after.add(s.rebuilt());
-        }
+        previous = ProxyTable.build(initial, ProxyTable.EMPTY, BalancerFactory.ROUND_ROBIN, counters);
         int moved = services / 2;
-        after.set(moved, after.get(moved).withEndpoint(0, SyntheticCluster.pod(services * ENDPOINTS_PER_SERVICE)));
-        changed = SyntheticCluster.snapshot(after);
+        Map<ListenerKey, Route> routes = new LinkedHashMap<>();
+        for (int i = 0; i < before.size(); i++) {
+            Service s = before.get(i);
+            Route route;
+            if (i == moved) {
+                route = s.withEndpoint(0, SyntheticCluster.pod(services * ENDPOINTS_PER_SERVICE)).route();
+            } else {
+                route = switch (handover) {
+                    case "fresh" -> s.rebuilt().route();
+                    case "sameEndpoints" -> s.route();
+                    case "sameRoutes" -> initial.routes().get(s.listener());
+                    default -> throw new IllegalArgumentException("handover: " + handover
+                            + " (expected: fresh, sameEndpoints or sameRoutes)");
+                };
+            }
+            routes.put(s.listener(), route);
+        }
+        changed = new ProxySnapshot(routes);
         changedRoutes = changed.routes();
     }
 
