@@ -16,8 +16,10 @@
 #
 # Loads, each bounded by DURATION seconds (default 10; the whole run stays under ten minutes):
 #   TCP bulk throughput   iperf3, 1 and 4 streams
-#   keep-alive requests   wrk, 2 threads x 64 connections, p50/p99 latency
-#   new connections       wrk with "Connection: close" (one request per connection), 2 x 16 connections
+#   keep-alive requests   wrk, 2 threads x 64 connections, p50/p99 latency, the client's TCP retransmits
+#   new connections       wrk with "Connection: close" (one request per connection), 2 x 16 connections, the
+#                         client's SYN retransmits (each one stalled a connection for a second or more; wrk's
+#                         latency starts after the connect, so only this count shows such stalls)
 #   UDP datagrams         iperf3 -u at a bounded offered rate (UDP_RATE, UDP_LEN); HAProxy has no UDP
 #
 # Usage (root, from anywhere): benchmarks/e2e/run.sh
@@ -358,27 +360,30 @@ load_http() {
   local t=$1
   log "$t: keep-alive requests"
   rm -f "$WORK"/wrk.*
+  local before
+  before=$(client_counter TcpRetransSegs)
   wrk_split 2 64 "$2" --latency || return 0
+  R[$t,retrans]=$(($(client_counter TcpRetransSegs) - before))
   R[$t,rps]=$(wrk_sum)
   R[$t,p50]=$(wrk_worst 50%)
   R[$t,p99]=$(wrk_worst 99%)
   R[$t,errors]+=$(wrk_errors "keep-alive: ")
 }
 
-# The client's count of retransmitted SYNs: a connection that waited for one lost a second or more.
-syn_retransmits() {
-  ip netns exec "$NS_CLIENT" nstat -az TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }'
+# One of the client namespace's TCP counters (nstat -a: absolute, so no history file is involved).
+client_counter() {
+  ip netns exec "$NS_CLIENT" nstat -az "$1" | awk -v name="$1" '$1 == name { print $2 }'
 }
 
 load_conn() {
   local t=$1 before
   log "$t: new connections"
   rm -f "$WORK"/wrk.*
-  before=$(syn_retransmits)
+  before=$(client_counter TcpExtTCPSynRetrans)
   wrk_split 2 16 "$2" --latency -H "Connection: close" || return 0
   R[$t,cps]=$(wrk_sum)
   R[$t,cp99]=$(wrk_worst 99%)
-  R[$t,synretrans]=$(($(syn_retransmits) - before))
+  R[$t,synretrans]=$(($(client_counter TcpExtTCPSynRetrans) - before))
   R[$t,errors]+=$(wrk_errors "close: ")
 }
 
@@ -408,10 +413,10 @@ measure() {
 
 # ------------------------------------------------------------------------------------------------ report
 report() {
-  local targets=(direct iptables userspace haproxy) metrics=(tcp1 tcp4 rps p50 p99 cps cp99 synretrans udp udploss)
+  local targets=(direct iptables userspace haproxy) metrics=(tcp1 tcp4 rps p50 p99 retrans cps cp99 synretrans udp udploss)
   declare -A label=([tcp1]="TCP 1 stream (Gbit/s)" [tcp4]="TCP 4 streams (Gbit/s)" [rps]="keep-alive req/s"
-    [p50]="keep-alive p50 (ms)" [p99]="keep-alive p99 (ms)" [cps]="new connections/s"
-    [cp99]="new connection p99 (ms)" [synretrans]="SYN retransmits (client)"
+    [p50]="keep-alive p50 (ms)" [p99]="keep-alive p99 (ms)" [retrans]="keep-alive retransmits"
+    [cps]="new connections/s" [cp99]="new connection p99 (ms)" [synretrans]="new conn. SYN retransmits"
     [udp]="UDP datagrams/s received" [udploss]="UDP loss (%)")
   printf '\n%-26s' "metric"
   printf ' | %-20s' "(a) pod direct" "(b) iptables DNAT" "(c) userspace agent" "(d) HAProxy tcp"
@@ -424,7 +429,7 @@ report() {
       v=${R[$t,$m]:-}
       if [[ -z $v ]]; then
         printf ' | %-20s' "n/a"
-      elif [[ -n $base && $m != @(udploss|synretrans) ]] && awk -v b="$base" 'BEGIN { exit !(b > 0) }'; then
+      elif [[ -n $base && $m != @(udploss|synretrans|retrans) ]] && awk -v b="$base" 'BEGIN { exit !(b > 0) }'; then
         printf ' | %-20s' "$v ($(awk -v v="$v" -v b="$base" 'BEGIN { printf "%.2f", v / b }')x)"
       else
         printf ' | %-20s' "$v"
