@@ -46,10 +46,15 @@ NAMESPACES=()
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# Stops only the processes this script started (by PID): TERM, up to 10 s to exit (the agent drains), then KILL.
 cleanup() {
-  local pid ns
+  local pid ns tries=100
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((tries-- > 0)); do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
