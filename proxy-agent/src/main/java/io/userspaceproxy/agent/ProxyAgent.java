@@ -5,6 +5,7 @@ import io.userspaceproxy.agent.demo.DemoBackends;
 import io.userspaceproxy.agent.demo.DemoClient;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.sync.ChangeTracker;
+import io.userspaceproxy.agent.sync.LocalEndpoints;
 import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
@@ -166,6 +167,8 @@ public final class ProxyAgent implements AutoCloseable {
             metrics.onServiceAddressFailure();
         }
         network.afterSync(report.state());
+        LocalEndpoints.NoLocalEndpoints noLocal = LocalEndpoints.noLocalEndpoints(report.state(), config.nodeName());
+        metrics.setNoLocalEndpoints(noLocal.internal(), noLocal.external());
         node.current().ifPresent(n -> health.setNodeEligible(
                 SyncHealth.isNodeEligible(n.beingDeleted(), n.taintKeys())));
         metrics.onServiceChanges(report.state().changedServices());

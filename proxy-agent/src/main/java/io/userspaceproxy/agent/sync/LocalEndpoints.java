@@ -52,6 +52,35 @@ public final class LocalEndpoints {
         return out;
     }
 
+    /** How many served Services have a {@code Local} traffic policy and no ready endpoint on this node, per policy. */
+    public record NoLocalEndpoints(long internal, long external) {
+    }
+
+    /**
+     * What kube-proxy reports as {@code kubeproxy_sync_proxy_rules_no_local_endpoints_total}: Services whose
+     * internal traffic policy is Local (counted under internal), or whose external traffic policy is Local and
+     * that have external addresses (NodePort, LoadBalancer or external IPs; counted under external), and that
+     * have no ready endpoint on {@code nodeName}. Their traffic of that kind is refused on this node.
+     */
+    public static NoLocalEndpoints noLocalEndpoints(ClusterState state, String nodeName) {
+        long internal = 0;
+        long external = 0;
+        for (ServiceInfo s : state.services().values()) {
+            if (s.isHeadless() || s.ports().isEmpty()) {
+                continue;
+            }
+            boolean internalLocal = s.internalTrafficPolicy() == TrafficPolicy.LOCAL;
+            boolean externalLocal = s.externalTrafficPolicy() == TrafficPolicy.LOCAL
+                    && (s.type() == ServiceType.NODE_PORT || s.type() == ServiceType.LOAD_BALANCER
+                    || !s.externalIPs().isEmpty());
+            if ((internalLocal || externalLocal) && countReadyOnNode(state.slicesOf(s.ref()), nodeName) == 0) {
+                internal += internalLocal ? 1 : 0;
+                external += externalLocal ? 1 : 0;
+            }
+        }
+        return new NoLocalEndpoints(internal, external);
+    }
+
     private static int countReadyOnNode(List<EndpointSliceInfo> slices, String nodeName) {
         Set<InetSocketAddress> distinct = new HashSet<>();
         for (EndpointSliceInfo slice : slices) {

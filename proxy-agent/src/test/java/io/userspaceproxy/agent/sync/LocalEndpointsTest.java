@@ -56,6 +56,23 @@ class LocalEndpointsTest {
     }
 
     @Test
+    void noLocalEndpoints_localPoliciesWithoutAReadyEndpointHere_areCountedPerPolicy() {
+        ClusterState state = state(List.of(
+                localLb("served-here", 30001).build(),
+                localLb("elsewhere", 30002).build(),
+                localLb("internal-only", 30003).type(ServiceType.CLUSTER_IP).externalTrafficPolicy(TrafficPolicy.CLUSTER)
+                        .internalTrafficPolicy(TrafficPolicy.LOCAL).build(),
+                localLb("cluster-policies", 30004).externalTrafficPolicy(TrafficPolicy.CLUSTER).build()), List.of(
+                slice("served-here-1", "served-here", 8080, on("node-a", "10.1.0.1")),
+                slice("elsewhere-1", "elsewhere", 8080, on("node-b", "10.1.0.2"))));
+
+        LocalEndpoints.NoLocalEndpoints counts = LocalEndpoints.noLocalEndpoints(state, "node-a");
+
+        // "elsewhere" (external Local, its only endpoint on node-b) and "internal-only" (no endpoint at all).
+        assertThat(counts).isEqualTo(new LocalEndpoints.NoLocalEndpoints(1, 1));
+    }
+
+    @Test
     void readyOnNode_terminatingOnly_countsNone() {
         ClusterState state = state(List.of(localLb("web", 30001).build()), List.of(
                 slice("web-1", "web", 8080, on("node-a", "10.1.0.1").withConditions(false, true, true))));
