@@ -177,4 +177,29 @@ class SnapshotRoutesTest {
                 .isInstanceOf(UnsupportedOperationException.class);
         assertThat(state.slicesOf(Fixtures.ref("a")).get(0).endpoints()).hasSize(1);
     }
+
+    @Test
+    void build_unchangedServiceObjects_handOverTheSameRouteInstancesWhileChangedOnesAreRebuilt() {
+        ServiceInfo web = svc("web", "127.0.10.1", 80).build();
+        ServiceInfo api = svc("api", "127.0.10.2", 80).build();
+        EndpointSliceInfo webSlice = Fixtures.slice("web-1", "web", 80, Fixtures.ready("10.0.0.1"));
+        EndpointSliceInfo apiSlice = Fixtures.slice("api-1", "api", 80, Fixtures.ready("10.0.1.1"));
+        Map<ListenerKey, Route> first = builder.build(state(List.of(web, api), List.of(webSlice, apiSlice)), NODE_A)
+                .snapshot().routes();
+
+        EndpointSliceInfo apiMoved = Fixtures.slice("api-1", "api", 80, Fixtures.ready("10.0.1.2"));
+        Map<ListenerKey, Route> second = builder.build(state(List.of(web, api), List.of(webSlice, apiMoved)), NODE_A)
+                .snapshot().routes();
+
+        ListenerKey webKey = key(Protocol.TCP, "127.0.10.1", 80);
+        ListenerKey apiKey = key(Protocol.TCP, "127.0.10.2", 80);
+        assertThat(second.get(webKey)).isSameAs(first.get(webKey));
+        assertThat(second.get(apiKey)).isNotSameAs(first.get(apiKey));
+        assertThat(second.get(apiKey).endpoints()).extracting(Object::toString).containsExactly("10.0.1.2:80");
+        // Equal but rebuilt inputs (a new object for the same Service) are computed afresh, never trusted blindly.
+        ServiceInfo webCopy = svc("web", "127.0.10.1", 80).build();
+        Map<ListenerKey, Route> third = builder.build(state(List.of(webCopy, api), List.of(webSlice, apiMoved)),
+                NODE_A).snapshot().routes();
+        assertThat(third.get(webKey)).isNotSameAs(first.get(webKey)).isEqualTo(first.get(webKey));
+    }
 }

@@ -63,7 +63,9 @@ public final class ProxyTable {
 
     private static ServiceRoute reuseOrBuild(Route route, ServiceRoute old, BalancerFactory factory,
             ProxyCounters counters) {
-        if (old != null && old.route().equals(route)) {
+        // Identity first: the control plane hands unchanged routes over as the same objects, and a record's equals
+        // would otherwise compare every endpoint of every route at every sync.
+        if (old != null && (old.route() == route || old.route().equals(route))) {
             return old;
         }
         LoadBalancer balancer;
