@@ -1,0 +1,27 @@
+package io.userspaceproxy.bench.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.userspaceproxy.core.table.TableDiff;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SyncBenchmarkTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"memo", "fresh"})
+    void oneEndpointChanged_eachInvocation_reRoutesExactlyOneListenerAndBindsNothing(String builder) {
+        SyncBenchmark bench = new SyncBenchmark();
+        bench.services = 100;
+        bench.builder = builder;
+        bench.setUp();
+
+        for (int i = 0; i < 3; i++) {
+            TableDiff diff = bench.oneEndpointChanged();
+            assertThat(diff.routeChanged()).hasSize(1);
+            assertThat(diff.added()).isEmpty();
+            assertThat(diff.removed()).isEmpty();
+            assertThat(diff.unchanged()).isEqualTo(99);
+        }
+    }
+}
