@@ -53,7 +53,8 @@ class BenchmarkSmokeTest {
                         "io.userspaceproxy.bench.balance.ClientIpAffinityBenchmark.pickMiss",
                         "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.bulk",
                         "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.connectRequestClose",
-                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.roundTrip");
+                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.roundTrip",
+                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.window");
     }
 
     @TestFactory

@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -28,11 +29,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * served by a {@link io.userspaceproxy.core.listen.ListenerSet} in this JVM (one flow: the client keeps its
  * socket). Each invocation sends one {@code size}-byte datagram carrying a sequence number and waits for its echo;
  * ops/s is round trips per second, one datagram in flight, so it measures the relay's per-datagram latency
- * rather than its capacity.
+ * (mostly thread wake-ups) rather than its capacity. {@link #window} keeps {@value #WINDOW} datagrams in flight
+ * and counts each echoed datagram: closer to a rate.
  *
  * <p>A datagram not answered within {@value #TIMEOUT_MILLIS} ms counts as lost ({@link Losses#lost}, reported by
  * JMH beside the rate); a late echo of an earlier sequence number is skipped, so it is never taken for the
- * current one.
+ * current one. In {@link #window}, every echo not back within the timeout counts as lost.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -41,6 +43,7 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
 
     static final String VIP = "127.0.21.1";
     static final int TIMEOUT_MILLIS = 200;
+    static final int WINDOW = 32;
 
     @Param({"direct", "proxy"})
     public String path;
@@ -122,6 +125,33 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
             losses.lost++;
             return -1;
         }
+    }
+
+    /**
+     * {@value #WINDOW} datagrams sent back to back, then their echoes received: a rate with a window of datagrams
+     * in flight, counted per datagram (ops/s is echoed datagrams per second). Returns how many came back.
+     */
+    @Benchmark
+    @OperationsPerInvocation(WINDOW)
+    public int window(Losses losses) throws IOException {
+        long first = sequence + 1;
+        for (int i = 0; i < WINDOW; i++) {
+            outBytes.putLong(0, ++sequence);
+            client.send(out);
+        }
+        int received = 0;
+        try {
+            while (received < WINDOW) {
+                in.setLength(inBytes.capacity());
+                client.receive(in);
+                if (in.getLength() == size && inBytes.getLong(0) >= first) {
+                    received++;
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            losses.lost += WINDOW - received;
+        }
+        return received;
     }
 
     /** Datagrams the proxy relayed to the backend so far, for tests; zero on the direct path. */

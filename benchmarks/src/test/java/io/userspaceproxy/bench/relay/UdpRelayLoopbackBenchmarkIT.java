@@ -34,6 +34,18 @@ class UdpRelayLoopbackBenchmarkIT {
     }
 
     @Test
+    void window_proxyPath_echoesTheWholeWindowThroughTheProxy() throws IOException {
+        benchmark.path = "proxy";
+        benchmark.size = 64;
+        benchmark.setUp();
+
+        assertThat(benchmark.window(losses)).isEqualTo(UdpRelayLoopbackBenchmark.WINDOW);
+
+        assertThat(losses.lost).isZero();
+        assertThat(benchmark.proxiedDatagramsToBackend()).isEqualTo(UdpRelayLoopbackBenchmark.WINDOW);
+    }
+
+    @Test
     void roundTrip_directPath_bypassesTheProxy() throws IOException {
         benchmark.path = "direct";
         benchmark.size = 64;
