@@ -53,8 +53,8 @@ final class LoopbackTcpServer implements AutoCloseable {
 
     /** Reads and discards; one acknowledgement byte per {@code chunk} bytes received. */
     static LoopbackTcpServer sink(int chunk) {
-        byte[] buffer = new byte[64 * 1024];
         return new LoopbackTcpServer("tcp-sink", socket -> {
+            byte[] buffer = new byte[64 * 1024];
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             long pending = chunk;
