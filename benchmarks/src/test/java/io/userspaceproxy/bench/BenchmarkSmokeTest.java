@@ -1,11 +1,13 @@
 package io.userspaceproxy.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,9 +31,13 @@ import org.openjdk.jmh.runner.BenchmarkListEntry;
  * Runs every benchmark the JMH processor registered once, directly and without JMH: its states are built with
  * each {@code @Param} at its first (smallest) value, their {@code @Setup} methods run, the benchmark method is
  * invoked once, and {@code @TearDown} runs. A benchmark whose setup or body throws, or that returns nothing where
- * it should return what it computed, fails the build instead of failing the first real run.
+ * it should return what it computed, fails the build instead of failing the first real run. The relay benchmarks
+ * start a real proxy and backends on loopback here, so each run is bounded in time.
  */
 class BenchmarkSmokeTest {
+
+    /** Bounds one benchmark's setup, call and teardown; the relay benchmarks' sockets time out well within it. */
+    private static final Duration ONE_BENCHMARK = Duration.ofSeconds(60);
 
     private static final Blackhole BLACKHOLE = new Blackhole(
             "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
@@ -42,13 +48,20 @@ class BenchmarkSmokeTest {
                 .contains("io.userspaceproxy.bench.balance.RoundRobinBenchmark.pick",
                         "io.userspaceproxy.bench.table.LookupBenchmark.proxyTable",
                         "io.userspaceproxy.bench.table.LookupBenchmark.iptablesModel",
-                        "io.userspaceproxy.bench.table.TableBuildBenchmark.buildAndDiff");
+                        "io.userspaceproxy.bench.table.TableBuildBenchmark.buildAndDiff",
+                        "io.userspaceproxy.bench.balance.ClientIpAffinityBenchmark.pickHit",
+                        "io.userspaceproxy.bench.balance.ClientIpAffinityBenchmark.pickMiss",
+                        "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.bulk",
+                        "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.connectRequestClose",
+                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.roundTrip",
+                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.window");
     }
 
     @TestFactory
     Stream<DynamicTest> everyBenchmark_setupAndOneInvocation_returnsAResult() {
         return registered().entrySet().stream()
-                .map(e -> DynamicTest.dynamicTest(e.getKey(), () -> runOnce(e.getValue())));
+                .map(e -> DynamicTest.dynamicTest(e.getKey(),
+                        () -> assertTimeoutPreemptively(ONE_BENCHMARK, () -> runOnce(e.getValue()))));
     }
 
     /** Benchmark name to its entry, one entry per method (JMH lists a method once per mode). */
