@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -161,22 +160,7 @@ class ProxyAgentNetnsIT {
     }
 
     private String probeUntilAnswered(String host, int port, String message) {
-        AtomicReference<String> last = new AtomicReference<>();
-        try {
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                try {
-                    last.set(client.exec(Netns.javaMain(NetnsProbe.class, "tcp", host, String.valueOf(port), message)
-                            .toArray(new String[0])).trim());
-                    return last.get().startsWith("pod-a");
-                } catch (IllegalStateException e) {
-                    last.set(e.getMessage());
-                    return false;
-                }
-            });
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("no answer through the proxy; last probe: " + last.get() + "\nagent log:\n"
-                    + Netns.readLog(tmp.resolve("agent.log")) + "\npod log:\n" + Netns.readLog(tmp.resolve("pod.log")), e);
-        }
-        return last.get();
+        return client.probeUntilAnswered(host, port, message, "pod-a", () -> "agent log:\n" + Netns.readLog(tmp.resolve("agent.log")) + "\npod log:\n"
+                + Netns.readLog(tmp.resolve("pod.log")));
     }
 }

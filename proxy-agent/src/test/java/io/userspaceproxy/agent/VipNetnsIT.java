@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.userspaceproxy.agent.testing.AgentProcess;
 import io.userspaceproxy.agent.testing.Netns;
 import io.userspaceproxy.agent.testing.NetnsEchoServer;
-import io.userspaceproxy.agent.testing.NetnsProbe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -151,22 +149,7 @@ class VipNetnsIT {
     }
 
     private String probeUntilAnswered(String host, int port, String message) {
-        AtomicReference<String> last = new AtomicReference<>();
-        try {
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                try {
-                    last.set(client.exec(Netns.javaMain(NetnsProbe.class, "tcp", host, String.valueOf(port), message)
-                            .toArray(new String[0])).trim());
-                    return last.get().startsWith("pod-a");
-                } catch (IllegalStateException e) {
-                    last.set(e.getMessage());
-                    return false;
-                }
-            });
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("no answer through the proxy; last probe: " + last.get() + "\nagent log:\n"
-                    + Netns.readLog(tmp.resolve("agent.log")) + "\nnode addresses:\n" + nodeAddresses(), e);
-        }
-        return last.get();
+        return client.probeUntilAnswered(host, port, message, "pod-a", () -> "agent log:\n" + Netns.readLog(tmp.resolve("agent.log")) + "\nnode addresses:\n"
+                + nodeAddresses());
     }
 }

@@ -168,6 +168,33 @@ public final class Netns implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code message} over TCP from this namespace with {@link NetnsProbe} until an answer starting with
+     * {@code expectedPrefix} comes back (the proxy may still be starting), for at most a minute; on time-out the
+     * test fails with the last answer and {@code diagnostics}.
+     */
+    public String probeUntilAnswered(String host, int port, String message, String expectedPrefix,
+            java.util.function.Supplier<String> diagnostics) {
+        java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .pollInterval(java.time.Duration.ofMillis(500)).until(() -> {
+                        try {
+                            last.set(exec(javaMain(NetnsProbe.class, "tcp", host, String.valueOf(port), message)
+                                    .toArray(new String[0])).trim());
+                            return last.get().startsWith(expectedPrefix);
+                        } catch (IllegalStateException e) {
+                            last.set(e.getMessage());
+                            return false;
+                        }
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no answer through the proxy; last probe: " + last.get() + "\n"
+                    + diagnostics.get(), e);
+        }
+        return last.get();
+    }
+
     /** Reads a process log for a failure message. */
     public static String readLog(Path log) {
         try {
