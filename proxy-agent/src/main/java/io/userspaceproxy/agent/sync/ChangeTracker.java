@@ -6,10 +6,10 @@ import io.userspaceproxy.agent.state.ServiceInfo;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -162,14 +162,14 @@ public final class ChangeTracker {
         synchronized (lock) {
             triggerTimes.values().forEach(triggers::addAll);
             triggerTimes.clear();
-            serviceCopy = new HashMap<>(services.current());
+            // Both maps are sorted by reference already: these copies are linear, not sorts.
+            serviceCopy = new TreeMap<>(services.current());
             sliceCopy = new ArrayList<>(slices.current().values());
             changedServices = services.pendingCount();
             changedSlices = slices.pendingCount();
             services.clearPending();
             slices.clearPending();
         }
-        sliceCopy.sort(Comparator.comparing(EndpointSliceInfo::ref));
         Map<ObjectRef, List<EndpointSliceInfo>> byService = new HashMap<>();
         for (EndpointSliceInfo slice : sliceCopy) {
             byService.computeIfAbsent(slice.serviceRef(), r -> new ArrayList<>()).add(slice);

@@ -5,13 +5,16 @@ import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.agent.state.ServiceInfo;
 import java.time.Instant;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The whole known cluster state at one checkout, immutable. Both maps iterate in {@link ObjectRef} order and each
- * slice list is in slice-name order, so whatever is built from it is deterministic.
+ * The whole known cluster state at one checkout, immutable. Services iterate in {@link ObjectRef} order and each
+ * slice list is in slice-name order, so whatever is built from it is deterministic; slices are looked up by Service
+ * (by hash, not by comparing names), never iterated in order. Handing in an already sorted map of Services (as the
+ * {@link ChangeTracker} does) makes the copy linear rather than a sort.
  *
  * @param services              every Service by reference
  * @param slicesByService       EndpointSlices grouped by the Service they name (which need not exist)
@@ -37,8 +40,9 @@ public record ClusterState(
 
     public ClusterState {
         changeTriggerTimes = changeTriggerTimes.stream().sorted().toList();
+        // TreeMap's copy of a SortedMap with the same (natural) ordering is linear: no comparison at all.
         services = Collections.unmodifiableMap(new TreeMap<>(services));
-        TreeMap<ObjectRef, List<EndpointSliceInfo>> slices = new TreeMap<>();
+        Map<ObjectRef, List<EndpointSliceInfo>> slices = new HashMap<>(slicesByService.size() * 4 / 3 + 1);
         slicesByService.forEach((ref, list) -> slices.put(ref, List.copyOf(list)));
         slicesByService = Collections.unmodifiableMap(slices);
     }

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.sync;
 import io.userspaceproxy.agent.state.ObjectRef;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 
 /**
@@ -16,7 +17,8 @@ final class CoalescingMap<V> {
     private record Baseline<V>(V value) {
     }
 
-    private final Map<ObjectRef, V> current = new HashMap<>();
+    /** Sorted as it changes (O(log n) per event), so that a checkout copies it in order without sorting. */
+    private final Map<ObjectRef, V> current = new TreeMap<>();
     private final Map<ObjectRef, Baseline<V>> pending = new HashMap<>();
 
     /**

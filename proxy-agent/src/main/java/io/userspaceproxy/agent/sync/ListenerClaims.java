@@ -4,6 +4,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,22 +18,31 @@ import java.util.Map;
  */
 final class ListenerClaims {
 
-    private final Map<ListenerKey, List<Route>> claims = new LinkedHashMap<>();
+    /** The first claim of every listener, in claim order. */
+    private final Map<ListenerKey, Route> first = new LinkedHashMap<>();
+    /** Every claim of a contested listener, the first included; rare, so kept apart from the common case. */
+    private final Map<ListenerKey, List<Route>> contested = new HashMap<>();
     private int conflicts;
 
     void claim(ListenerKey key, Route route) {
-        claims.computeIfAbsent(key, k -> new ArrayList<>(1)).add(route);
+        Route earlier = first.putIfAbsent(key, route);
+        if (earlier != null) {
+            contested.computeIfAbsent(key, k -> new ArrayList<>(List.of(earlier))).add(route);
+        }
     }
 
     /** Resolves conflicts and adds one problem per contested listener to {@code problems}. */
     Map<ListenerKey, Route> resolve(ProxySnapshot previous, List<String> problems) {
-        Map<ListenerKey, Route> routes = new LinkedHashMap<>(claims.size() * 4 / 3 + 1);
-        for (Map.Entry<ListenerKey, List<Route>> e : claims.entrySet()) {
-            List<Route> wanted = e.getValue();
+        if (contested.isEmpty()) {
+            return first;
+        }
+        Map<ListenerKey, Route> routes = new LinkedHashMap<>(first.size() * 4 / 3 + 1);
+        for (Map.Entry<ListenerKey, Route> e : first.entrySet()) {
+            List<Route> wanted = contested.getOrDefault(e.getKey(), List.of(e.getValue()));
             Route winner = wanted.get(0);
             boolean incumbent = false;
-            Route held = previous.routes().get(e.getKey());
-            if (wanted.size() > 1 && held != null) {
+            Route held = wanted.size() > 1 ? previous.routes().get(e.getKey()) : null;
+            if (held != null) {
                 for (Route r : wanted) {
                     if (r.servicePort().equals(held.servicePort())) {
                         winner = r;
