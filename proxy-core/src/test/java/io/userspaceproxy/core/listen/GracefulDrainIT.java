@@ -17,6 +17,7 @@ import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPayload;
 import io.userspaceproxy.core.testing.TcpPorts;
@@ -26,7 +27,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -53,7 +53,7 @@ class GracefulDrainIT {
     private static final long MiB = 1024 * 1024;
 
     private final Transport transport;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer resources = new Closer();
     private final ExecutorService drainer = Executors.newSingleThreadExecutor();
     private final ProxyCounters counters = new ProxyCounters();
     private ListenerSet proxy;
@@ -73,14 +73,11 @@ class GracefulDrainIT {
         if (proxy != null) {
             proxy.close();
         }
-        for (AutoCloseable r : resources) {
-            r.close();
-        }
+        resources.close();
     }
 
     private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     private InetSocketAddress serve(Endpoint endpoint) {

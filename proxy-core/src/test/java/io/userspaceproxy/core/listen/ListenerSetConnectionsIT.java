@@ -17,6 +17,7 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpBlackholeServer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
@@ -53,7 +54,7 @@ class ListenerSetConnectionsIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private final Transport transport;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer resources = new Closer();
     private ListenerSet proxy;
 
     ListenerSetConnectionsIT(Transport transport) {
@@ -70,14 +71,11 @@ class ListenerSetConnectionsIT {
         if (proxy != null) {
             proxy.close();
         }
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
+        resources.close();
     }
 
     private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     /** Starts a proxy serving {@code route} on a fresh {@code protocol} VIP listener; returns the listener. */

@@ -18,6 +18,7 @@ import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
@@ -30,7 +31,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +56,7 @@ class ListenerSetIT {
     private static final ServicePortName DNS = new ServicePortName("kube-system", "dns", "dns", Protocol.UDP);
 
     private final Transport transport;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer resources = new Closer();
     private ProxyCounters counters;
     private ListenerSet proxy;
     private TcpEchoServer a;
@@ -81,14 +81,11 @@ class ListenerSetIT {
         if (proxy != null) {
             proxy.close();
         }
-        for (AutoCloseable r : resources) {
-            r.close();
-        }
+        resources.close();
     }
 
     private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     private static ListenerKey tcpKey(String vip) {

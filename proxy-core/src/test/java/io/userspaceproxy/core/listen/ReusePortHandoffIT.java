@@ -12,12 +12,12 @@ import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +39,7 @@ class ReusePortHandoffIT {
     /** The kernel spreads connections over both sets by a hash: 64 tries all missing one set is a 2^-64 event. */
     private static final int MAX_TRIES = 64;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer resources = new Closer();
     private final ProxyCounters oldCounters = new ProxyCounters();
     private final ProxyCounters newCounters = new ProxyCounters();
 
@@ -51,14 +51,11 @@ class ReusePortHandoffIT {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
+        resources.close();
     }
 
     private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     private ListenerSet listenerSet(ListenerKey key, TcpEchoServer backend, ProxyCounters counters) {

@@ -22,6 +22,7 @@ import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpBlackholeServer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPayload;
@@ -36,7 +37,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +61,7 @@ class TcpRelayIT {
     private static final long MiB = 1024 * 1024;
 
     private final Transport transport;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer resources = new Closer();
     private ProxyCounters counters;
     private ListenerSet proxy;
 
@@ -80,14 +80,11 @@ class TcpRelayIT {
         if (proxy != null) {
             proxy.close();
         }
-        for (AutoCloseable r : resources) {
-            r.close();
-        }
+        resources.close();
     }
 
     private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     /** Starts a proxy with {@code options} serving {@code route} on a fresh VIP listener; returns that listener. */
