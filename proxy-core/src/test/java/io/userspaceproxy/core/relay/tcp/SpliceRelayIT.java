@@ -190,6 +190,38 @@ class SpliceRelayIT {
     }
 
     @Test
+    @Timeout(60)
+    void pipes_comeBackToThePool_fileDescriptorsDoNotGrowWithConnections() throws Exception {
+        long length = 2 * MiB;
+        InetSocketAddress vip = serve(SPLICE_AT_ONCE, new TcpSourceServer(length));
+        downloadInTurn(vip, length, 20);
+        awaitClosed(CloseReason.COMPLETED, 20);
+        long warm = openFileDescriptors();
+
+        downloadInTurn(vip, length, 100);
+
+        awaitClosed(CloseReason.COMPLETED, 120);
+        assertThat(bulk().splicedConnections()).isEqualTo(120);
+        // Every connection took two pipes (four descriptors); had they not been closed or reused, 400 more.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(openFileDescriptors()).isLessThanOrEqualTo(warm + 8));
+    }
+
+    private static void downloadInTurn(InetSocketAddress vip, long length, int connections) throws IOException {
+        for (int i = 0; i < connections; i++) {
+            try (TcpTestClient client = TcpTestClient.connect(vip)) {
+                assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
+            }
+        }
+    }
+
+    private static long openFileDescriptors() throws IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
     @Timeout(30)
     void backendReset_midTransfer_connectionEndsAsBackendErrorAndTheClientIsNotLeftHanging() throws Exception {
         InetSocketAddress vip = serve(SPLICE_AT_ONCE, new ResettingServer(4 * MiB));
