@@ -224,12 +224,17 @@ class SpliceRelayIT {
     @Test
     @Timeout(30)
     void backendReset_midTransfer_connectionEndsAsBackendErrorAndTheClientIsNotLeftHanging() throws Exception {
-        InetSocketAddress vip = serve(SPLICE_AT_ONCE, new ResettingServer(4 * MiB));
+        CountDownLatch reset = new CountDownLatch(1);
+        InetSocketAddress vip = serve(SPLICE_AT_ONCE, new ResettingServer(4 * MiB, reset));
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
             InputStream in = client.input();
+            assertThat(in.readNBytes((int) MiB)).hasSize((int) MiB);
+            // The reset must hit a spliced connection, not one still on the copy relay.
+            await().atMost(Duration.ofSeconds(5)).until(() -> bulk().splicedConnections() == 1);
+            reset.countDown();
+            long received = MiB;
             byte[] buffer = new byte[64 * 1024];
-            long received = 0;
             try {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
@@ -240,7 +245,6 @@ class SpliceRelayIT {
             }
             assertThat(received).isLessThanOrEqualTo(4 * MiB);
         }
-        assertThat(bulk().splicedConnections()).isEqualTo(1);
         awaitClosed(CloseReason.BACKEND_ERROR, 1);
     }
 
@@ -346,12 +350,14 @@ class SpliceRelayIT {
         }
     }
 
-    /** Sends part of a payload, then resets the connection (SO_LINGER 0) instead of closing it. */
+    /** Sends a payload, then, once released, resets the connection (SO_LINGER 0) instead of closing it. */
     private static final class ResettingServer extends TcpTestServer {
         private final long length;
+        private final CountDownLatch reset;
 
-        ResettingServer(long length) {
+        ResettingServer(long length, CountDownLatch reset) {
             this.length = length;
+            this.reset = reset;
         }
 
         @Override
@@ -359,6 +365,11 @@ class SpliceRelayIT {
             OutputStream out = socket.getOutputStream();
             TcpPayload.write(out, length);
             out.flush();
+            try {
+                reset.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             socket.setSoLinger(true, 0);
         }
     }
