@@ -157,11 +157,11 @@ public final class ProxyAgent implements AutoCloseable {
         try {
             report = proxier.sync();
         } catch (RuntimeException e) {
-            metrics.onSyncFailed(Duration.between(started, Instant.now()));
+            metrics.onSyncFailed(Duration.between(started, Instant.now()), proxier.lastSyncFull());
             throw e;
         }
         health.onSynced(started);
-        metrics.onSync(report.took(), Instant.now());
+        metrics.onSync(report.took(), Instant.now(), report.full());
         report.networkProgrammingLatencies().forEach(metrics::onNetworkProgrammingLatency);
         if (!report.addressesSynced()) {
             metrics.onServiceAddressFailure();

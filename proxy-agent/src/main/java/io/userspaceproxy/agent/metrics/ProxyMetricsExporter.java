@@ -30,6 +30,8 @@ public final class ProxyMetricsExporter {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Histogram syncDuration;
+    private final Histogram fullSyncDuration;
+    private final Histogram partialSyncDuration;
     private final Gauge syncLastTimestamp;
     private final Gauge syncLastQueuedTimestamp;
     private final Counter syncFailures;
@@ -47,6 +49,12 @@ public final class ProxyMetricsExporter {
         syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
                 .help("SyncProxyRules latency in seconds").classicOnly().classicUpperBounds(SYNC_BUCKETS)
                 .register(registry);
+        fullSyncDuration = Histogram.builder().name("kubeproxy_sync_full_proxy_rules_duration_seconds")
+                .help("SyncProxyRules latency in seconds for full resyncs").classicOnly()
+                .classicUpperBounds(SYNC_BUCKETS).register(registry);
+        partialSyncDuration = Histogram.builder().name("kubeproxy_sync_partial_proxy_rules_duration_seconds")
+                .help("SyncProxyRules latency in seconds for partial resyncs").classicOnly()
+                .classicUpperBounds(SYNC_BUCKETS).register(registry);
         syncLastTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_timestamp_seconds")
                 .help("The last time proxy rules were successfully synced").register(registry);
         syncLastQueuedTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds")
@@ -90,16 +98,25 @@ public final class ProxyMetricsExporter {
         return registry;
     }
 
-    /** A sync succeeded after {@code took}, finishing at {@code at}: observes the duration, sets the last timestamp. */
-    public void onSync(Duration took, Instant at) {
-        syncDuration.observe(seconds(took));
+    /**
+     * A sync succeeded after {@code took}, finishing at {@code at}: observes the duration, in the full or the partial
+     * histogram too (see {@code Proxier#sync}), and sets the last timestamp.
+     */
+    public void onSync(Duration took, Instant at, boolean full) {
+        observeSync(took, full);
         syncLastTimestamp.set(epochSeconds(at));
     }
 
     /** A sync failed after {@code took}: the duration is observed (as kube-proxy does) and the failure counted. */
-    public void onSyncFailed(Duration took) {
-        syncDuration.observe(seconds(took));
+    public void onSyncFailed(Duration took, boolean full) {
+        observeSync(took, full);
         syncFailures.inc();
+    }
+
+    private void observeSync(Duration took, boolean full) {
+        double s = seconds(took);
+        syncDuration.observe(s);
+        (full ? fullSyncDuration : partialSyncDuration).observe(s);
     }
 
     /** A sync was requested at {@code at} (a change arrived, or the periodic resync came due). */

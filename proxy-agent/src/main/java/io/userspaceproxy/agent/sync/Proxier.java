@@ -31,6 +31,11 @@ public final class Proxier {
     private final LongAdder addressSyncFailures = new LongAdder();
 
     private ProxySnapshot served = ProxySnapshot.EMPTY;
+    /** True until a sync succeeds, and again after one fails: the next sync is then a full one. */
+    private boolean needFullSync = true;
+    private NodeContext lastNode;
+    private long lastFullSyncNanos;
+    private boolean lastSyncFull;
     private Set<String> reportedProblems = Set.of();
     private String reportedAddressFailure;
 
@@ -38,6 +43,12 @@ public final class Proxier {
     public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners) {
         this(tracker, builder, node, listeners, ServiceAddressSync.NONE);
     }
+
+    /**
+     * How often a sync counts as full even when nothing forces one: kube-proxy's {@code FullSyncPeriod}, which its
+     * full/partial sync histograms are split by.
+     */
+    static final Duration FULL_SYNC_PERIOD = Duration.ofHours(1);
 
     /** @param addresses makes each snapshot's Service addresses local before its listeners bind */
     public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners,
@@ -56,7 +67,7 @@ public final class Proxier {
      * @param appliedAt       when the new table started serving
      */
     public record SyncReport(BuildResult built, ApplyResult applied, ClusterState state, Duration took,
-            boolean addressesSynced, Instant appliedAt) {
+            boolean addressesSynced, Instant appliedAt, boolean full) {
 
         /** True when some listener could not be bound, or some Service address not added: retry soon. */
         public boolean needsRetry() {
@@ -77,10 +88,22 @@ public final class Proxier {
         }
     }
 
+    /**
+     * Applies the pending changes. A sync is <em>full</em>, in kube-proxy's sense (its
+     * {@code sync_full_proxy_rules_duration_seconds}), when it is the first, follows a failed one, sees the node
+     * change (zone, NodePort addresses: every Service is reconsidered), or comes {@link #FULL_SYNC_PERIOD} after the
+     * last full one; any other sync is <em>partial</em>: it applies only the Service and EndpointSlice changes
+     * handed over, so an endpoint-only change is always partial.
+     */
     public SyncReport sync() {
         long start = System.nanoTime();
+        NodeContext context = node.get();
+        boolean full = needFullSync || !context.equals(lastNode)
+                || start - lastFullSyncNanos >= FULL_SYNC_PERIOD.toNanos();
+        lastSyncFull = full;
+        needFullSync = true;
         ClusterState state = tracker.checkout();
-        BuildResult built = builder.build(state, node.get(), served);
+        BuildResult built = builder.build(state, context, served);
         reportNewProblems(built.problems());
         boolean addressesSynced = syncAddresses(built.snapshot());
         ApplyResult applied = listeners.apply(built.snapshot());
@@ -88,7 +111,17 @@ public final class Proxier {
         served = built.snapshot();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         logSummary(built, applied, took);
-        return new SyncReport(built, applied, state, took, addressesSynced, appliedAt);
+        needFullSync = false;
+        lastNode = context;
+        if (full) {
+            lastFullSyncNanos = start;
+        }
+        return new SyncReport(built, applied, state, took, addressesSynced, appliedAt, full);
+    }
+
+    /** Whether the last sync started, finished or not, was a full one; for timing a sync that threw. */
+    public boolean lastSyncFull() {
+        return lastSyncFull;
     }
 
     /** How many syncs could not make their Service addresses local. */
