@@ -92,6 +92,8 @@ public final class ProxyAgent implements AutoCloseable {
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
                 network::syncAddresses);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
+        metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),
+                () -> proxier.localhostNodePorts(true));
     }
 
     /** Starts everything and waits for the first sync, so that the listeners are bound when this returns. */

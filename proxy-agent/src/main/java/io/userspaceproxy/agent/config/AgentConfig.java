@@ -1,6 +1,5 @@
 package io.userspaceproxy.agent.config;
 
-import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +19,8 @@ import java.util.function.Predicate;
  * @param manifests         nullable: the manifest directory of the local dev proxy; null on a cluster, where the
  *                          API server is the source
  * @param nodeName          this node's name
- * @param nodePortAddresses prefixes whose local addresses serve NodePorts
+ * @param nodePortAddresses CIDRs and keywords ({@code primary}, {@code localhost}, {@code all}) whose local
+ *                          addresses serve NodePorts
  * @param bindAddress       this node's primary IP, or the any-address of its family
  * @param udpTimeout        default idle timeout of a UDP flow
  * @param tcpIdleTimeout    idle timeout of a TCP connection; zero disables it
@@ -40,7 +40,7 @@ import java.util.function.Predicate;
 public record AgentConfig(
         Path manifests,
         String nodeName,
-        List<Cidr> nodePortAddresses,
+        NodePortAddresses nodePortAddresses,
         InetAddress bindAddress,
         Duration udpTimeout,
         Duration tcpIdleTimeout,
@@ -60,7 +60,7 @@ public record AgentConfig(
     public static final String SUPPORTED_MODE = "userspace";
 
     public AgentConfig {
-        nodePortAddresses = List.copyOf(nodePortAddresses);
+        Objects.requireNonNull(nodePortAddresses, "nodePortAddresses");
         Objects.requireNonNull(nodeName, "nodeName");
         Objects.requireNonNull(healthzBindAddress, "healthzBindAddress");
         Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
@@ -135,7 +135,7 @@ public record AgentConfig(
                 o.healthzBindAddress == null ? healthzDefault : o.healthzBindAddress, file.healthzBindAddress());
         InetSocketAddress metrics = in.hostPort("--metrics-bind-address", o.metricsBindAddress,
                 file.metricsBindAddress());
-        return new AgentConfig(o.manifests, nodeName, cidrs(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
+        return new AgentConfig(o.manifests, nodeName, nodePortAddresses(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
                 minSync, sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
                 o.kubernetes.cleanup);
@@ -181,7 +181,7 @@ public record AgentConfig(
                 .bindAddress(bindAddress)
                 .healthzBindAddress(healthzBindAddress)
                 .metricsBindAddress(metricsBindAddress)
-                .nodePortAddresses(nodePortAddresses.stream().map(Cidr::toString).toList())
+                .nodePortAddresses(nodePortAddresses.given())
                 .syncPeriod(syncPeriod)
                 .udpIdleTimeout(udpTimeout);
         if (api != null) {
@@ -220,18 +220,13 @@ public record AgentConfig(
     }
 
     /** Every local address on a cluster (kube-proxy's default), loopback ones with {@code --manifests}. */
-    private static List<Cidr> cidrs(List<String> values, boolean cluster) {
+    private static NodePortAddresses nodePortAddresses(List<String> values, boolean cluster) {
         List<String> defaults = cluster ? List.of("0.0.0.0/0", "::/0") : List.of("127.0.0.0/8");
-        List<String> given = values.isEmpty() ? defaults : values;
-        List<Cidr> out = new ArrayList<>();
-        for (String v : given) {
-            try {
-                out.add(Cidr.parse(v.trim()));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--nodeport-addresses: " + e.getMessage(), e);
-            }
+        try {
+            return NodePortAddresses.parse(values.isEmpty() ? defaults : values);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--nodeport-addresses: " + e.getMessage(), e);
         }
-        return out;
     }
 
     private static InetAddress address(String flag, String value) {

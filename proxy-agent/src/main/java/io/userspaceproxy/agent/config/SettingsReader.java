@@ -6,7 +6,6 @@ import io.userspaceproxy.agent.config.YamlTree.Mapping;
 import io.userspaceproxy.agent.config.YamlTree.Node;
 import io.userspaceproxy.agent.config.YamlTree.Scalar;
 import io.userspaceproxy.agent.config.YamlTree.Sequence;
-import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -184,15 +183,17 @@ final class SettingsReader {
             return List.of();
         }
         if (!(field.value() instanceof Sequence sequence)) {
-            throw error(field.line(), "nodePortAddresses: expected a list of CIDRs or \"primary\"");
+            throw error(field.line(), "nodePortAddresses: expected a list of CIDRs and keywords (primary, localhost,"
+                    + " all)");
         }
         List<String> values = new ArrayList<>();
         for (Node item : sequence.items()) {
             Field itemField = new Field(item.line(), item);
             String text = string(itemField, "nodePortAddresses").orElse("");
-            if (!text.equals("primary")) {
-                convert(itemField, "nodePortAddresses", text, Cidr::parse);
-            }
+            convert(itemField, "nodePortAddresses", text, t -> {
+                NodePortAddresses.validate(t);
+                return t;
+            });
             values.add(text);
         }
         return values;

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.metrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.userspaceproxy.agent.health.Probe;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * Every metric the agent exports, in its own {@link PrometheusRegistry}: kube-proxy's sync and health metrics
@@ -91,6 +93,20 @@ public final class ProxyMetricsExporter {
     /** An exporter reading the data plane's {@code counters} and the probe counts of {@code health} on scrape. */
     public static ProxyMetricsExporter create(ProxyCounters counters, SyncHealth health) {
         return new ProxyMetricsExporter(Objects.requireNonNull(counters, "counters"), Objects.requireNonNull(health, "health"));
+    }
+
+    /**
+     * Registers KEP-6032's {@code kubeproxy_localhost_nodeport_listeners{ip_family}}: the NodePort listeners bound
+     * on loopback addresses, per family, read on scrape. kube-proxy counts its TCP-only localhost proxies; this
+     * agent's localhost NodePorts serve UDP too, and both count.
+     */
+    public void registerLocalhostNodePorts(LongSupplier ipv4, LongSupplier ipv6) {
+        GaugeWithCallback.builder().name("kubeproxy_localhost_nodeport_listeners")
+                .help("Number of NodePort listeners on loopback addresses").labelNames("ip_family")
+                .callback(cb -> {
+                    cb.call(ipv4.getAsLong(), "IPv4");
+                    cb.call(ipv6.getAsLong(), "IPv6");
+                }).register(registry);
     }
 
     /** The registry to serve; {@link MetricsServer} takes it. */

@@ -2,13 +2,18 @@ package io.userspaceproxy.agent.sync;
 
 import io.userspaceproxy.core.listen.ApplyResult;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import java.net.Inet6Address;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -36,6 +41,8 @@ public final class Proxier {
     private NodeContext lastNode;
     private long lastFullSyncNanos;
     private boolean lastSyncFull;
+    /** The bound NodePort listeners on loopback addresses (KEP-6032's localhost NodePorts), kept per apply. */
+    private final Set<ListenerKey> localhostNodePorts = ConcurrentHashMap.newKeySet();
     private Set<String> reportedProblems = Set.of();
     private String reportedAddressFailure;
 
@@ -108,6 +115,7 @@ public final class Proxier {
         boolean addressesSynced = syncAddresses(built.snapshot());
         ApplyResult applied = listeners.apply(built.snapshot());
         Instant appliedAt = Instant.now();
+        trackLocalhostNodePorts(built.snapshot(), applied);
         served = built.snapshot();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         logSummary(built, applied, took);
@@ -117,6 +125,33 @@ public final class Proxier {
             lastFullSyncNanos = start;
         }
         return new SyncReport(built, applied, state, took, addressesSynced, appliedAt, full);
+    }
+
+    /**
+     * Keeps {@link #localhostNodePorts(boolean)} current from what the apply bound and closed: costs what changed,
+     * never a walk over every listener.
+     */
+    private void trackLocalhostNodePorts(ProxySnapshot snapshot, ApplyResult applied) {
+        localhostNodePorts.removeAll(applied.closed());
+        for (ListenerKey key : applied.bound()) {
+            Route route = snapshot.routes().get(key);
+            if (route != null && route.frontend() == FrontendKind.NODE_PORT
+                    && key.address().getAddress().isLoopbackAddress()) {
+                localhostNodePorts.add(key);
+            }
+        }
+    }
+
+    /**
+     * How many NodePort listeners (TCP and UDP) are bound on loopback addresses of one family now: what KEP-6032's
+     * {@code kubeproxy_localhost_nodeport_listeners} reports. Safe from any thread.
+     */
+    public long localhostNodePorts(boolean ipv6) {
+        long n = 0;
+        for (ListenerKey key : localhostNodePorts) {
+            n += (key.address().getAddress() instanceof Inet6Address) == ipv6 ? 1 : 0;
+        }
+        return n;
     }
 
     /** Whether the last sync started, finished or not, was a full one; for timing a sync that threw. */

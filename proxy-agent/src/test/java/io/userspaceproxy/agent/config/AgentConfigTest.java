@@ -33,7 +33,7 @@ class AgentConfigTest {
         assertThat(c.syncPeriod()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.healthzBindAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 10256));
         assertThat(c.metricsBindAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 10249));
-        assertThat(c.nodePortAddresses()).hasToString("[127.0.0.0/8]");
+        assertThat(c.nodePortAddresses()).hasToString("127.0.0.0/8");
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
     }
 
