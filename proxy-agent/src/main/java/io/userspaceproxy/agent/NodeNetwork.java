@@ -204,6 +204,28 @@ final class NodeNetwork implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code --init-only}: what the agent does to the node before it serves (the VIP interface created, an earlier
+     * run's Service addresses removed), then nothing more; the exit status. Needs no API server: an init container
+     * with full privileges can run it, and the agent itself then only needs {@code NET_ADMIN}.
+     */
+    static int initOnly(AgentConfig config, IpCommand ip) {
+        if (!config.vips().enabled()) {
+            log.info("init done: nothing to set up (Service addresses are not managed: --vip-interface none, or"
+                    + " --manifests without --vip-interface)");
+            return 0;
+        }
+        try {
+            new NodeNetwork(config, new NodeTracker(), ip).init();
+            log.info("init done: Service addresses go on {}; state file {}", config.vips().interfaceName(),
+                    config.vips().stateFile());
+            return 0;
+        } catch (IpCommand.IpCommandException e) {
+            log.error("init failed: {}", e.getMessage());
+            return 1;
+        }
+    }
+
     /** {@code --cleanup}: removes every Service address, the dummy interface and the state file; the exit status. */
     static int cleanup(VipSettings settings, IpCommand ip) {
         try {

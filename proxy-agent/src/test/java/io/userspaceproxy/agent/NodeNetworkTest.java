@@ -164,6 +164,20 @@ class NodeNetworkTest {
     }
 
     @Test
+    void initOnly_leftoversOfAnEarlierRun_removed_exitZero_nothingAddedNorServed() {
+        ip.vips.add("10.96.0.9");
+        AgentOptions options = new AgentOptions();
+        new CommandLine(options).parseArgs("--init-only", "--hostname-override", "node-a", "--vip-interface",
+                "usproxy0", "--vip-state-file", tmp.resolve("vips").toString());
+
+        int status = NodeNetwork.initOnly(AgentConfig.from(options), ip);
+
+        assertThat(status).isZero();
+        assertThat(ip.vips).isEmpty();
+        assertThat(tmp.resolve("vips")).exists();
+    }
+
+    @Test
     void healthCheckAddresses_catchAllCidr_wildcard_otherwiseTheNodeAddresses() {
         assertThat(NodeNetwork.healthCheckAddresses(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::/0")))).isEmpty();
         assertThat(NodeNetwork.healthCheckAddresses(List.of(Cidr.parse("127.0.0.1/32"))))

@@ -36,6 +36,7 @@ import java.util.function.Predicate;
  * @param api               nullable: how to reach the API server; null with {@code --manifests}
  * @param vips              whether and where the agent adds the Service addresses it serves
  * @param cleanup           {@code --cleanup}: remove what an earlier run added, then exit
+ * @param initOnly          {@code --init-only}: set up the node (VIP interface, leftovers removed), then exit
  */
 public record AgentConfig(
         Path manifests,
@@ -55,7 +56,8 @@ public record AgentConfig(
         Path writeConfigTo,
         KubeApiSettings api,
         VipSettings vips,
-        boolean cleanup) {
+        boolean cleanup,
+        boolean initOnly) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -66,6 +68,10 @@ public record AgentConfig(
         Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(vips, "vips");
+        if (cleanup && initOnly) {
+            throw new IllegalArgumentException("--cleanup and --init-only: both given (expected: one of them; --cleanup"
+                    + " removes what --init-only sets up)");
+        }
         if ((manifests == null) == (api == null)) {
             throw new IllegalArgumentException("manifests " + manifests + ", api " + api
                     + " (expected: exactly one source)");
@@ -138,7 +144,7 @@ public record AgentConfig(
         return new AgentConfig(o.manifests, nodeName, nodePortAddresses(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
                 minSync, sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
-                o.kubernetes.cleanup);
+                o.kubernetes.cleanup, o.kubernetes.initOnly);
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */
