@@ -127,8 +127,9 @@ public record AgentConfig(
         if (o.maxUdpFlows < 1) {
             throw new IllegalArgumentException("--max-udp-flows: " + o.maxUdpFlows + " (expected: >= 1)");
         }
-        if (o.verbosity < 0) {
-            throw new IllegalArgumentException("--v: " + o.verbosity + " (expected: >= 0)");
+        int verbosity = given.test("--v") || file.verbosity().isEmpty() ? o.verbosity : file.verbosity().getAsInt();
+        if (verbosity < 0) {
+            throw new IllegalArgumentException("--v: " + verbosity + " (expected: >= 0)");
         }
         String nodeName = nodeName(in.pick("--hostname-override", o.hostnameOverride, file.hostnameOverride()));
         List<String> nodePorts = given.test("--nodeport-addresses") || file.nodePortAddresses().isEmpty()
@@ -142,7 +143,7 @@ public record AgentConfig(
         InetSocketAddress metrics = in.hostPort("--metrics-bind-address", o.metricsBindAddress,
                 file.metricsBindAddress());
         return new AgentConfig(o.manifests, nodeName, nodePortAddresses(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
-                minSync, sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo,
+                minSync, sync, o.demo, verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
                 o.kubernetes.cleanup, o.kubernetes.initOnly);
     }
@@ -198,6 +199,9 @@ public record AgentConfig(
         }
         if (!minSyncPeriod.isZero()) {
             b.minSyncPeriod(minSyncPeriod);
+        }
+        if (verbosity > 0) {
+            b.verbosity(verbosity);
         }
         return b.build();
     }
