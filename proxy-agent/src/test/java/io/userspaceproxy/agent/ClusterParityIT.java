@@ -25,6 +25,7 @@ import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
@@ -52,23 +53,20 @@ class ClusterParityIT {
 
     KubernetesClient client;
 
-    private final TcpEchoServer a = new TcpEchoServer("a");
-    private final TcpEchoServer b = new TcpEchoServer("b");
+    private final Closer closer = new Closer();
+    private final TcpEchoServer a = closer.add(new TcpEchoServer("a"));
+    private final TcpEchoServer b = closer.add(new TcpEchoServer("b"));
     private ProxyAgent agent;
 
     @BeforeEach
     void setUp() throws Exception {
         client.nodes().resource(node(NODE, "192.0.2.10", "zone-1")).create();
-        agent = ClusterAgent.start(client.getMasterUrl().toString());
+        agent = closer.add(ClusterAgent.start(client.getMasterUrl().toString()));
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        a.close();
-        b.close();
+        closer.close();
     }
 
     @Test

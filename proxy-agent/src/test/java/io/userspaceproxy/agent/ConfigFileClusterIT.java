@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -39,15 +40,12 @@ class ConfigFileClusterIT {
     @TempDir
     Path tmp;
 
-    private final TcpEchoServer backend = new TcpEchoServer("backend");
-    private ProxyAgent agent;
+    private final Closer closer = new Closer();
+    private final TcpEchoServer backend = closer.add(new TcpEchoServer("backend"));
 
     @AfterEach
     void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        backend.close();
+        closer.close();
     }
 
     @Test
@@ -64,7 +62,7 @@ class ConfigFileClusterIT {
         CommandLine.ParseResult parsed = new CommandLine(options).parseArgs(args);
 
         AgentConfig config = AgentConfig.load(options, parsed::hasMatchedOption);
-        agent = ProxyAgent.start(config);
+        closer.add(ProxyAgent.start(config));
 
         assertThat(config.nodePortAddresses().primary()).isTrue();
         client.services().inNamespace(NS).resource(service(NS, "web", "127.0.38.1", 8080).build()).create();

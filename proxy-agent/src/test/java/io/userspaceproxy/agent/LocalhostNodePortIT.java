@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.userspaceproxy.agent.testing.ClusterAgent;
 import io.userspaceproxy.agent.testing.MetricsText;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
@@ -25,6 +26,7 @@ import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,32 +47,31 @@ class LocalhostNodePortIT {
 
     KubernetesClient client;
 
-    private final TcpEchoServer tcp = new TcpEchoServer("tcp");
-    private EventLoopGroup group;
+    private final Closer closer = new Closer();
+    private final TcpEchoServer tcp = closer.add(new TcpEchoServer("tcp"));
     private UdpEchoBackend udp;
     private ProxyAgent agent;
 
     @BeforeEach
     void setUp() throws Exception {
-        group = UdpTestTransport.NIO.newEventLoopGroup(1);
-        udp = UdpEchoBackend.start("udp", group, UdpTestTransport.NIO);
+        EventLoopGroup group = UdpTestTransport.NIO.newEventLoopGroup(1);
+        closer.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
+        udp = closer.add(UdpEchoBackend.start("udp", group, UdpTestTransport.NIO));
         client.nodes().resource(node(NODE, "192.0.2.10", "zone-1")).create();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        tcp.close();
-        udp.close();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        closer.close();
+    }
+
+    private ProxyAgent start(String... args) throws Exception {
+        return closer.add(ClusterAgent.start(client.getMasterUrl().toString(), args));
     }
 
     @Test
     void localhostKeyword_nodePortOn127001_tcpAndUdp_countedInGauge() throws Exception {
-        agent = ClusterAgent.start(client.getMasterUrl().toString(), "--nodeport-addresses", "primary,localhost",
-                "--metrics-bind-address", "127.0.0.1:0");
+        agent = start("--nodeport-addresses", "primary,localhost", "--metrics-bind-address", "127.0.0.1:0");
         int tcpPort = TcpPorts.freeAddress("127.0.0.1").getPort();
         int udpPort = TcpPorts.freeAddress("127.0.0.1").getPort();
         createNodePortService(tcpPort, udpPort);
@@ -91,8 +92,7 @@ class LocalhostNodePortIT {
 
     @Test
     void primaryKeyword_alone_agentStarts_noNodePortOnLoopback() throws Exception {
-        agent = ClusterAgent.start(client.getMasterUrl().toString(), "--nodeport-addresses", "primary",
-                "--metrics-bind-address", "127.0.0.1:0");
+        agent = start("--nodeport-addresses", "primary", "--metrics-bind-address", "127.0.0.1:0");
         int tcpPort = TcpPorts.freeAddress("127.0.0.1").getPort();
         createNodePortService(tcpPort, TcpPorts.freeAddress("127.0.0.1").getPort());
 

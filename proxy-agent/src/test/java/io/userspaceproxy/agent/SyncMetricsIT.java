@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.userspaceproxy.agent.testing.ClusterAgent;
 import io.userspaceproxy.agent.testing.MetricsText;
 import io.userspaceproxy.core.model.IpAddresses;
+import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.AfterEach;
@@ -35,22 +36,20 @@ class SyncMetricsIT {
 
     KubernetesClient client;
 
-    private final TcpEchoServer a = new TcpEchoServer("a");
-    private final TcpEchoServer b = new TcpEchoServer("b");
+    private final Closer closer = new Closer();
+    private final TcpEchoServer a = closer.add(new TcpEchoServer("a"));
+    private final TcpEchoServer b = closer.add(new TcpEchoServer("b"));
     private ProxyAgent agent;
 
     @AfterEach
     void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        a.close();
-        b.close();
+        closer.close();
     }
 
     @Test
     void endpointOnlyChange_isPartialSync_firstSyncIsFull() throws Exception {
-        agent = ClusterAgent.start(client.getMasterUrl().toString(), "--metrics-bind-address", "127.0.0.1:0");
+        agent = closer.add(ClusterAgent.start(client.getMasterUrl().toString(), "--metrics-bind-address",
+                "127.0.0.1:0"));
         InetSocketAddress vip = new InetSocketAddress(IpAddresses.parse("127.0.36.1"), 8080);
         client.services().inNamespace(NS).resource(service(NS, "web", "127.0.36.1", 8080).build()).create();
         create(sliceOf(NS, "web-1", "web", a.address().getPort(), ready("127.0.0.1", NODE)));
