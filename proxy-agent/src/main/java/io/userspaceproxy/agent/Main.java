@@ -51,6 +51,9 @@ public final class Main {
         if (config.cleanup()) {
             return NodeNetwork.cleanup(config.vips(), new IpCommand());
         }
+        if (config.initOnly()) {
+            return NodeNetwork.initOnly(config, new IpCommand());
+        }
         return ProxyAgent.runUntilStopped(config);
     }
 

@@ -93,6 +93,8 @@ public final class ProxyAgent implements AutoCloseable {
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
                 network::syncAddresses);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
+        metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),
+                () -> proxier.localhostNodePorts(true));
     }
 
     /** Starts everything and waits for the first sync, so that the listeners are bound when this returns. */
@@ -158,11 +160,11 @@ public final class ProxyAgent implements AutoCloseable {
         try {
             report = proxier.sync();
         } catch (RuntimeException e) {
-            metrics.onSyncFailed(Duration.between(started, Instant.now()));
+            metrics.onSyncFailed(Duration.between(started, Instant.now()), proxier.lastSyncFull());
             throw e;
         }
         health.onSynced(started);
-        metrics.onSync(report.took(), Instant.now());
+        metrics.onSync(report.took(), Instant.now(), report.full());
         report.networkProgrammingLatencies().forEach(metrics::onNetworkProgrammingLatency);
         if (!report.addressesSynced()) {
             metrics.onServiceAddressFailure();

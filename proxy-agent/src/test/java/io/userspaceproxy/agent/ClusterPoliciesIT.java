@@ -45,6 +45,7 @@ class ClusterPoliciesIT {
 
     private final TcpEchoServer local = new TcpEchoServer("local");
     private final TcpEchoServer remote = new TcpEchoServer("remote");
+    private final TcpEchoServer third = new TcpEchoServer("third");
     private ProxyAgent agent;
 
     @BeforeEach
@@ -60,6 +61,7 @@ class ClusterPoliciesIT {
         }
         local.close();
         remote.close();
+        third.close();
     }
 
     @Test
@@ -102,6 +104,52 @@ class ClusterPoliciesIT {
     }
 
     @Test
+    void preferSameNode_nodeHints_thisNodesEndpointWhileHinted_thenZone_thenAll() {
+        InetSocketAddress vip = address("127.0.31.6", 8080);
+        create(service(NS, "web", "127.0.31.6", 8080).editSpec().withTrafficDistribution("PreferSameNode").endSpec()
+                .build());
+        create(sliceOf(NS, "web-1", "web", local.address().getPort(), nodeHinted(NODE, "zone-1", NODE)));
+        create(sliceOf(NS, "web-2", "web", remote.address().getPort(), nodeHinted("node-b", "zone-1", "node-b")));
+        create(sliceOf(NS, "web-3", "web", third.address().getPort(), nodeHinted("node-c", "zone-2", "node-c")));
+        awaitAnswers(vip, 6, Set.of("local"));
+
+        // The controller moves this node's hint to another endpoint at run time: traffic follows the hint.
+        create(sliceOf(NS, "web-1", "web", local.address().getPort(), nodeHinted(NODE, "zone-1", "node-b")));
+        create(sliceOf(NS, "web-2", "web", remote.address().getPort(), nodeHinted("node-b", "zone-1", NODE)));
+        awaitAnswers(vip, 6, Set.of("remote"));
+
+        // No endpoint hinted for this node any more: the zone's hints decide (both zone-1 endpoints).
+        create(sliceOf(NS, "web-2", "web", remote.address().getPort(), nodeHinted("node-b", "zone-1", "node-b")));
+        awaitAnswers(vip, 12, Set.of("local", "remote"));
+
+        // One ready endpoint without hints at all: every hint is ignored, all three endpoints serve.
+        create(sliceOf(NS, "web-3", "web", third.address().getPort(), ready("127.0.0.1", "node-c")));
+        awaitAnswers(vip, 18, Set.of("local", "remote", "third"));
+    }
+
+    @Test
+    void preferSameNode_internalTrafficPolicyLocal_wins() {
+        InetSocketAddress vip = address("127.0.31.7", 8080);
+        create(service(NS, "web", "127.0.31.7", 8080).editSpec().withTrafficDistribution("PreferSameNode")
+                .withInternalTrafficPolicy("Local").endSpec().build());
+        create(sliceOf(NS, "web-1", "web", local.address().getPort(), nodeHinted(NODE, "zone-1", "node-b")));
+        create(sliceOf(NS, "web-2", "web", remote.address().getPort(), nodeHinted("node-b", "zone-1", NODE)));
+
+        awaitAnswers(vip, 6, Set.of("local"));
+    }
+
+    @Test
+    void preferSameZone_zoneHints_thisZonesEndpoints() {
+        InetSocketAddress vip = address("127.0.31.8", 8080);
+        create(service(NS, "web", "127.0.31.8", 8080).editSpec().withTrafficDistribution("PreferSameZone").endSpec()
+                .build());
+        create(sliceOf(NS, "web-1", "web", local.address().getPort(), hinted("node-b", "zone-1")));
+        create(sliceOf(NS, "web-2", "web", remote.address().getPort(), hinted("node-c", "zone-2")));
+
+        awaitAnswers(vip, 6, Set.of("local"));
+    }
+
+    @Test
     void loadBalancerSourceRanges_clientOutsideRefused_clusterIpUnrestricted() {
         InetSocketAddress lb = address("127.0.31.5", 8080);
         Service s = create(service(NS, "web", "127.0.31.4", 8080).editSpec().withType("LoadBalancer")
@@ -121,6 +169,12 @@ class ClusterPoliciesIT {
     private void createEndpoints(String service) {
         create(sliceOf(NS, service + "-local", service, local.address().getPort(), ready("127.0.0.1", NODE)));
         create(sliceOf(NS, service + "-remote", service, remote.address().getPort(), ready("127.0.0.1", "node-b")));
+    }
+
+    /** A ready endpoint on {@code node} in {@code zone}, hinted for that zone and for {@code hintedNode}. */
+    private static Endpoint nodeHinted(String node, String zone, String hintedNode) {
+        return new EndpointBuilder(hinted(node, zone)).editHints().addNewForNode().withName(hintedNode).endForNode()
+                .endHints().build();
     }
 
     private static Endpoint hinted(String node, String zone) {

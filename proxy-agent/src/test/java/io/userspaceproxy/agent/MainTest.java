@@ -52,6 +52,17 @@ class MainTest {
     }
 
     @Test
+    void run_initOnlyWithCleanup_exitsTwoNamingBoth() {
+        assertThat(Main.run("--init-only", "--cleanup", "--vip-interface", "none")).isEqualTo(2);
+        assertThat(stderr()).contains("--cleanup and --init-only: both given");
+    }
+
+    @Test
+    void run_initOnlyWithoutAddressManagement_exitsZeroAtOnce() {
+        assertThat(Main.run("--init-only", "--manifests", dir.toString())).isZero();
+    }
+
+    @Test
     void run_unknownFlag_exitsTwo() {
         assertThat(Main.run("--proxy-mode=userspace", "--no-such-flag")).isEqualTo(2);
         assertThat(stderr()).contains("Unknown option: '--no-such-flag'");

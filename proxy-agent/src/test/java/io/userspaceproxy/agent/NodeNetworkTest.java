@@ -127,6 +127,57 @@ class NodeNetworkTest {
     }
 
     @Test
+    void primaryAddresses_kubeProxysRule_nodeHostIpsWithBindAddressOverridingItsFamily() {
+        InetAddress v4 = IpAddresses.parse("192.0.2.10");
+        InetAddress v6 = IpAddresses.parse("2001:db8::10");
+        InetAddress any = IpAddresses.parse("0.0.0.0");
+
+        assertThat(NodeNetwork.primaryAddresses(any, List.of(v4, v6), true)).containsExactly(v4, v6);
+        assertThat(NodeNetwork.primaryAddresses(IpAddresses.parse("198.51.100.7"), List.of(v4, v6), true))
+                .containsExactly(IpAddresses.parse("198.51.100.7"), v6);
+        assertThat(NodeNetwork.primaryAddresses(IpAddresses.parse("::"), List.of(v6), true)).containsExactly(v6);
+        assertThat(NodeNetwork.primaryAddresses(any, List.of(IpAddresses.parse("127.0.0.1")), true))
+                .as("loopback never counts, as in kube-proxy").isEmpty();
+        assertThat(NodeNetwork.primaryAddresses(any, List.of(), true)).as("no Node yet: nothing").isEmpty();
+        assertThat(NodeNetwork.primaryAddresses(any, List.of(), false)).as("--manifests: loopback stands in")
+                .containsExactly(IpAddresses.parse("127.0.0.1"));
+        assertThat(NodeNetwork.primaryAddresses(IpAddresses.parse("10.1.2.3"), List.of(), false))
+                .containsExactly(IpAddresses.parse("10.1.2.3"));
+    }
+
+    @Test
+    void nodeContext_primaryAndLocalhost_loopbackFromLocalhostOnly() {
+        node.onNodeUpserted(new NodeInfo("node-a", null, List.of(IpAddresses.parse("192.0.2.10")), false, List.of()));
+        try (NodeNetwork primaryOnly = network("--nodeport-addresses", "primary");
+                NodeNetwork withLocalhost = network("--nodeport-addresses", "primary,localhost")) {
+            assertThat(primaryOnly.nodeContext().nodePortAddresses())
+                    .as("192.0.2.10 is not local here, and primary never means loopback").isEmpty();
+            assertThat(withLocalhost.nodeContext().nodePortAddresses()).contains(IpAddresses.parse("127.0.0.1"));
+        }
+    }
+
+    @Test
+    void nodeInfo_hostIPs_firstAddressThenFirstOfTheOtherFamily() {
+        assertThat(NodeInfo.hostIPs(List.of(IpAddresses.parse("10.0.0.1"), IpAddresses.parse("10.0.0.2"),
+                IpAddresses.parse("fd00::1"), IpAddresses.parse("fd00::2"))))
+                .containsExactly(IpAddresses.parse("10.0.0.1"), IpAddresses.parse("fd00::1"));
+    }
+
+    @Test
+    void initOnly_leftoversOfAnEarlierRun_removed_exitZero_nothingAddedNorServed() {
+        ip.vips.add("10.96.0.9");
+        AgentOptions options = new AgentOptions();
+        new CommandLine(options).parseArgs("--init-only", "--hostname-override", "node-a", "--vip-interface",
+                "usproxy0", "--vip-state-file", tmp.resolve("vips").toString());
+
+        int status = NodeNetwork.initOnly(AgentConfig.from(options), ip);
+
+        assertThat(status).isZero();
+        assertThat(ip.vips).isEmpty();
+        assertThat(tmp.resolve("vips")).exists();
+    }
+
+    @Test
     void healthCheckAddresses_catchAllCidr_wildcard_otherwiseTheNodeAddresses() {
         assertThat(NodeNetwork.healthCheckAddresses(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::/0")))).isEmpty();
         assertThat(NodeNetwork.healthCheckAddresses(List.of(Cidr.parse("127.0.0.1/32"))))

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.userspaceproxy.agent.testing.AgentProcess;
 import io.userspaceproxy.agent.testing.Netns;
-import io.userspaceproxy.agent.testing.NetnsEchoServer;
+import io.userspaceproxy.agent.testing.NodePodClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,8 +36,8 @@ class VipNetnsIT {
     @TempDir
     Path tmp;
 
+    private NodePodClient nodes;
     private Netns node;
-    private Netns pod;
     private Netns client;
     private Path manifests;
     private Path stateFile;
@@ -46,19 +46,14 @@ class VipNetnsIT {
     @BeforeEach
     void setUp() throws Exception {
         Netns.assumeAvailable();
-        node = Netns.create("usp-node");
-        pod = Netns.create("usp-pod");
-        client = Netns.create("usp-client");
-        Netns.link(node, "to-pod", "10.244.1.1/24", pod, "eth0", "10.244.1.2/24");
-        Netns.link(node, "to-client", "10.244.2.1/24", client, "eth0", "10.244.2.2/24");
-        pod.ip("route", "add", "default", "via", "10.244.1.1");
-        client.ip("route", "add", "default", "via", "10.244.2.1");
-        pod.spawn(Netns.javaMain(NetnsEchoServer.class, "tcp", "10.244.1.2", "8080", "pod-a"), tmp.resolve("pod.log"));
+        nodes = NodePodClient.create(tmp);
+        node = nodes.node;
+        client = nodes.client;
 
         manifests = Files.createDirectories(tmp.resolve("manifests"));
         stateFile = tmp.resolve("state").resolve("vips");
-        Files.writeString(manifests.resolve("web.yaml"), service("web", WEB_VIP, 30080));
-        Files.writeString(manifests.resolve("api.yaml"), service("api", API_VIP, 30081));
+        Files.writeString(manifests.resolve("web.yaml"), NodePodClient.service("web", WEB_VIP, 30080));
+        Files.writeString(manifests.resolve("api.yaml"), NodePodClient.service("api", API_VIP, 30081));
         agent = node.spawn(AgentProcess.command("--proxy-mode=userspace", "--manifests", manifests.toString(),
                 "--vip-interface", "usproxy0", "--vip-state-file", stateFile.toString(),
                 "--nodeport-addresses", "10.244.2.1/32", "--min-sync-period", "0"), tmp.resolve("agent.log"));
@@ -66,10 +61,8 @@ class VipNetnsIT {
 
     @AfterEach
     void tearDown() {
-        for (Netns ns : new Netns[] {client, pod, node}) {
-            if (ns != null) {
-                ns.close();
-            }
+        if (nodes != null) {
+            nodes.close();
         }
     }
 
@@ -120,32 +113,6 @@ class VipNetnsIT {
 
     private String nodeAddresses() {
         return node.ip("-o", "addr");
-    }
-
-    private static String service(String name, String vip, int nodePort) {
-        return """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: %1$s, namespace: shop}
-                spec:
-                  type: NodePort
-                  clusterIP: %2$s
-                  ports:
-                  - {name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: %3$d}
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata:
-                  name: %1$s-1
-                  namespace: shop
-                  labels: {kubernetes.io/service-name: %1$s}
-                addressType: IPv4
-                ports:
-                - {name: http, protocol: TCP, port: 8080}
-                endpoints:
-                - addresses: ["10.244.1.2"]
-                  conditions: {ready: true}
-                """.formatted(name, vip, nodePort);
     }
 
     private String probeUntilAnswered(String host, int port, String message) {

@@ -1,6 +1,5 @@
 package io.userspaceproxy.agent.config;
 
-import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +19,8 @@ import java.util.function.Predicate;
  * @param manifests         nullable: the manifest directory of the local dev proxy; null on a cluster, where the
  *                          API server is the source
  * @param nodeName          this node's name
- * @param nodePortAddresses prefixes whose local addresses serve NodePorts
+ * @param nodePortAddresses CIDRs and keywords ({@code primary}, {@code localhost}, {@code all}) whose local
+ *                          addresses serve NodePorts
  * @param bindAddress       this node's primary IP, or the any-address of its family
  * @param udpTimeout        default idle timeout of a UDP flow
  * @param tcpIdleTimeout    idle timeout of a TCP connection; zero disables it
@@ -36,12 +36,13 @@ import java.util.function.Predicate;
  * @param api               nullable: how to reach the API server; null with {@code --manifests}
  * @param vips              whether and where the agent adds the Service addresses it serves
  * @param cleanup           {@code --cleanup}: remove what an earlier run added, then exit
+ * @param initOnly          {@code --init-only}: set up the node (VIP interface, leftovers removed), then exit
  * @param tcpSpliceThreshold bytes one read must move for its TCP connection to switch to splice(2); 0 never
  */
 public record AgentConfig(
         Path manifests,
         String nodeName,
-        List<Cidr> nodePortAddresses,
+        NodePortAddresses nodePortAddresses,
         InetAddress bindAddress,
         Duration udpTimeout,
         Duration tcpIdleTimeout,
@@ -57,17 +58,22 @@ public record AgentConfig(
         KubeApiSettings api,
         VipSettings vips,
         boolean cleanup,
+        boolean initOnly,
         int tcpSpliceThreshold) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
     public AgentConfig {
-        nodePortAddresses = List.copyOf(nodePortAddresses);
+        Objects.requireNonNull(nodePortAddresses, "nodePortAddresses");
         Objects.requireNonNull(nodeName, "nodeName");
         Objects.requireNonNull(healthzBindAddress, "healthzBindAddress");
         Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(vips, "vips");
+        if (cleanup && initOnly) {
+            throw new IllegalArgumentException("--cleanup and --init-only: both given (expected: one of them; --cleanup"
+                    + " removes what --init-only sets up)");
+        }
         if ((manifests == null) == (api == null)) {
             throw new IllegalArgumentException("manifests " + manifests + ", api " + api
                     + " (expected: exactly one source)");
@@ -127,8 +133,9 @@ public record AgentConfig(
         if (o.maxUdpFlows < 1) {
             throw new IllegalArgumentException("--max-udp-flows: " + o.maxUdpFlows + " (expected: >= 1)");
         }
-        if (o.verbosity < 0) {
-            throw new IllegalArgumentException("--v: " + o.verbosity + " (expected: >= 0)");
+        int verbosity = given.test("--v") || file.verbosity().isEmpty() ? o.verbosity : file.verbosity().getAsInt();
+        if (verbosity < 0) {
+            throw new IllegalArgumentException("--v: " + verbosity + " (expected: >= 0)");
         }
         String nodeName = nodeName(in.pick("--hostname-override", o.hostnameOverride, file.hostnameOverride()));
         List<String> nodePorts = given.test("--nodeport-addresses") || file.nodePortAddresses().isEmpty()
@@ -141,10 +148,10 @@ public record AgentConfig(
                 o.healthzBindAddress == null ? healthzDefault : o.healthzBindAddress, file.healthzBindAddress());
         InetSocketAddress metrics = in.hostPort("--metrics-bind-address", o.metricsBindAddress,
                 file.metricsBindAddress());
-        return new AgentConfig(o.manifests, nodeName, cidrs(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
-                minSync, sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo,
+        return new AgentConfig(o.manifests, nodeName, nodePortAddresses(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
+                minSync, sync, o.demo, verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
-                o.kubernetes.cleanup, o.tcpSpliceThreshold);
+                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold);
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */
@@ -187,7 +194,7 @@ public record AgentConfig(
                 .bindAddress(bindAddress)
                 .healthzBindAddress(healthzBindAddress)
                 .metricsBindAddress(metricsBindAddress)
-                .nodePortAddresses(nodePortAddresses.stream().map(Cidr::toString).toList())
+                .nodePortAddresses(nodePortAddresses.given())
                 .syncPeriod(syncPeriod)
                 .udpIdleTimeout(udpTimeout);
         if (api != null) {
@@ -198,6 +205,9 @@ public record AgentConfig(
         }
         if (!minSyncPeriod.isZero()) {
             b.minSyncPeriod(minSyncPeriod);
+        }
+        if (verbosity > 0) {
+            b.verbosity(verbosity);
         }
         return b.build();
     }
@@ -226,18 +236,13 @@ public record AgentConfig(
     }
 
     /** Every local address on a cluster (kube-proxy's default), loopback ones with {@code --manifests}. */
-    private static List<Cidr> cidrs(List<String> values, boolean cluster) {
+    private static NodePortAddresses nodePortAddresses(List<String> values, boolean cluster) {
         List<String> defaults = cluster ? List.of("0.0.0.0/0", "::/0") : List.of("127.0.0.0/8");
-        List<String> given = values.isEmpty() ? defaults : values;
-        List<Cidr> out = new ArrayList<>();
-        for (String v : given) {
-            try {
-                out.add(Cidr.parse(v.trim()));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--nodeport-addresses: " + e.getMessage(), e);
-            }
+        try {
+            return NodePortAddresses.parse(values.isEmpty() ? defaults : values);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--nodeport-addresses: " + e.getMessage(), e);
         }
-        return out;
     }
 
     private static InetAddress address(String flag, String value) {

@@ -40,8 +40,10 @@ public final class AgentOptions {
     String hostnameOverride;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
-            description = "Serve NodePorts only on local addresses inside these CIDRs. Default: every local address"
-                    + " (0.0.0.0/0,::/0); with --manifests, 127.0.0.0/8.")
+            description = "Serve NodePorts only on local addresses inside these CIDRs, or named by the keywords"
+                    + " 'primary' (this node's primary IPs: --bind-address, else the Node object's InternalIP, one per"
+                    + " family), 'localhost' (127.0.0.0/8,::1/128, TCP and UDP) and 'all'. Default: every local"
+                    + " address (0.0.0.0/0,::/0); with --manifests, 127.0.0.0/8.")
     List<String> nodePortAddresses = new ArrayList<>();
 
     @Option(names = "--bind-address", paramLabel = "IP", defaultValue = "0.0.0.0",

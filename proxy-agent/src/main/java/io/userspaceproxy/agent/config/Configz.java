@@ -24,7 +24,7 @@ public final class Configz {
         kubeProxy.put("bindAddress", c.bindAddress().getHostAddress());
         kubeProxy.put("healthzBindAddress", hostPort(c.healthzBindAddress()));
         kubeProxy.put("metricsBindAddress", hostPort(c.metricsBindAddress()));
-        kubeProxy.put("nodePortAddresses", c.nodePortAddresses().stream().map(Object::toString).toList());
+        kubeProxy.put("nodePortAddresses", c.nodePortAddresses().given());
         kubeProxy.put("syncPeriod", GoDuration.format(c.syncPeriod()));
         kubeProxy.put("minSyncPeriod", GoDuration.format(c.minSyncPeriod()));
         kubeProxy.put("udpIdleTimeout", GoDuration.format(c.udpTimeout()));

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reading is strict where it matters and lenient where kube-proxy files differ only by mode: the fields that
  * apply to a userspace proxy are validated and returned; known kube-proxy fields that do not apply (ipvs,
- * nftables, conntrack, clusterCIDR, featureGates, ...) are reported in one WARN line when set; any other field is
+ * nftables, conntrack, clusterCIDR, featureGates, ...; see {@link IgnoredFields}) are reported in one WARN line,
+ * each with its reason, when set to something other than their zero value; any other field is
  * an error naming it and its line, as is a mode other than {@code userspace}. The sync periods are read from the
  * top level (newer kube-proxy) or from {@code iptables} (older); set in both, they must agree.
  *
@@ -71,7 +72,7 @@ public final class KubeProxyConfigurationFile {
         List<String> ignored = reader.ignored();
         if (!ignored.isEmpty()) {
             log.warn("{}: ignoring KubeProxyConfiguration fields that do not apply to userspace mode: {}",
-                    source, String.join(", ", ignored));
+                    source, String.join("; ", ignored));
         }
         return settings;
     }
@@ -99,6 +100,7 @@ public final class KubeProxyConfigurationFile {
         settings.minSyncPeriod().ifPresent(d -> iptables.put("minSyncPeriod", GoDuration.format(d)));
         settings.syncPeriod().ifPresent(d -> iptables.put("syncPeriod", GoDuration.format(d)));
         putIfNotEmpty(root, "iptables", iptables);
+        settings.verbosity().ifPresent(v -> root.put("logging", Map.of("verbosity", v)));
         settings.metricsBindAddress().ifPresent(a -> root.put("metricsBindAddress", hostPort(a)));
         root.put("mode", USERSPACE);
         if (!settings.nodePortAddresses().isEmpty()) {

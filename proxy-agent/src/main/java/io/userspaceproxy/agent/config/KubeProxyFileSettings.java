@@ -29,6 +29,7 @@ import java.util.OptionalInt;
  * @param minSyncPeriod     the least time between syncs ({@code minSyncPeriod}, or {@code iptables.minSyncPeriod})
  * @param configSyncPeriod  the informers' resync interval
  * @param udpIdleTimeout    how long an idle UDP flow is kept
+ * @param verbosity         {@code logging.verbosity}, kube-proxy's {@code -v}
  */
 public record KubeProxyFileSettings(
         Optional<String> mode,
@@ -43,7 +44,8 @@ public record KubeProxyFileSettings(
         Optional<Duration> syncPeriod,
         Optional<Duration> minSyncPeriod,
         Optional<Duration> configSyncPeriod,
-        Optional<Duration> udpIdleTimeout) {
+        Optional<Duration> udpIdleTimeout,
+        OptionalInt verbosity) {
 
     public KubeProxyFileSettings {
         Objects.requireNonNull(mode, "mode");
@@ -59,6 +61,7 @@ public record KubeProxyFileSettings(
         Objects.requireNonNull(minSyncPeriod, "minSyncPeriod");
         Objects.requireNonNull(configSyncPeriod, "configSyncPeriod");
         Objects.requireNonNull(udpIdleTimeout, "udpIdleTimeout");
+        Objects.requireNonNull(verbosity, "verbosity");
         mode.ifPresent(m -> {
             if (!m.equals(KubeProxyConfigurationFile.USERSPACE)) {
                 throw new IllegalArgumentException("mode: \"" + m + "\" (expected: \"userspace\")");
@@ -96,6 +99,7 @@ public record KubeProxyFileSettings(
         private Optional<Duration> minSyncPeriod = Optional.empty();
         private Optional<Duration> configSyncPeriod = Optional.empty();
         private Optional<Duration> udpIdleTimeout = Optional.empty();
+        private OptionalInt verbosity = OptionalInt.empty();
 
         private Builder() {
         }
@@ -165,10 +169,15 @@ public record KubeProxyFileSettings(
             return this;
         }
 
+        public Builder verbosity(int value) {
+            verbosity = OptionalInt.of(value);
+            return this;
+        }
+
         public KubeProxyFileSettings build() {
             return new KubeProxyFileSettings(mode, kubeconfig, qps, burst, hostnameOverride, bindAddress,
                     healthzBindAddress, metricsBindAddress, nodePortAddresses, syncPeriod, minSyncPeriod,
-                    configSyncPeriod, udpIdleTimeout);
+                    configSyncPeriod, udpIdleTimeout, verbosity);
         }
     }
 }

@@ -52,4 +52,9 @@ public final class KubernetesOptions {
             description = "Remove every Service address the agent added, its interface and its state file, then"
                     + " exit.")
     boolean cleanup;
+
+    @Option(names = "--init-only",
+            description = "Set up the node and exit: create the VIP interface and remove the Service addresses an"
+                    + " earlier run left (kube-proxy's flag, for an init container with full privileges).")
+    boolean initOnly;
 }

@@ -6,7 +6,6 @@ import io.userspaceproxy.agent.config.YamlTree.Mapping;
 import io.userspaceproxy.agent.config.YamlTree.Node;
 import io.userspaceproxy.agent.config.YamlTree.Scalar;
 import io.userspaceproxy.agent.config.YamlTree.Sequence;
-import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -28,15 +27,10 @@ final class SettingsReader {
 
     private static final Set<String> TOP_LEVEL = Set.of("apiVersion", "kind", "mode", "clientConnection",
             "hostnameOverride", "bindAddress", "healthzBindAddress", "metricsBindAddress", "nodePortAddresses",
-            "iptables", "syncPeriod", "minSyncPeriod", "configSyncPeriod", "udpIdleTimeout");
-    private static final Set<String> TOP_LEVEL_IGNORED = Set.of("featureGates", "bindAddressHardFail",
-            "enableProfiling", "showHiddenMetricsForVersion", "ipvs", "nftables", "winkernel", "detectLocalMode",
-            "detectLocal", "clusterCIDR", "oomScoreAdj", "conntrack", "portRange", "logging", "windowsRunAsService",
-            "linux", "windows", "resourceContainer");
+            "iptables", "syncPeriod", "minSyncPeriod", "configSyncPeriod", "udpIdleTimeout", "logging");
     private static final Set<String> CLIENT = Set.of("kubeconfig", "qps", "burst");
-    private static final Set<String> CLIENT_IGNORED = Set.of("acceptContentTypes", "contentType");
     private static final Set<String> IPTABLES = Set.of("syncPeriod", "minSyncPeriod");
-    private static final Set<String> IPTABLES_IGNORED = Set.of("masqueradeAll", "masqueradeBit", "localhostNodePorts");
+    private static final Set<String> LOGGING = Set.of("verbosity");
 
     private final String source;
     private final KubeProxyFileSettings.Builder settings = KubeProxyFileSettings.builder();
@@ -58,7 +52,7 @@ final class SettingsReader {
         for (Map.Entry<String, Field> e : top.fields().entrySet()) {
             String name = e.getKey();
             Field field = e.getValue();
-            if (accept(name, "", field, TOP_LEVEL, TOP_LEVEL_IGNORED)) {
+            if (accept(name, "", field, TOP_LEVEL, IgnoredFields.TOP_LEVEL)) {
                 topLevel(name, field);
             }
         }
@@ -98,6 +92,7 @@ final class SettingsReader {
             case "nodePortAddresses" -> settings.nodePortAddresses(nodePortAddresses(field));
             case "configSyncPeriod" -> duration(field, name).ifPresent(settings::configSyncPeriod);
             case "udpIdleTimeout" -> duration(field, name).ifPresent(settings::udpIdleTimeout);
+            case "logging" -> logging(field);
             default -> { } // apiVersion and kind were checked; iptables and the sync periods are read by periods()
         }
     }
@@ -120,7 +115,7 @@ final class SettingsReader {
         for (Map.Entry<String, Field> e : mapping(field.value(), "clientConnection").fields().entrySet()) {
             String name = e.getKey();
             Field f = e.getValue();
-            if (!accept(name, "clientConnection.", f, CLIENT, CLIENT_IGNORED)) {
+            if (!accept(name, "clientConnection.", f, CLIENT, IgnoredFields.CLIENT)) {
                 continue;
             }
             String path = "clientConnection." + name;
@@ -144,7 +139,7 @@ final class SettingsReader {
         if (iptablesField != null && !iptablesField.value().isEmpty()) {
             iptables = mapping(iptablesField.value(), "iptables");
             for (Map.Entry<String, Field> e : iptables.fields().entrySet()) {
-                accept(e.getKey(), "iptables.", e.getValue(), IPTABLES, IPTABLES_IGNORED);
+                accept(e.getKey(), "iptables.", e.getValue(), IPTABLES, IgnoredFields.IPTABLES);
             }
         }
         period(top, iptables, "syncPeriod").ifPresent(settings::syncPeriod);
@@ -164,17 +159,34 @@ final class SettingsReader {
         return value.isPresent() ? value : nestedValue;
     }
 
-    /** True when the field applies; records it when known but ignored; fails when unknown. */
-    private boolean accept(String name, String prefix, Field field, Set<String> applies, Set<String> ignores)
+    /** {@code logging.verbosity} is kube-proxy's {@code -v}; the rest of {@code logging} is Logback's business. */
+    private void logging(Field field) throws ConfigFileException {
+        if (field.value().isEmpty()) {
+            return;
+        }
+        for (Map.Entry<String, Field> e : mapping(field.value(), "logging").fields().entrySet()) {
+            if (accept(e.getKey(), "logging.", e.getValue(), LOGGING, IgnoredFields.LOGGING)) {
+                number(e.getValue(), "logging.verbosity", true).filter(v -> v != 0)
+                        .ifPresent(v -> settings.verbosity(v.intValue()));
+            }
+        }
+    }
+
+    /**
+     * True when the field applies; records it, with the reason, when known but ignored and set to something other
+     * than its zero value; fails when unknown.
+     */
+    private boolean accept(String name, String prefix, Field field, Set<String> applies, Map<String, String> ignores)
             throws ConfigFileException {
         if (applies.contains(name)) {
             return true;
         }
-        if (!ignores.contains(name)) {
+        String reason = ignores.get(name);
+        if (reason == null) {
             throw error(field.line(), "unknown field \"" + prefix + name + "\"");
         }
-        if (!field.value().isEmpty()) {
-            ignored.add(prefix + name + " (line " + field.line() + ")");
+        if (!IgnoredFields.isZero(name, field)) {
+            ignored.add(prefix + name + " (line " + field.line() + ": " + reason + ")");
         }
         return false;
     }
@@ -184,15 +196,17 @@ final class SettingsReader {
             return List.of();
         }
         if (!(field.value() instanceof Sequence sequence)) {
-            throw error(field.line(), "nodePortAddresses: expected a list of CIDRs or \"primary\"");
+            throw error(field.line(), "nodePortAddresses: expected a list of CIDRs and keywords (primary, localhost,"
+                    + " all)");
         }
         List<String> values = new ArrayList<>();
         for (Node item : sequence.items()) {
             Field itemField = new Field(item.line(), item);
             String text = string(itemField, "nodePortAddresses").orElse("");
-            if (!text.equals("primary")) {
-                convert(itemField, "nodePortAddresses", text, Cidr::parse);
-            }
+            convert(itemField, "nodePortAddresses", text, t -> {
+                NodePortAddresses.validate(t);
+                return t;
+            });
             values.add(text);
         }
         return values;

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.metrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.userspaceproxy.agent.health.Probe;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * Every metric the agent exports, in its own {@link PrometheusRegistry}: kube-proxy's sync and health metrics
@@ -30,6 +32,8 @@ public final class ProxyMetricsExporter {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Histogram syncDuration;
+    private final Histogram fullSyncDuration;
+    private final Histogram partialSyncDuration;
     private final Gauge syncLastTimestamp;
     private final Gauge syncLastQueuedTimestamp;
     private final Counter syncFailures;
@@ -47,6 +51,12 @@ public final class ProxyMetricsExporter {
         syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
                 .help("SyncProxyRules latency in seconds").classicOnly().classicUpperBounds(SYNC_BUCKETS)
                 .register(registry);
+        fullSyncDuration = Histogram.builder().name("kubeproxy_sync_full_proxy_rules_duration_seconds")
+                .help("SyncProxyRules latency in seconds for full resyncs").classicOnly()
+                .classicUpperBounds(SYNC_BUCKETS).register(registry);
+        partialSyncDuration = Histogram.builder().name("kubeproxy_sync_partial_proxy_rules_duration_seconds")
+                .help("SyncProxyRules latency in seconds for partial resyncs").classicOnly()
+                .classicUpperBounds(SYNC_BUCKETS).register(registry);
         syncLastTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_timestamp_seconds")
                 .help("The last time proxy rules were successfully synced").register(registry);
         syncLastQueuedTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds")
@@ -85,21 +95,44 @@ public final class ProxyMetricsExporter {
         return new ProxyMetricsExporter(Objects.requireNonNull(counters, "counters"), Objects.requireNonNull(health, "health"));
     }
 
+    /**
+     * Registers KEP-6032's {@code kubeproxy_localhost_nodeport_listeners{ip_family}}: the NodePort listeners bound
+     * on loopback addresses, per family, read on scrape. kube-proxy counts its TCP-only localhost proxies; this
+     * agent's localhost NodePorts serve UDP too, and both count.
+     */
+    public void registerLocalhostNodePorts(LongSupplier ipv4, LongSupplier ipv6) {
+        GaugeWithCallback.builder().name("kubeproxy_localhost_nodeport_listeners")
+                .help("Number of NodePort listeners on loopback addresses").labelNames("ip_family")
+                .callback(cb -> {
+                    cb.call(ipv4.getAsLong(), "IPv4");
+                    cb.call(ipv6.getAsLong(), "IPv6");
+                }).register(registry);
+    }
+
     /** The registry to serve; {@link MetricsServer} takes it. */
     public PrometheusRegistry registry() {
         return registry;
     }
 
-    /** A sync succeeded after {@code took}, finishing at {@code at}: observes the duration, sets the last timestamp. */
-    public void onSync(Duration took, Instant at) {
-        syncDuration.observe(seconds(took));
+    /**
+     * A sync succeeded after {@code took}, finishing at {@code at}: observes the duration, in the full or the partial
+     * histogram too (see {@code Proxier#sync}), and sets the last timestamp.
+     */
+    public void onSync(Duration took, Instant at, boolean full) {
+        observeSync(took, full);
         syncLastTimestamp.set(epochSeconds(at));
     }
 
     /** A sync failed after {@code took}: the duration is observed (as kube-proxy does) and the failure counted. */
-    public void onSyncFailed(Duration took) {
-        syncDuration.observe(seconds(took));
+    public void onSyncFailed(Duration took, boolean full) {
+        observeSync(took, full);
         syncFailures.inc();
+    }
+
+    private void observeSync(Duration took, boolean full) {
+        double s = seconds(took);
+        syncDuration.observe(s);
+        (full ? fullSyncDuration : partialSyncDuration).observe(s);
     }
 
     /** A sync was requested at {@code at} (a change arrived, or the periodic resync came due). */

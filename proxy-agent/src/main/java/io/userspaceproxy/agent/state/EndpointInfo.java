@@ -16,6 +16,8 @@ import java.util.List;
  * @param nodeName    nullable: the node the endpoint runs on (traffic policy {@code Local} compares it)
  * @param zone        nullable: the endpoint's zone
  * @param zoneHints   {@code hints.forZones[].name}: the zones that should route to this endpoint
+ * @param nodeHints   {@code hints.forNodes[].name} (Kubernetes 1.33+, written for {@code trafficDistribution:
+ *                    PreferSameNode}): the nodes that should route to this endpoint
  */
 public record EndpointInfo(
         List<InetAddress> addresses,
@@ -24,7 +26,8 @@ public record EndpointInfo(
         Boolean terminating,
         String nodeName,
         String zone,
-        List<String> zoneHints) {
+        List<String> zoneHints,
+        List<String> nodeHints) {
 
     public EndpointInfo {
         addresses = List.copyOf(addresses);
@@ -32,6 +35,13 @@ public record EndpointInfo(
             throw new IllegalArgumentException("addresses: [] (expected: at least one address)");
         }
         zoneHints = List.copyOf(zoneHints);
+        nodeHints = List.copyOf(nodeHints);
+    }
+
+    /** An endpoint without node hints. */
+    public EndpointInfo(List<InetAddress> addresses, Boolean ready, Boolean serving, Boolean terminating,
+            String nodeName, String zone, List<String> zoneHints) {
+        this(addresses, ready, serving, terminating, nodeName, zone, zoneHints, List.of());
     }
 
     /** A ready endpoint at {@code address} on {@code nodeName} (nullable), without zone or hints. */
@@ -65,18 +75,24 @@ public record EndpointInfo(
     }
 
     public EndpointInfo withConditions(Boolean newReady, Boolean newServing, Boolean newTerminating) {
-        return new EndpointInfo(addresses, newReady, newServing, newTerminating, nodeName, zone, zoneHints);
+        return new EndpointInfo(addresses, newReady, newServing, newTerminating, nodeName, zone, zoneHints,
+                nodeHints);
     }
 
     public EndpointInfo withZone(String newZone, List<String> newZoneHints) {
-        return new EndpointInfo(addresses, ready, serving, terminating, nodeName, newZone, newZoneHints);
+        return new EndpointInfo(addresses, ready, serving, terminating, nodeName, newZone, newZoneHints, nodeHints);
+    }
+
+    public EndpointInfo withNodeHints(List<String> newNodeHints) {
+        return new EndpointInfo(addresses, ready, serving, terminating, nodeName, zone, zoneHints, newNodeHints);
     }
 
     @Override
     public String toString() {
         return address().getHostAddress() + (nodeName == null ? "" : "@" + nodeName)
                 + " ready=" + ready + " serving=" + serving + " terminating=" + terminating
-                + (zoneHints.isEmpty() ? "" : " hints=" + zoneHints);
+                + (zoneHints.isEmpty() ? "" : " hints=" + zoneHints)
+                + (nodeHints.isEmpty() ? "" : " nodeHints=" + nodeHints);
     }
 
     static void requireFamily(List<EndpointInfo> endpoints, AddressType type) {

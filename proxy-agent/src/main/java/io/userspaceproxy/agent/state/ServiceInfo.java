@@ -25,9 +25,13 @@ import java.util.Objects;
  * @param internalTrafficPolicy    governs the ClusterIP frontends
  * @param externalTrafficPolicy    governs the NodePort, external IP and load-balancer frontends
  * @param healthCheckNodePort      {@code spec.healthCheckNodePort}, 0 when none
- * @param trafficDistribution      nullable: {@code spec.trafficDistribution}, e.g. {@code PreferClose}
+ * @param trafficDistribution      nullable: {@code spec.trafficDistribution}, e.g. {@code PreferSameNode}; not read
+ *                                 when routing: like kube-proxy 1.33-1.35, the proxy follows the slices' hints,
+ *                                 which the EndpointSlice controller writes because of this field
  * @param topologyMode             nullable: annotation {@code service.kubernetes.io/topology-mode} (or the legacy
- *                                 {@code service.kubernetes.io/topology-aware-hints}), e.g. {@code Auto}
+ *                                 {@code service.kubernetes.io/topology-aware-hints}), e.g. {@code Auto}; like
+ *                                 {@code trafficDistribution}, it acts through the hints it makes the controller
+ *                                 write
  * @param udpTimeout               nullable: annotation {@code userspace-proxy.io/udp-timeout} (e.g. {@code 5s}),
  *                                 the idle time after which this Service's UDP flows expire; null means the
  *                                 proxy's {@code --udp-timeout}
@@ -70,18 +74,6 @@ public record ServiceInfo(
     /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
     public boolean isHeadless() {
         return clusterIPs.isEmpty() || type == ServiceType.EXTERNAL_NAME;
-    }
-
-    /**
-     * True when the Service asks for zone-aware routing: {@code trafficDistribution: PreferClose} (or its newer
-     * spelling {@code PreferSameZone}), or the topology annotation set to {@code Auto}. Whether hints are then
-     * honoured depends on the endpoints (see the snapshot builder).
-     */
-    public boolean prefersSameZone() {
-        return "PreferClose".equals(trafficDistribution)
-                || "PreferSameZone".equals(trafficDistribution)
-                || "Auto".equals(topologyMode)
-                || "auto".equals(topologyMode);
     }
 
     public static Builder builder(ObjectRef ref) {

@@ -29,9 +29,11 @@ import java.util.function.Predicate;
  *       keep working while a rollout drains the last pods);</li>
  *   <li>traffic policy {@code Local} (internal for ClusterIP frontends, external for the others) first keeps
  *       only the endpoints on this node, then applies the same rule;</li>
- *   <li>with policy {@code Cluster}, zone hints narrow the ready endpoints to this node's zone when the Service
- *       asks for it, every ready endpoint has hints and at least one names this zone; never on the terminating
- *       fallback.</li>
+ *   <li>with policy {@code Cluster}, topology hints narrow the ready endpoints: to those hinted for this node
+ *       ({@code hints.forNodes}, {@code PreferSameNode}) when every ready endpoint has a node hint and one names
+ *       this node; else to those hinted for this node's zone when every ready endpoint has a zone hint and one
+ *       names the zone; never on the terminating fallback. {@code Local} wins over hints, as in kube-proxy, which
+ *       applies topology only to Cluster-policy endpoints.</li>
  * </ul>
  * The result is sorted by address then port, so round-robin order does not depend on event order. Not
  * thread-safe; one instance per Service port per build.
@@ -76,7 +78,7 @@ final class EndpointSelector {
         List<Candidate> ready = filter(pool, c -> c.info().isReady());
         List<Candidate> chosen;
         if (!ready.isEmpty()) {
-            chosen = policy == TrafficPolicy.CLUSTER ? narrowToZone(ready) : ready;
+            chosen = policy == TrafficPolicy.CLUSTER ? applyTopology(ready) : ready;
         } else {
             chosen = filter(pool, c -> c.info().isServing() && c.info().isTerminating());
         }
@@ -87,20 +89,36 @@ final class EndpointSelector {
         return List.copyOf(out);
     }
 
-    private List<Candidate> narrowToZone(List<Candidate> ready) {
+    /**
+     * kube-proxy's topology filter ({@code topologyModeFromHints} and {@code availableForTopology}, 1.33 to 1.35):
+     * the hints alone decide, whatever the Service says, because the EndpointSlice controller writes them only for
+     * Services that ask ({@code trafficDistribution}, or the {@code topology-mode} annotation). Only ready endpoints
+     * are looked at. When every one has a node hint and one names this node, the endpoints hinted for this node
+     * ({@code PreferSameNode}); otherwise, when every one has a zone hint and one names this node's zone, the
+     * endpoints hinted for the zone ({@code PreferSameZone}, {@code PreferClose}); otherwise all of them.
+     */
+    private List<Candidate> applyTopology(List<Candidate> ready) {
+        String nodeName = node.nodeName();
         String zone = node.zone();
-        if (!service.prefersSameZone() || zone == null || zone.isEmpty()) {
-            return ready;
-        }
+        boolean allNodeHinted = true;
+        boolean anyForNode = false;
+        boolean allZoneHinted = true;
         boolean anyForZone = false;
         for (Candidate c : ready) {
-            List<String> hints = c.info().zoneHints();
-            if (hints.isEmpty()) {
-                return ready;
-            }
-            anyForZone |= hints.contains(zone);
+            List<String> nodeHints = c.info().nodeHints();
+            allNodeHinted &= !nodeHints.isEmpty();
+            anyForNode |= nodeHints.contains(nodeName);
+            List<String> zoneHints = c.info().zoneHints();
+            allZoneHinted &= !zoneHints.isEmpty();
+            anyForZone |= zone != null && !zone.isEmpty() && zoneHints.contains(zone);
         }
-        return anyForZone ? filter(ready, c -> c.info().zoneHints().contains(zone)) : ready;
+        if (allNodeHinted && anyForNode) {
+            return filter(ready, c -> c.info().nodeHints().contains(nodeName));
+        }
+        if (allZoneHinted && anyForZone) {
+            return filter(ready, c -> c.info().zoneHints().contains(zone));
+        }
+        return ready;
     }
 
     private static List<Candidate> collect(ServicePortInfo port, List<EndpointSliceInfo> slices) {

@@ -2,13 +2,18 @@ package io.userspaceproxy.agent.sync;
 
 import io.userspaceproxy.core.listen.ApplyResult;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import java.net.Inet6Address;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -31,6 +36,13 @@ public final class Proxier {
     private final LongAdder addressSyncFailures = new LongAdder();
 
     private ProxySnapshot served = ProxySnapshot.EMPTY;
+    /** True until a sync succeeds, and again after one fails: the next sync is then a full one. */
+    private boolean needFullSync = true;
+    private NodeContext lastNode;
+    private long lastFullSyncNanos;
+    private boolean lastSyncFull;
+    /** The bound NodePort listeners on loopback addresses (KEP-6032's localhost NodePorts), kept per apply. */
+    private final Set<ListenerKey> localhostNodePorts = ConcurrentHashMap.newKeySet();
     private Set<String> reportedProblems = Set.of();
     private String reportedAddressFailure;
 
@@ -38,6 +50,12 @@ public final class Proxier {
     public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners) {
         this(tracker, builder, node, listeners, ServiceAddressSync.NONE);
     }
+
+    /**
+     * How often a sync counts as full even when nothing forces one: kube-proxy's {@code FullSyncPeriod}, which its
+     * full/partial sync histograms are split by.
+     */
+    static final Duration FULL_SYNC_PERIOD = Duration.ofHours(1);
 
     /** @param addresses makes each snapshot's Service addresses local before its listeners bind */
     public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners,
@@ -56,7 +74,7 @@ public final class Proxier {
      * @param appliedAt       when the new table started serving
      */
     public record SyncReport(BuildResult built, ApplyResult applied, ClusterState state, Duration took,
-            boolean addressesSynced, Instant appliedAt) {
+            boolean addressesSynced, Instant appliedAt, boolean full) {
 
         /** True when some listener could not be bound, or some Service address not added: retry soon. */
         public boolean needsRetry() {
@@ -77,18 +95,68 @@ public final class Proxier {
         }
     }
 
+    /**
+     * Applies the pending changes. A sync is <em>full</em>, in kube-proxy's sense (its
+     * {@code sync_full_proxy_rules_duration_seconds}), when it is the first, follows a failed one, sees the node
+     * change (zone, NodePort addresses: every Service is reconsidered), or comes {@link #FULL_SYNC_PERIOD} after the
+     * last full one; any other sync is <em>partial</em>: it applies only the Service and EndpointSlice changes
+     * handed over, so an endpoint-only change is always partial.
+     */
     public SyncReport sync() {
         long start = System.nanoTime();
+        NodeContext context = node.get();
+        boolean full = needFullSync || !context.equals(lastNode)
+                || start - lastFullSyncNanos >= FULL_SYNC_PERIOD.toNanos();
+        lastSyncFull = full;
+        needFullSync = true;
         ClusterState state = tracker.checkout();
-        BuildResult built = builder.build(state, node.get(), served);
+        BuildResult built = builder.build(state, context, served);
         reportNewProblems(built.problems());
         boolean addressesSynced = syncAddresses(built.snapshot());
         ApplyResult applied = listeners.apply(built.snapshot());
         Instant appliedAt = Instant.now();
+        trackLocalhostNodePorts(built.snapshot(), applied);
         served = built.snapshot();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         logSummary(built, applied, took);
-        return new SyncReport(built, applied, state, took, addressesSynced, appliedAt);
+        needFullSync = false;
+        lastNode = context;
+        if (full) {
+            lastFullSyncNanos = start;
+        }
+        return new SyncReport(built, applied, state, took, addressesSynced, appliedAt, full);
+    }
+
+    /**
+     * Keeps {@link #localhostNodePorts(boolean)} current from what the apply bound and closed: costs what changed,
+     * never a walk over every listener.
+     */
+    private void trackLocalhostNodePorts(ProxySnapshot snapshot, ApplyResult applied) {
+        localhostNodePorts.removeAll(applied.closed());
+        for (ListenerKey key : applied.bound()) {
+            Route route = snapshot.routes().get(key);
+            if (route != null && route.frontend() == FrontendKind.NODE_PORT
+                    && key.address().getAddress().isLoopbackAddress()) {
+                localhostNodePorts.add(key);
+            }
+        }
+    }
+
+    /**
+     * How many NodePort listeners (TCP and UDP) are bound on loopback addresses of one family now: what KEP-6032's
+     * {@code kubeproxy_localhost_nodeport_listeners} reports. Safe from any thread.
+     */
+    public long localhostNodePorts(boolean ipv6) {
+        long n = 0;
+        for (ListenerKey key : localhostNodePorts) {
+            n += (key.address().getAddress() instanceof Inet6Address) == ipv6 ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Whether the last sync started, finished or not, was a full one; for timing a sync that threw. */
+    public boolean lastSyncFull() {
+        return lastSyncFull;
     }
 
     /** How many syncs could not make their Service addresses local. */

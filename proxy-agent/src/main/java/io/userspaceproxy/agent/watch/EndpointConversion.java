@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.ForNode;
 import io.fabric8.kubernetes.api.model.discovery.v1.ForZone;
 import io.userspaceproxy.agent.state.AddressType;
 import io.userspaceproxy.agent.state.EndpointInfo;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** Converts and validates EndpointSlices and v1 Endpoints; see {@link KubernetesObjects}. Stateless. */
 final class EndpointConversion {
@@ -148,19 +150,31 @@ final class EndpointConversion {
             return null;
         }
         EndpointConditions c = e.getConditions();
-        List<String> hints = new ArrayList<>();
-        List<ForZone> zones = e.getHints() == null || e.getHints().getForZones() == null
-                ? List.of() : e.getHints().getForZones();
-        for (int j = 0; j < zones.size(); j++) {
-            String zone = zones.get(j).getName();
-            if (zone == null || zone.isEmpty()) {
-                problems.missing(path + ".hints.forZones[" + j + "].name", "a zone name");
+        List<String> zoneHints = hintNames(problems, path + ".hints.forZones",
+                e.getHints() == null ? null : e.getHints().getForZones(), ForZone::getName, "a zone name");
+        List<String> nodeHints = hintNames(problems, path + ".hints.forNodes",
+                e.getHints() == null ? null : e.getHints().getForNodes(), ForNode::getName, "a node name");
+        return new EndpointInfo(addresses, c == null ? null : c.getReady(), c == null ? null : c.getServing(),
+                c == null ? null : c.getTerminating(), e.getNodeName(), e.getZone(), zoneHints, nodeHints);
+    }
+
+    /**
+     * The names of {@code hints.forZones} or {@code hints.forNodes}. An entry without a name is a problem (the API
+     * server rejects it too), so the slice is rejected rather than half-hinted: a partly hinted endpoint would
+     * silently turn topology off for its Service.
+     */
+    private static <T> List<String> hintNames(Problems problems, String path, List<T> hints,
+            Function<T, String> name, String expected) {
+        List<String> out = new ArrayList<>();
+        for (int j = 0; hints != null && j < hints.size(); j++) {
+            String n = name.apply(hints.get(j));
+            if (n == null || n.isEmpty()) {
+                problems.missing(path + "[" + j + "].name", expected);
             } else {
-                hints.add(zone);
+                out.add(n);
             }
         }
-        return new EndpointInfo(addresses, c == null ? null : c.getReady(), c == null ? null : c.getServing(),
-                c == null ? null : c.getTerminating(), e.getNodeName(), e.getZone(), hints);
+        return out;
     }
 
     private static void addAddresses(Problems problems, String path, List<EndpointAddress> addresses, boolean ready,

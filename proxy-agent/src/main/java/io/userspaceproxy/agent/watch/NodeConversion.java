@@ -30,6 +30,7 @@ final class NodeConversion {
                 }
             }
         }
+        List<InetAddress> hostIPs = NodeInfo.hostIPs(addressesOfType(node, "InternalIP", "ExternalIP"));
         List<String> taints = new ArrayList<>();
         if (node.getSpec() != null && node.getSpec().getTaints() != null) {
             for (Taint t : node.getSpec().getTaints()) {
@@ -38,7 +39,24 @@ final class NodeConversion {
                 }
             }
         }
-        return new NodeInfo(name, zone == null || zone.isEmpty() ? null : zone, addresses, deleting, taints);
+        return new NodeInfo(name, zone == null || zone.isEmpty() ? null : zone, addresses, deleting, taints, hostIPs);
+    }
+
+    /** The IP addresses of {@code status.addresses}: every one of the first type, then of the second. */
+    private static List<InetAddress> addressesOfType(Node node, String first, String second) {
+        List<InetAddress> out = new ArrayList<>();
+        if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
+            return out;
+        }
+        for (String type : List.of(first, second)) {
+            for (NodeAddress a : node.getStatus().getAddresses()) {
+                InetAddress ip = type.equals(a.getType()) ? ipOrNull(a.getAddress()) : null;
+                if (ip != null) {
+                    out.add(ip);
+                }
+            }
+        }
+        return out;
     }
 
     /** Node addresses also hold host names (type Hostname, InternalDNS): those are skipped, never resolved. */

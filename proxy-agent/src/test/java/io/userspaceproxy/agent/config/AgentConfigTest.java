@@ -33,7 +33,7 @@ class AgentConfigTest {
         assertThat(c.syncPeriod()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.healthzBindAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 10256));
         assertThat(c.metricsBindAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 10249));
-        assertThat(c.nodePortAddresses()).hasToString("[127.0.0.0/8]");
+        assertThat(c.nodePortAddresses()).hasToString("127.0.0.0/8");
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
     }
 
@@ -95,5 +95,24 @@ class AgentConfigTest {
         assertThat(read.hostnameOverride()).contains("n1");
         assertThat(Set.copyOf(read.nodePortAddresses())).containsExactlyInAnyOrder("127.0.0.0/8", "10.0.0.0/8");
         assertThat(parse(read, "--manifests", dir.toString()).udpTimeout()).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    @Test
+    void from_fileLoggingVerbosity_appliesUnlessTheFlagIsGiven() {
+        KubeProxyFileSettings file = KubeProxyFileSettings.builder().verbosity(4).build();
+
+        assertThat(parse(file, "--manifests", dir.toString()).verbosity()).isEqualTo(4);
+        assertThat(parse(file, "--manifests", dir.toString(), "--v=2").verbosity()).isEqualTo(2);
+    }
+
+    @Test
+    void from_fileNodePortKeywords_likeTheFlag() {
+        KubeProxyFileSettings file = KubeProxyFileSettings.builder().nodePortAddresses(java.util.List.of("localhost"))
+                .build();
+
+        AgentConfig c = parse(file, "--manifests", dir.toString());
+
+        assertThat(c.nodePortAddresses().cidrs()).hasToString("[127.0.0.0/8, 0:0:0:0:0:0:0:1/128]");
+        assertThat(c.toFileSettings().nodePortAddresses()).containsExactly("localhost");
     }
 }

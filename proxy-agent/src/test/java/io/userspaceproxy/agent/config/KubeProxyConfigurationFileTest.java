@@ -136,10 +136,57 @@ class KubeProxyConfigurationFileTest {
 
         assertThat(logs.list).singleElement().satisfies(event -> {
             assertThat(event.getLevel()).isEqualTo(Level.WARN);
-            assertThat(event.getFormattedMessage()).isEqualTo("config.yaml: ignoring KubeProxyConfiguration fields "
-                    + "that do not apply to userspace mode: clusterCIDR (line 4), conntrack (line 5), ipvs (line 7), "
-                    + "iptables.masqueradeAll (line 11)");
+            assertThat(event.getFormattedMessage()).startsWith("config.yaml: ignoring KubeProxyConfiguration fields "
+                    + "that do not apply to userspace mode: clusterCIDR (line 4: tells pod traffic from other traffic")
+                    .contains("; conntrack (line 5: no conntrack entries", "; ipvs (line 7: ipvs mode only); ",
+                            "iptables.masqueradeAll (line 11: iptables mode only)");
         });
+    }
+
+    @Test
+    void parse_kubeadm133File_withPrimary_noWarningAndPrimaryKept() throws Exception {
+        String yaml = new String(getClass().getResourceAsStream("/config/kubeadm-1.33.yaml").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+
+        KubeProxyFileSettings settings = KubeProxyConfigurationFile.parse(yaml, "kube-proxy.yaml");
+
+        assertThat(settings).isEqualTo(KubeProxyFileSettings.builder().bindAddress(InetAddress.getByName("0.0.0.0"))
+                .nodePortAddresses(List.of("primary")).build());
+        assertThat(logs.list).as("every ignored field holds its zero value: nothing to warn about").isEmpty();
+    }
+
+    @Test
+    void parse_fieldsAddedSince131_honouredOrListedOnceWithAReason() throws Exception {
+        String yaml = HEADER + """
+                nodePortAddresses: [primary, localhost, 192.0.2.0/24, all]
+                logging:
+                  format: json
+                  verbosity: 4
+                iptables:
+                  snatNodeInternalIP: true
+                  localhostNodePorts: false
+                nftables:
+                  masqueradeAll: true
+                  syncPeriod: 10s
+                conntrack:
+                  udpStreamTimeout: 300s
+                  tcpBeLiberal: true
+                windowsRunAsService: true
+                featureGates: {PreferSameTrafficDistribution: true}
+                """;
+
+        KubeProxyFileSettings settings = KubeProxyConfigurationFile.parse(yaml, "config.yaml");
+
+        assertThat(settings.nodePortAddresses()).containsExactly("primary", "localhost", "192.0.2.0/24", "all");
+        assertThat(settings.verbosity()).hasValue(4);
+        assertThat(logs.list).singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).contains(
+                "logging.format (line 5: logs are Logback's text lines)",
+                "iptables.snatNodeInternalIP (line 8: iptables mode only; a userspace proxy connects from",
+                "iptables.localhostNodePorts (line 9: iptables mode only; here --nodeport-addresses alone decides",
+                "nftables (line 10: nftables mode only)",
+                "conntrack (line 13: no conntrack entries",
+                "windowsRunAsService (line 16: Windows only)",
+                "featureGates (line 17: kube-proxy's gates choose"));
     }
 
     static Stream<Arguments> badFiles() {
@@ -177,6 +224,9 @@ class KubeProxyConfigurationFileTest {
                         "config.yaml:3: metricsBindAddress: \"127.0.0.1:70000\" (expected: ip:port, such as 0.0.0.0:10256 or [::]:10256)"),
                 arguments("bad CIDR", HEADER + "nodePortAddresses:\n  - 10.0.0.0/8\n  - 10.0.0.0/33\n",
                         "config.yaml:5: nodePortAddresses: \"10.0.0.0/33\" is not a CIDR (expected: length 0..32)"),
+                arguments("misspelt keyword", HEADER + "nodePortAddresses: [primery]\n",
+                        "config.yaml:3: nodePortAddresses: \"primery\" (expected: a CIDR such as 10.0.0.0/8, or one of"
+                                + " the keywords primary, localhost, all)"),
                 arguments("hostname as a number", HEADER + "hostnameOverride: 42\n",
                         "config.yaml:3: hostnameOverride: 42 (expected: a string)"),
                 arguments("section not a mapping", HEADER + "clientConnection: yes-please\n",

@@ -35,7 +35,7 @@ class KubernetesOptionsTest {
         assertThat(c.manifests()).isNull();
         assertThat(c.api()).isEqualTo(new KubeApiSettings(null, null, Duration.ofMinutes(15), 5, 10, null));
         assertThat(c.api().inCluster()).isTrue();
-        assertThat(c.nodePortAddresses()).extracting(Cidr::toString).containsExactly("0.0.0.0/0", "0:0:0:0:0:0:0:0/0");
+        assertThat(c.nodePortAddresses().cidrs()).extracting(Cidr::toString).containsExactly("0.0.0.0/0", "0:0:0:0:0:0:0:0/0");
         assertThat(c.vips()).isEqualTo(new VipSettings(true, "usproxy0", Path.of("/run/userspace-proxy/vips")));
         assertThat(c.cleanup()).isFalse();
     }
@@ -46,7 +46,7 @@ class KubernetesOptionsTest {
 
         assertThat(c.inCluster()).isFalse();
         assertThat(c.api()).isNull();
-        assertThat(c.nodePortAddresses()).extracting(Cidr::toString).containsExactly("127.0.0.0/8");
+        assertThat(c.nodePortAddresses().cidrs()).extracting(Cidr::toString).containsExactly("127.0.0.0/8");
         assertThat(c.vips().enabled()).isFalse();
     }
 
@@ -119,16 +119,37 @@ class KubernetesOptionsTest {
 
     @Test
     void nodePortAddresses_given_overrideTheClusterDefault() {
-        assertThat(parse("--nodeport-addresses", "10.0.0.0/8").nodePortAddresses())
+        assertThat(parse("--nodeport-addresses", "10.0.0.0/8").nodePortAddresses().cidrs())
                 .extracting(Cidr::toString).containsExactly("10.0.0.0/8");
+    }
+
+    @Test
+    void nodePortAddresses_keywords_primaryLocalhostAllAndCidrsCombine() {
+        NodePortAddresses a = parse("--nodeport-addresses", "primary,localhost,192.0.2.0/24").nodePortAddresses();
+
+        assertThat(a.primary()).isTrue();
+        assertThat(a.cidrs()).extracting(Cidr::toString)
+                .containsExactly("127.0.0.0/8", "0:0:0:0:0:0:0:1/128", "192.0.2.0/24");
+        assertThat(a.given()).containsExactly("primary", "localhost", "192.0.2.0/24");
+        assertThat(parse("--nodeport-addresses", "all").nodePortAddresses().cidrs()).extracting(Cidr::toString)
+                .containsExactly("0.0.0.0/0", "0:0:0:0:0:0:0:0/0");
+        assertThat(parse("--nodeport-addresses", "primary").nodePortAddresses().cidrs()).isEmpty();
+    }
+
+    @Test
+    void nodePortAddresses_unknownWord_rejectedNamingTheKeywords() {
+        assertThatThrownBy(() -> parse("--nodeport-addresses", "primary,loclhost"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--nodeport-addresses: \"loclhost\" (expected: a CIDR such as 10.0.0.0/8, or one of the"
+                        + " keywords primary, localhost, all)");
     }
 
     @Test
     void record_bothOrNoSource_rejected() {
         AgentConfig c = parse();
-        assertThatThrownBy(() -> new AgentConfig(tmp, c.nodeName(), List.of(), c.bindAddress(), c.udpTimeout(),
+        assertThatThrownBy(() -> new AgentConfig(tmp, c.nodeName(), c.nodePortAddresses(), c.bindAddress(), c.udpTimeout(),
                 c.tcpIdleTimeout(), 1, c.minSyncPeriod(), c.syncPeriod(), false, 0, c.healthzBindAddress(),
-                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, 0))
+                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, false, 0))
                 .hasMessageEndingWith("(expected: exactly one source)");
     }
 }

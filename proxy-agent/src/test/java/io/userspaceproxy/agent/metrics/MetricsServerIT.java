@@ -42,7 +42,7 @@ class MetricsServerIT {
     void metrics_prometheusText_kubeProxyNamesAndLiveCounters() throws Exception {
         server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
         ServicePortCounters web = counters.forServicePort(WEB);
-        exporter.onSync(Duration.ofMillis(12), Instant.now());
+        exporter.onSync(Duration.ofMillis(12), Instant.now(), true);
 
         HttpResponse<String> before = get(server.address(), "/metrics");
         web.onConnectionOpened();

@@ -54,8 +54,8 @@ class ProxyMetricsExporterTest {
 
     @Test
     void onSync_observesDurationInKubeProxyBucketsAndSetsTimestamp() throws IOException {
-        exporter.onSync(Duration.ofMillis(3), Instant.parse("2025-01-01T00:00:10.5Z"));
-        exporter.onSyncFailed(Duration.ofMillis(20));
+        exporter.onSync(Duration.ofMillis(3), Instant.parse("2025-01-01T00:00:10.5Z"), true);
+        exporter.onSyncFailed(Duration.ofMillis(20), false);
 
         String text = scrape();
 
@@ -65,6 +65,12 @@ class ProxyMetricsExporterTest {
                 "kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"0.032\"} 2",
                 "kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"16.384\"} 2",
                 "kubeproxy_sync_proxy_rules_duration_seconds_count 2",
+                "kubeproxy_sync_full_proxy_rules_duration_seconds_bucket{le=\"0.004\"} 1",
+                "kubeproxy_sync_full_proxy_rules_duration_seconds_bucket{le=\"16.384\"} 1",
+                "kubeproxy_sync_full_proxy_rules_duration_seconds_count 1",
+                "kubeproxy_sync_partial_proxy_rules_duration_seconds_bucket{le=\"0.016\"} 0",
+                "kubeproxy_sync_partial_proxy_rules_duration_seconds_bucket{le=\"0.032\"} 1",
+                "kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1",
                 "kubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7356896105E9",
                 "userspace_proxy_sync_failures_total 1.0");
     }

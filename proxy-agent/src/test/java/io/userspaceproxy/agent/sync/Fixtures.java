@@ -60,6 +60,11 @@ final class Fixtures {
         return ready(ip).withZone(null, List.of(zones));
     }
 
+    /** A ready endpoint hinted for {@code nodes} ({@code hints.forNodes}) and for {@code zone} when not null. */
+    static EndpointInfo nodeHinted(String ip, String zone, String... nodes) {
+        return ready(ip).withZone(zone, zone == null ? List.of() : List.of(zone)).withNodeHints(List.of(nodes));
+    }
+
     /** A slice of {@code service} whose port {@code http} (TCP) is {@code port}. */
     static EndpointSliceInfo slice(String name, String service, int port, EndpointInfo... endpoints) {
         return slice(name, service, List.of(EndpointPortInfo.of("http", Protocol.TCP, port)), endpoints);

@@ -4,6 +4,7 @@ import static io.userspaceproxy.agent.sync.Fixtures.NODE_A;
 import static io.userspaceproxy.agent.sync.Fixtures.cond;
 import static io.userspaceproxy.agent.sync.Fixtures.hinted;
 import static io.userspaceproxy.agent.sync.Fixtures.ips;
+import static io.userspaceproxy.agent.sync.Fixtures.nodeHinted;
 import static io.userspaceproxy.agent.sync.Fixtures.on;
 import static io.userspaceproxy.agent.sync.Fixtures.ready;
 import static io.userspaceproxy.agent.sync.Fixtures.ref;
@@ -54,6 +55,7 @@ class SnapshotBuilderTest {
         ServiceInfo nodePort = svc("echo", "127.0.10.1", 80).type(ServiceType.NODE_PORT)
                 .ports(List.of(ServicePortInfo.of("http", Protocol.TCP, 80).withNodePort(30080))).build();
         ServiceInfo preferClose = svc("echo", "127.0.10.1", 80).trafficDistribution("PreferClose").build();
+        ServiceInfo sameNode = svc("echo", "127.0.10.1", 80).trafficDistribution("PreferSameNode").build();
         return Stream.of(
                 scenario("ready endpoints only; an absent ready condition counts as ready", echo,
                         List.of(slice("s", "echo", 8080, cond("127.0.0.1", true, null, null),
@@ -159,9 +161,34 @@ class SnapshotBuilderTest {
                 scenario("topology: no hint for this zone: all endpoints", preferClose,
                         List.of(slice("s", "echo", 8080, hinted("127.0.0.1", "zone-b"), hinted("127.0.0.2", "zone-c"))),
                         Map.of(VIP, List.of("127.0.0.1:8080", "127.0.0.2:8080"))),
-                scenario("topology: hints are ignored when the Service does not ask for them", echo,
+                scenario("topology: the hints decide, whatever the Service says (kube-proxy 1.33+)", echo,
                         List.of(slice("s", "echo", 8080, hinted("127.0.0.1", "zone-a"), hinted("127.0.0.2", "zone-b"))),
+                        Map.of(VIP, List.of("127.0.0.1:8080"))),
+                scenario("PreferSameNode: every endpoint node-hinted, one for this node: only that one", sameNode,
+                        List.of(slice("s", "echo", 8080, nodeHinted("127.0.0.1", "zone-a", "node-a"),
+                                nodeHinted("127.0.0.2", "zone-a", "node-b"), nodeHinted("127.0.0.3", "zone-b", "node-c"))),
+                        Map.of(VIP, List.of("127.0.0.1:8080"))),
+                scenario("PreferSameNode: no node hint for this node: the zone's hints decide", sameNode,
+                        List.of(slice("s", "echo", 8080, nodeHinted("127.0.0.1", "zone-a", "node-b"),
+                                nodeHinted("127.0.0.2", "zone-a", "node-b"), nodeHinted("127.0.0.3", "zone-b", "node-c"))),
                         Map.of(VIP, List.of("127.0.0.1:8080", "127.0.0.2:8080"))),
+                scenario("PreferSameNode: one ready endpoint without a node hint: the zone's hints decide", sameNode,
+                        List.of(slice("s", "echo", 8080, nodeHinted("127.0.0.1", "zone-a", "node-a"),
+                                nodeHinted("127.0.0.2", "zone-a"), nodeHinted("127.0.0.3", "zone-b", "node-c"))),
+                        Map.of(VIP, List.of("127.0.0.1:8080", "127.0.0.2:8080"))),
+                scenario("PreferSameNode: neither node nor zone hints apply: all endpoints", sameNode,
+                        List.of(slice("s", "echo", 8080, nodeHinted("127.0.0.1", "zone-b", "node-b"),
+                                nodeHinted("127.0.0.2", null, "node-c"))),
+                        Map.of(VIP, List.of("127.0.0.1:8080", "127.0.0.2:8080"))),
+                scenario("PreferSameNode: a not-ready endpoint without hints does not disable them", sameNode,
+                        List.of(slice("s", "echo", 8080, nodeHinted("127.0.0.1", "zone-a", "node-a"),
+                                nodeHinted("127.0.0.2", "zone-a", "node-b"), cond("127.0.0.3", false, false, false))),
+                        Map.of(VIP, List.of("127.0.0.1:8080"))),
+                scenario("PreferSameNode: internalTrafficPolicy Local wins: this node's endpoints, hints unread",
+                        sameNode.toBuilder().internalTrafficPolicy(TrafficPolicy.LOCAL).build(),
+                        List.of(slice("s", "echo", 8080, nodeHinted("127.0.0.1", "zone-a", "node-b").withConditions(
+                                true, true, false), on("node-a", "127.0.0.2").withNodeHints(List.of("node-b")))),
+                        Map.of(VIP, List.of("127.0.0.2:8080"))),
                 scenario("topology: the topology-mode Auto annotation asks for them",
                         echo.toBuilder().topologyMode("Auto").build(),
                         List.of(slice("s", "echo", 8080, hinted("127.0.0.1", "zone-a"), hinted("127.0.0.2", "zone-b"))),

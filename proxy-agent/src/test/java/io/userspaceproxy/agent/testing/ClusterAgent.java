@@ -21,7 +21,11 @@ public final class ClusterAgent {
     /** The validated configuration for {@code masterUrl}, defaults first, then {@code extraArgs} (later wins). */
     public static AgentConfig config(String masterUrl, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--master", masterUrl, "--hostname-override", ClusterObjects.NODE,
-                "--vip-interface", "none", "--nodeport-addresses", "127.0.0.1/32", "--min-sync-period", "0"));
+                "--vip-interface", "none", "--min-sync-period", "0"));
+        // A list flag given twice appends in picocli rather than replacing: the default goes only when not given.
+        if (!List.of(extraArgs).contains("--nodeport-addresses")) {
+            args.addAll(List.of("--nodeport-addresses", "127.0.0.1/32"));
+        }
         args.addAll(List.of(extraArgs));
         AgentOptions options = new AgentOptions();
         new CommandLine(options).setOverwrittenOptionsAllowed(true).parseArgs(args.toArray(new String[0]));

@@ -118,7 +118,8 @@ class KubernetesObjectsTest {
         assertThat(info.sessionAffinity()).isEqualTo(SessionAffinity.NONE);
         assertThat(info.internalTrafficPolicy()).isEqualTo(TrafficPolicy.CLUSTER);
         assertThat(info.udpTimeout()).isNull();
-        assertThat(info.prefersSameZone()).isFalse();
+        assertThat(info.trafficDistribution()).isNull();
+        assertThat(info.topologyMode()).isNull();
     }
 
     @Test
@@ -158,7 +159,7 @@ class KubernetesObjectsTest {
         Service s = service("a", "clusterIP: 10.0.0.1", "ports: [{port: 80}]");
         s.getMetadata().getAnnotations().put(KubernetesObjects.TOPOLOGY_AWARE_HINTS_ANNOTATION, "auto");
 
-        assertThat(convert(s).prefersSameZone()).isTrue();
+        assertThat(convert(s).topologyMode()).isEqualTo("auto");
     }
 
     @Test
@@ -359,7 +360,7 @@ class KubernetesObjectsTest {
                   conditions: {ready: true, serving: true, terminating: false}
                   nodeName: node-a
                   zone: zone-a
-                  hints: {forZones: [{name: zone-a}]}
+                  hints: {forZones: [{name: zone-a}], forNodes: [{name: node-a}]}
                 - addresses: [10.1.0.2]
                 """);
 
@@ -371,7 +372,8 @@ class KubernetesObjectsTest {
         assertThat(info.ports()).containsExactly(EndpointPortInfo.of("http", Protocol.TCP, 8080),
                 EndpointPortInfo.of("dns", Protocol.UDP, 53));
         assertThat(info.endpoints()).containsExactly(
-                new EndpointInfo(List.of(ip("10.1.0.1")), true, true, false, "node-a", "zone-a", List.of("zone-a")),
+                new EndpointInfo(List.of(ip("10.1.0.1")), true, true, false, "node-a", "zone-a", List.of("zone-a"),
+                        List.of("node-a")),
                 new EndpointInfo(List.of(ip("10.1.0.2")), null, null, null, null, null, List.of()));
         assertThat(info.endpoints().get(1).isReady()).isTrue();
     }

@@ -43,7 +43,22 @@ class NodeConversionTest {
                 IpAddresses.parse("203.0.113.5"));
         assertThat(info.beingDeleted()).isTrue();
         assertThat(info.taintKeys()).containsExactly("ToBeDeletedByClusterAutoscaler");
+        assertThat(info.hostIPs()).containsExactly(IpAddresses.parse("10.0.0.5"), IpAddresses.parse("fd00::5"));
         assertThat(YAML.asJson(n)).isEqualTo(before);
+    }
+
+    @Test
+    void node_externalIpListedFirst_hostIpsStillPreferInternalIp() {
+        NodeInfo info = KubernetesObjects.node(node("""
+                metadata: {name: node-a}
+                status:
+                  addresses:
+                  - {type: ExternalIP, address: 203.0.113.5}
+                  - {type: ExternalIP, address: "2001:db8::5"}
+                  - {type: InternalIP, address: 10.0.0.5}
+                """));
+
+        assertThat(info.hostIPs()).containsExactly(IpAddresses.parse("10.0.0.5"), IpAddresses.parse("2001:db8::5"));
     }
 
     @Test
