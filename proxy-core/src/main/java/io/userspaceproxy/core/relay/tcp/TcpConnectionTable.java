@@ -108,6 +108,11 @@ public final class TcpConnectionTable {
         }
     }
 
+    /** The open connections, a weakly consistent live view; for tests that look at their channels. */
+    Iterable<TcpConnection> openConnections() {
+        return open;
+    }
+
     /** On the connection's event loop, once it is routed and about to connect. */
     void add(TcpConnection connection) {
         open.add(connection);
