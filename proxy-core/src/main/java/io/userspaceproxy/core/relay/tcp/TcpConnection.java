@@ -17,8 +17,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One proxied TCP connection: the frontend (client) channel, the backend (endpoint) channel once connected, and the
@@ -36,15 +34,16 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Idle timeout.</b> Every write in a relay is caused by a read on the other side, so a connection on which
  * neither channel has read for the timeout is idle in both directions. That is what {@code IdleStateHandler}'s
  * {@code ALL_IDLE} on the frontend would report, but it observes writes by turning each void write promise into a
- * real one with a listener: an allocation per write. Here a read loop stores one timestamp and a single scheduled
- * check per connection reschedules itself for the remaining time. A write that cannot drain (a peer that stopped
- * reading) stops the reads on the other side, so it also ends in {@code IDLE_TIMEOUT}.
+ * real one with a listener: an allocation per write. Here a read loop stamps the connection in its event loop's
+ * {@link ConnectionTimer}, which sweeps every connection of the loop with one task (no task per connection). A write
+ * that cannot drain (a peer that stopped reading) stops the reads on the other side, so it also ends in
+ * {@code IDLE_TIMEOUT}.
  *
  * <p><b>Connection table.</b> From its first connect attempt until {@link #close} the connection is listed in its
  * listener set's {@link TcpConnectionTable}; {@link #info} samples it from another thread (see there for what that
  * read may and may not see).
  */
-final class TcpConnection implements Runnable {
+final class TcpConnection extends TimerEntry {
 
     private final Channel frontend;
     private final ServicePortCounters counters;
@@ -57,8 +56,7 @@ final class TcpConnection implements Runnable {
     private ArrayDeque<Object> earlyReads;
     private boolean opened;
     private boolean closed;
-    private long lastReadNanos;
-    private ScheduledFuture<?> idleCheck;
+    private ConnectionTimer timer;
     // Set once before the table lists this connection, so the table's add publishes them to readers.
     private TcpListenerContext context;
     private ServicePortName servicePort;
@@ -106,17 +104,22 @@ final class TcpConnection implements Runnable {
         this.endpoint = first;
         this.openedNanos = ticker.nanoTime();
         context.connections().add(this);
-        startIdleTimer();
+        startIdleTimer(context.connections().timer(frontend.eventLoop(), idleTimeoutNanos));
         connector = new BackendConnector(context, this, client);
         connector.connect(first);
     }
 
-    /** Arms the idle check, which from now on reschedules itself until the connection ends. */
-    void startIdleTimer() {
+    /** Puts the connection under {@code loopTimer}, its event loop's, for its idle and connect timeouts. */
+    void startIdleTimer(ConnectionTimer loopTimer) {
+        timer = loopTimer;
         if (idleTimeoutNanos > 0) {
-            lastReadNanos = ticker.nanoTime();
-            idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+            timer.startIdle(this);
         }
+    }
+
+    /** The timer of this connection's event loop; set once the connection starts connecting. */
+    ConnectionTimer timer() {
+        return timer;
     }
 
     /** Called by the connector before each attempt: the endpoint the connection table shows. */
@@ -189,8 +192,8 @@ final class TcpConnection implements Runnable {
 
     /** A read loop ended on either side: the connection is not idle. */
     void onReadComplete() {
-        if (idleTimeoutNanos > 0) {
-            lastReadNanos = ticker.nanoTime();
+        if (timer != null) {
+            timer.touch(this);
         }
     }
 
@@ -221,14 +224,15 @@ final class TcpConnection implements Runnable {
     }
 
     void onFrontendInactive() {
-        if (idleCheck != null) {
-            idleCheck.cancel(false);
-            idleCheck = null;
-        }
+        stopIdleTimer();
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.FRONTEND_ERROR);
     }
 
+    /** The backend closed; a connect attempt's channel given up before it connected is the connector's business. */
     void onBackendInactive() {
+        if (backend == null) {
+            return;
+        }
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
     }
 
@@ -267,6 +271,9 @@ final class TcpConnection implements Runnable {
             context.connections().remove(this);
         }
         releaseEarlyReads();
+        if (reason != CloseReason.BACKEND_ERROR) {
+            stopIdleTimer(); // a backend failure still flushes to the frontend, under the idle timeout
+        }
         if (connector != null) {
             connector.cancel();
             connector = null;
@@ -281,6 +288,12 @@ final class TcpConnection implements Runnable {
                 frontend.close();
                 closeIfConnected();
             }
+        }
+    }
+
+    private void stopIdleTimer() {
+        if (timer != null) {
+            timer.stopIdle(this);
         }
     }
 
@@ -326,21 +339,16 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * The idle check, on the frontend's event loop. After a close it only remains when the frontend is still
-     * flushing what a failed backend sent; a flush that made no progress for a whole timeout is cut off.
+     * Nothing was read on either side for the idle timeout (the timer's sweep, on the frontend's event loop). After a
+     * close the connection is only still watched when the frontend is flushing what a failed backend sent; a flush
+     * that made no progress for a whole timeout is cut off.
      */
     @Override
-    public void run() {
-        idleCheck = null;
+    void onTimeout() {
         if (closed) {
             frontend.close();
             return;
         }
-        long idleFor = ticker.nanoTime() - lastReadNanos;
-        if (idleFor >= idleTimeoutNanos) {
-            close(CloseReason.IDLE_TIMEOUT);
-            return;
-        }
-        idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos - idleFor, TimeUnit.NANOSECONDS);
+        close(CloseReason.IDLE_TIMEOUT);
     }
 }

@@ -171,7 +171,7 @@ class TcpConnectionTest {
     @Test
     void idle_noReadForTheTimeout_closesBoth() {
         TcpConnection connection = connected(IDLE);
-        connection.startIdleTimer();
+        connection.startIdleTimer(new ConnectionTimer(frontend.eventLoop(), IDLE));
 
         frontend.advanceTimeBy(IDLE - 1_000_000, TimeUnit.NANOSECONDS);
         frontend.runScheduledPendingTasks();
@@ -188,7 +188,7 @@ class TcpConnectionTest {
     @Test
     void idle_readOnEitherSide_postponesTheClose() {
         TcpConnection connection = connected(IDLE);
-        connection.startIdleTimer();
+        connection.startIdleTimer(new ConnectionTimer(frontend.eventLoop(), IDLE));
         frontend.advanceTimeBy(IDLE / 2, TimeUnit.NANOSECONDS);
         backend.writeInbound(bytes("keepalive"));
         assertThat(readText(frontend)).isEqualTo("keepalive");
