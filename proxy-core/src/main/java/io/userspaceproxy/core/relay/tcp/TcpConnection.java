@@ -223,14 +223,31 @@ final class TcpConnection extends TimerEntry {
         toFrontend.onSourceInputShutdown();
     }
 
+    /**
+     * The frontend closed. After the backend's FIN was passed on, the frontend no longer allows half-closure (see
+     * {@link #onDirectionDone}), so Netty closes it at its EOF: then the client finished too, and its FIN goes on to
+     * the backend. Every other close of a frontend comes from an error (counted before, in exceptionCaught), from
+     * this connection itself, or from a shutdown.
+     */
     void onFrontendInactive() {
+        if (!closed && toFrontend.isDone() && !shuttingDown()) {
+            toBackend.onSourceInputShutdown();
+            return;
+        }
         stopIdleTimer();
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.FRONTEND_ERROR);
     }
 
-    /** The backend closed; a connect attempt's channel given up before it connected is the connector's business. */
+    /**
+     * The backend closed: after the client's FIN was passed on, that is the backend's EOF (as for the frontend);
+     * otherwise a failure. A connect attempt's channel given up before it connected is the connector's business.
+     */
     void onBackendInactive() {
         if (backend == null) {
+            return;
+        }
+        if (!closed && toBackend.isDone() && !shuttingDown()) {
+            toFrontend.onSourceInputShutdown();
             return;
         }
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
@@ -241,11 +258,24 @@ final class TcpConnection extends TimerEntry {
         return towardBackend ? backend : frontend;
     }
 
-    /** One direction has passed its FIN on; when both have, the connection is complete. */
+    /**
+     * One direction has passed its FIN on; when both have, the connection is complete. After the first, the source
+     * of the other direction stops allowing half-closure: its EOF ends the whole connection, so Netty may close it
+     * at once instead of shutting its input down first (a shutdown(SHUT_RD) that fails with ENOTCONN when the peer
+     * has already closed both ways, and on a backend an EPOLLIN wake-up and an epoll_ctl).
+     */
     void onDirectionDone() {
         if (toBackend.isDone() && toFrontend.isDone()) {
             close(CloseReason.COMPLETED);
+            return;
         }
+        Channel lastSource = toBackend.isDone() ? backend : frontend;
+        lastSource.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.FALSE);
+    }
+
+    /** Whether the direction opposite to the one toward the backend (or else the frontend) has passed its FIN on. */
+    boolean isOppositeDone(boolean towardBackend) {
+        return towardBackend ? toFrontend.isDone() : toBackend.isDone();
     }
 
     private boolean shuttingDown() {

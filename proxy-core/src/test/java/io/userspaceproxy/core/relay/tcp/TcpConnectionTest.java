@@ -100,7 +100,7 @@ class TcpConnectionTest {
         connection.onFrontendInputShutdown();
 
         assertThat(frontend.isOutputShutdown()).isTrue();
-        assertThat(backend.isOutputShutdown()).isTrue();
+        assertThat(backend.isOutputShutdown()).as("the last FIN goes with the close, no shutdown first").isFalse();
         assertThat(frontend.isOpen()).isFalse();
         assertThat(backend.isOpen()).isFalse();
         assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
@@ -166,6 +166,65 @@ class TcpConnectionTest {
         assertThat(counters.closes(CloseReason.IDLE_TIMEOUT)).isZero();
         assertThat(counters.closes(CloseReason.FRONTEND_ERROR)).isZero();
         assertThat(counters.connectionsActive()).isZero();
+    }
+
+    @Test
+    void lastDirection_sinkStillHasQueuedBytes_closesOnlyOnceTheyDrain() {
+        TcpConnection connection = connected(0);
+        connection.onBackendInputShutdown();
+        backend.holdWrites();
+        backend.write(bytes("the last request"));
+
+        connection.onFrontendInputShutdown();
+
+        assertThat(backend.isOpen()).as("closing now would drop the queued bytes").isTrue();
+        backend.releaseWrites();
+        assertThat(readText(backend)).isEqualTo("the last request");
+        assertThat(backend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+    }
+
+    @Test
+    void frontendCloses_afterTheBackendsFinWasPassedOn_isTheClientsEofAndCompletes() {
+        TcpConnection connection = connected(0);
+        connection.onBackendInputShutdown();
+        backend.holdWrites();
+        backend.write(bytes("sent before the client's FIN"));
+
+        // With half-closure off on its last open input, Netty closes the frontend at its EOF.
+        frontend.close();
+        connection.onFrontendInactive();
+
+        assertThat(backend.isOpen()).isTrue();
+        backend.releaseWrites();
+        assertThat(readText(backend)).isEqualTo("sent before the client's FIN");
+        assertThat(backend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+        assertThat(counters.closes(CloseReason.FRONTEND_ERROR)).isZero();
+    }
+
+    @Test
+    void frontendCloses_whileBothDirectionsAreOpen_isAFrontendError() {
+        TcpConnection connection = connected(0);
+
+        frontend.close();
+        connection.onFrontendInactive();
+
+        assertThat(backend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.FRONTEND_ERROR)).isEqualTo(1);
+    }
+
+    @Test
+    void backendCloses_afterTheClientsFinWasPassedOn_isTheBackendsEofAndCompletes() {
+        TcpConnection connection = connected(0);
+        connection.onFrontendInputShutdown();
+
+        backend.close();
+        connection.onBackendInactive();
+
+        assertThat(frontend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+        assertThat(counters.closes(CloseReason.BACKEND_ERROR)).isZero();
     }
 
     @Test
