@@ -361,7 +361,7 @@ public final class ListenerSet implements AutoCloseable {
      */
     private List<ChannelFuture> bindTcp(ListenerKey key, ServiceRoute route) {
         TcpRelayInitializer initializer = new TcpRelayInitializer(key, route.counters(), currentTable, options.relay(),
-                transport.socketChannelFactory(), tcpConnections);
+                transport.backendChannelFactory(), tcpConnections);
         if (!transport.supportsReusePort() || key.address().getPort() == 0) {
             return List.of(bindTcp(key, group, group, initializer));
         }

@@ -71,7 +71,9 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         connection.onConnecting(target);
         Channel channel;
         try {
-            channel = context.backendChannelFactory().newChannel();
+            channel = context.backendChannelFactory() instanceof BackendChannelFactory byEndpoint
+                    ? byEndpoint.newChannel(target.address())
+                    : context.backendChannelFactory().newChannel();
         } catch (ChannelException e) {
             // Typically "Too many open files": a failed attempt like any other.
             onAttemptFailed(e);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
-import io.netty.channel.ChannelFactory;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ProxyCounters;
@@ -60,7 +59,22 @@ class TcpFrontendHandlerTest {
         }
     }
 
-    private final ChannelFactory<Channel> backendFactory = () -> {
+    /** The endpoints the connector named when it asked for each backend channel. */
+    private final List<InetSocketAddress> channelsAskedFor = new ArrayList<>();
+    private final BackendChannelFactory backendFactory = new BackendChannelFactory() {
+        @Override
+        public Channel newChannel(InetSocketAddress endpoint) {
+            channelsAskedFor.add(endpoint);
+            return newChannel();
+        }
+
+        @Override
+        public Channel newChannel() {
+            return newBackend();
+        }
+    };
+
+    private Channel newBackend() {
         if (failingBackendChannels > 0) {
             failingBackendChannels--;
             throw new ChannelException("Too many open files");
@@ -71,7 +85,7 @@ class TcpFrontendHandlerTest {
         }
         channels.add(backend);
         return backend;
-    };
+    }
 
     /** Accepts a connection from {@code client} on a listener whose table holds {@code route} (none when null). */
     private DuplexEmbeddedChannel accept(Route route, InetSocketAddress client) throws Exception {
@@ -159,6 +173,8 @@ class TcpFrontendHandlerTest {
         assertThat(frontend.isOpen()).isTrue();
         assertThat(backend(0).connectedTo()).containsExactly(E3.address());
         assertThat(backend(0).config().getConnectTimeoutMillis()).as("the loop's timer keeps it").isZero();
+        assertThat(channelsAskedFor).as("each attempt's channel made for its endpoint")
+                .containsExactly(E1.address(), E2.address(), E3.address());
         assertThat(web().connectFailures()).isEqualTo(2);
         assertThat(web().connectRetries()).isEqualTo(2);
         assertThat(web().connectionsOpened()).isEqualTo(1);
