@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * {@link TcpRelayLoopbackBenchmark}, warms up, then attaches {@code strace -c} to the event-loop threads only (the
  * client and the backend run on other threads of this JVM and are not counted), makes {@code connections} sequential
  * connections (connect, 100-byte request, 200-byte reply, close), waits until the proxy has closed them all, detaches
- * and prints strace's table divided by the connection count.
+ * and prints strace's table divided by the connection count. Before that it makes the same number of connections
+ * untraced and prints their rate and the event loops' CPU time per connection.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.userspaceproxy.bench.relay.ConnectionSyscalls [connections] [warmup] [full]
@@ -52,6 +53,7 @@ public final class ConnectionSyscalls {
             run(target, warmup, request, reply);
             proxy.awaitDrained(DRAIN_TIMEOUT);
             List<String> loops = eventLoopThreads();
+            measureUntraced(proxy, target, connections, request, reply, loops);
             Path out = Files.createTempFile("conn-syscalls", ".txt");
             Process strace = attach(loops, out, full);
             long started = System.nanoTime();
@@ -74,6 +76,33 @@ public final class ConnectionSyscalls {
                 Files.deleteIfExists(out);
             }
         }
+    }
+
+    /**
+     * The same connections without strace (which slows every call): connections per second, and the event loops'
+     * CPU time per connection (user + system, from {@code /proc}, in clock ticks of usually 10 ms).
+     */
+    private static void measureUntraced(LoopbackProxy proxy, InetSocketAddress target, int connections,
+            byte[] request, byte[] reply, List<String> loops) throws Exception {
+        long cpuBefore = cpuTicks(loops);
+        long started = System.nanoTime();
+        run(target, connections, request, reply);
+        proxy.awaitDrained(DRAIN_TIMEOUT);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        double cpuSeconds = (cpuTicks(loops) - cpuBefore) / 100.0;
+        System.out.printf(Locale.ROOT, "untraced: %.0f connections/s, event-loop CPU %.1f us per connection%n",
+                connections / seconds, cpuSeconds * 1e6 / connections);
+    }
+
+    /** utime + stime of the given threads of this process, in clock ticks (USER_HZ, 100 on Linux). */
+    private static long cpuTicks(List<String> tids) throws IOException {
+        long ticks = 0;
+        for (String tid : tids) {
+            String stat = Files.readString(Path.of("/proc/self/task", tid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of stat(5)
+        }
+        return ticks;
     }
 
     private static void run(InetSocketAddress target, int n, byte[] request, byte[] reply) throws IOException {
