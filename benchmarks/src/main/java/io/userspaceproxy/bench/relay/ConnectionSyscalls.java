@@ -105,7 +105,7 @@ public final class ConnectionSyscalls {
         return ticks;
     }
 
-    private static void run(InetSocketAddress target, int n, byte[] request, byte[] reply) throws IOException {
+    static void run(InetSocketAddress target, int n, byte[] request, byte[] reply) throws IOException {
         for (int i = 0; i < n; i++) {
             try (Socket socket = new Socket()) {
                 socket.setTcpNoDelay(true);
