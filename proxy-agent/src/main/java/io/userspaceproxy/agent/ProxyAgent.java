@@ -83,7 +83,8 @@ public final class ProxyAgent implements AutoCloseable {
     private ProxyAgent(AgentConfig config) {
         this.config = config;
         RelayOptions relay = new RelayOptions(RelayOptions.DEFAULT_CONNECT_TIMEOUTS, config.tcpIdleTimeout(),
-                RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK);
+                RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK,
+                config.tcpSpliceThreshold());
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())), counters);
         this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());

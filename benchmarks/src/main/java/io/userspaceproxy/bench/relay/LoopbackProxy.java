@@ -11,6 +11,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -43,6 +44,11 @@ final class LoopbackProxy implements AutoCloseable {
      * @throws IllegalStateException when a listener could not be bound
      */
     static LoopbackProxy start(Protocol protocol, String vip, InetSocketAddress... backends) {
+        return start(protocol, vip, RelayOptions.DEFAULT, backends);
+    }
+
+    /** As {@link #start(Protocol, String, InetSocketAddress...)}, relaying TCP with {@code relay}. */
+    static LoopbackProxy start(Protocol protocol, String vip, RelayOptions relay, InetSocketAddress... backends) {
         ProxyCounters counters = new ProxyCounters();
         Map<ListenerKey, Route> routes = new LinkedHashMap<>();
         List<InetSocketAddress> addresses = new ArrayList<>();
@@ -55,7 +61,7 @@ final class LoopbackProxy implements AutoCloseable {
             addresses.add(address);
             servicePorts.add(servicePort);
         }
-        ListenerSet listeners = new ListenerSet(ListenerOptions.defaults(), counters);
+        ListenerSet listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay), counters);
         ApplyResult result = listeners.apply(new ProxySnapshot(routes));
         if (!result.isComplete()) {
             listeners.close();

@@ -2,6 +2,7 @@ package io.userspaceproxy.bench.relay;
 
 import io.userspaceproxy.bench.AbstractProxyBenchmark;
 import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.relay.RelayOptions;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,7 +25,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * TCP through the real relay on loopback against the same client and backend without it, in one run:
  * {@code path=direct} connects to the backend on 127.0.0.1, {@code path=proxy} to a VIP on 127.0.20.1 served by a
- * {@link io.userspaceproxy.core.listen.ListenerSet} in this JVM, which connects to the same backend. The backends
+ * {@link io.userspaceproxy.core.listen.ListenerSet} in this JVM, which connects to the same backend, as the agent
+ * runs it (bulk connections move to splice(2) on epoll); {@code path=proxy-copy} is the same proxy with splicing off,
+ * every byte copied through the JVM. The backends
  * ({@link LoopbackTcpServer}) run on their own threads; client, proxy and backend share the machine's cores, so the
  * ratio of the two paths is the figure to read, not either rate alone.
  *
@@ -47,7 +50,7 @@ public class TcpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
     static final int REPLY = 200;
     static final String VIP = "127.0.20.1";
 
-    @Param({"direct", "proxy"})
+    @Param({"direct", "proxy", "proxy-copy"})
     public String path;
 
     private LoopbackTcpServer sink;
@@ -72,12 +75,14 @@ public class TcpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
                 sinkTarget = sink.address();
                 responderTarget = responder.address();
             }
-            case "proxy" -> {
-                proxy = LoopbackProxy.start(Protocol.TCP, VIP, sink.address(), responder.address());
+            case "proxy", "proxy-copy" -> {
+                RelayOptions relay = path.equals("proxy") ? RelayOptions.DEFAULT
+                        : RelayOptions.DEFAULT.withSpliceThresholdBytes(0);
+                proxy = LoopbackProxy.start(Protocol.TCP, VIP, relay, sink.address(), responder.address());
                 sinkTarget = proxy.address(0);
                 responderTarget = proxy.address(1);
             }
-            default -> throw new IllegalArgumentException("path: " + path + " (expected: direct, proxy)");
+            default -> throw new IllegalArgumentException("path: " + path + " (expected: direct, proxy, proxy-copy)");
         }
         bulkConnection = connect(sinkTarget);
         bulkOut = bulkConnection.getOutputStream();

@@ -36,6 +36,7 @@ import java.util.function.Predicate;
  * @param api               nullable: how to reach the API server; null with {@code --manifests}
  * @param vips              whether and where the agent adds the Service addresses it serves
  * @param cleanup           {@code --cleanup}: remove what an earlier run added, then exit
+ * @param tcpSpliceThreshold bytes one read must move for its TCP connection to switch to splice(2); 0 never
  */
 public record AgentConfig(
         Path manifests,
@@ -55,7 +56,8 @@ public record AgentConfig(
         Path writeConfigTo,
         KubeApiSettings api,
         VipSettings vips,
-        boolean cleanup) {
+        boolean cleanup,
+        int tcpSpliceThreshold) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -118,6 +120,10 @@ public record AgentConfig(
                 in.duration("--min-sync-period", o.minSyncPeriod, file.minSyncPeriod()));
         Duration sync = positive("--sync-period", in.duration("--sync-period", o.syncPeriod, file.syncPeriod()));
         Duration drain = nonNegative("--drain-timeout", parse("--drain-timeout", o.drainTimeout));
+        if (o.tcpSpliceThreshold < 0) {
+            throw new IllegalArgumentException("--tcp-splice-threshold: " + o.tcpSpliceThreshold
+                    + " (expected: >= 0, 0 disables splicing)");
+        }
         if (o.maxUdpFlows < 1) {
             throw new IllegalArgumentException("--max-udp-flows: " + o.maxUdpFlows + " (expected: >= 1)");
         }
@@ -138,7 +144,7 @@ public record AgentConfig(
         return new AgentConfig(o.manifests, nodeName, cidrs(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
                 minSync, sync, o.demo, o.verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
-                o.kubernetes.cleanup);
+                o.kubernetes.cleanup, o.tcpSpliceThreshold);
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */

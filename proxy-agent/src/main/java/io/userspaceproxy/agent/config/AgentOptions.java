@@ -58,6 +58,12 @@ public final class AgentOptions {
                     + " Default: ${DEFAULT-VALUE}.")
     String tcpIdleTimeout;
 
+    @Option(names = "--tcp-splice-threshold", paramLabel = "BYTES", defaultValue = "65536",
+            description = "On epoll, a TCP connection one of whose reads moved at least this many bytes is relayed"
+                    + " with splice(2) from then on, its payload no longer copied through the JVM; 0 disables."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int tcpSpliceThreshold;
+
     @Option(names = "--max-udp-flows", paramLabel = "N", defaultValue = "65536",
             description = "At most this many live UDP flows; past it new flows are refused and counted."
                     + " Default: ${DEFAULT-VALUE}.")

@@ -128,7 +128,7 @@ class KubernetesOptionsTest {
         AgentConfig c = parse();
         assertThatThrownBy(() -> new AgentConfig(tmp, c.nodeName(), List.of(), c.bindAddress(), c.udpTimeout(),
                 c.tcpIdleTimeout(), 1, c.minSyncPeriod(), c.syncPeriod(), false, 0, c.healthzBindAddress(),
-                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false))
+                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, 0))
                 .hasMessageEndingWith("(expected: exactly one source)");
     }
 }

@@ -15,6 +15,7 @@ public final class ServicePortCounters {
     private final LongAdder bytesToFrontend = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
     private final LongAdder connectRetries = new LongAdder();
+    private final LongAdder splicedConnections = new LongAdder();
     private final LongAdder noEndpointRejections = new LongAdder();
     private final LongAdder sourceRangeRejections = new LongAdder();
     private final LongAdder udpFlowsOpened = new LongAdder();
@@ -67,6 +68,11 @@ public final class ServicePortCounters {
 
     public void onConnectRetry() {
         connectRetries.increment();
+    }
+
+    /** A connection left the copy relay for splice(2): its payload no longer passes through the JVM. */
+    public void onSpliced() {
+        splicedConnections.increment();
     }
 
     public void onAffinityHit() {
@@ -122,6 +128,10 @@ public final class ServicePortCounters {
 
     public long connectRetries() {
         return connectRetries.sum();
+    }
+
+    public long splicedConnections() {
+        return splicedConnections.sum();
     }
 
     public long noEndpointRejections() {

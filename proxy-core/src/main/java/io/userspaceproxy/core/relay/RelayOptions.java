@@ -17,12 +17,18 @@ import java.util.Objects;
  * @param writeBufferLowWaterMark  bytes queued towards one side below which the other side is read again
  * @param writeBufferHighWaterMark bytes queued towards one side above which the other side is no longer read; this
  *                                 bounds what a connection buffers in the proxy when one peer is slower than the other
+ * @param spliceThresholdBytes     on epoll, a connection one of whose read loops moved at least this many bytes
+ *                                 leaves the copy relay for {@code splice(2)} through pipes, so its payload no longer
+ *                                 enters the JVM; {@code 0} keeps every connection on the copy relay. A read loop
+ *                                 that fills more than one read buffer is the sign of a bulk transfer (HAProxy's
+ *                                 splice-auto looks for a full buffer); request/response traffic rarely does.
  */
 public record RelayOptions(
         List<Duration> connectTimeouts,
         Duration tcpIdleTimeout,
         int writeBufferLowWaterMark,
-        int writeBufferHighWaterMark) {
+        int writeBufferHighWaterMark,
+        int spliceThresholdBytes) {
 
     // Declared before DEFAULT, whose construction validates against them.
     /** Netty takes timeouts as int milliseconds; anything longer cannot be expressed. */
@@ -34,9 +40,10 @@ public record RelayOptions(
     public static final Duration DEFAULT_TCP_IDLE_TIMEOUT = Duration.ofHours(1);
     public static final int DEFAULT_WRITE_BUFFER_LOW_WATER_MARK = 32 * 1024;
     public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 64 * 1024;
+    public static final int DEFAULT_SPLICE_THRESHOLD_BYTES = 64 * 1024;
 
     public static final RelayOptions DEFAULT = new RelayOptions(DEFAULT_CONNECT_TIMEOUTS, DEFAULT_TCP_IDLE_TIMEOUT,
-            DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK);
+            DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK, DEFAULT_SPLICE_THRESHOLD_BYTES);
 
     public RelayOptions {
         Objects.requireNonNull(connectTimeouts, "connectTimeouts");
@@ -61,6 +68,17 @@ public record RelayOptions(
             throw new IllegalArgumentException("writeBufferHighWaterMark: " + writeBufferHighWaterMark
                     + " (expected: >= writeBufferLowWaterMark " + writeBufferLowWaterMark + ")");
         }
+        if (spliceThresholdBytes < 0) {
+            throw new IllegalArgumentException(
+                    "spliceThresholdBytes: " + spliceThresholdBytes + " (expected: >= 0, 0 disables splicing)");
+        }
+    }
+
+    /** Options with the default splice threshold. */
+    public RelayOptions(List<Duration> connectTimeouts, Duration tcpIdleTimeout, int writeBufferLowWaterMark,
+            int writeBufferHighWaterMark) {
+        this(connectTimeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
+                DEFAULT_SPLICE_THRESHOLD_BYTES);
     }
 
     private static void requireTimeout(String name, Duration value) {
@@ -76,14 +94,26 @@ public record RelayOptions(
     }
 
     public RelayOptions withConnectTimeouts(List<Duration> timeouts) {
-        return new RelayOptions(timeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark);
+        return new RelayOptions(timeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
+                spliceThresholdBytes);
     }
 
     public RelayOptions withTcpIdleTimeout(Duration timeout) {
-        return new RelayOptions(connectTimeouts, timeout, writeBufferLowWaterMark, writeBufferHighWaterMark);
+        return new RelayOptions(connectTimeouts, timeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
+                spliceThresholdBytes);
     }
 
     public RelayOptions withWriteBufferWaterMarks(int low, int high) {
-        return new RelayOptions(connectTimeouts, tcpIdleTimeout, low, high);
+        return new RelayOptions(connectTimeouts, tcpIdleTimeout, low, high, spliceThresholdBytes);
+    }
+
+    public RelayOptions withSpliceThresholdBytes(int bytes) {
+        return new RelayOptions(connectTimeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
+                bytes);
+    }
+
+    /** Whether connections may leave the copy relay for splice(2) at all. */
+    public boolean isSpliceEnabled() {
+        return spliceThresholdBytes > 0;
     }
 }

@@ -117,7 +117,10 @@ class GracefulDrainIT {
             proxy.stopAccepting();
             long relayedAtStop = web().bytesToFrontend();
 
-            assertThatThrownBy(() -> TcpTestClient.connect(vip)).isInstanceOf(ConnectException.class);
+            // On NIO the JDK closes the listening socket at its selector's next select, a moment after
+            // stopAccepting returns (see ListenerSet): wait for that moment rather than race it.
+            await().atMost(WAIT).untilAsserted(() -> assertThatThrownBy(() -> TcpTestClient.connect(vip).close())
+                    .isInstanceOf(ConnectException.class));
             assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
             assertThat(relayedAtStop).isLessThan(length / 2);
         }

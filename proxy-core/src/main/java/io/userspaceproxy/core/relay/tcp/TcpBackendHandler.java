@@ -36,13 +36,19 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf buf) {
             connection.onBytesToFrontend(buf.readableBytes());
         }
+        if (connection.isSpliced()) {
+            connection.carry(false, msg);
+            return;
+        }
         frontend.write(msg, frontend.voidPromise());
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!connection.isSpliced()) {
+            frontend.flush();
+        }
         connection.onReadComplete();
-        frontend.flush();
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
+import io.userspaceproxy.core.relay.RelayOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,6 +40,10 @@ import java.util.ArrayDeque;
  * that cannot drain (a peer that stopped reading) stops the reads on the other side, so it also ends in
  * {@code IDLE_TIMEOUT}.
  *
+ * <p><b>Splice.</b> On epoll, a read loop that moved at least {@link RelayOptions#spliceThresholdBytes()} marks a
+ * bulk transfer: the connection hands both sockets to a {@link SpliceRelay} and its payload stops passing through
+ * Java. From then on the handlers see at most the reads Netty makes while letting go, and pass them to the relay.
+ *
  * <p><b>Connection table.</b> From its first connect attempt until {@link #close} the connection is listed in its
  * listener set's {@link TcpConnectionTable}; {@link #info} samples it from another thread (see there for what that
  * read may and may not see).
@@ -65,6 +70,12 @@ final class TcpConnection extends TimerEntry {
     private Endpoint endpoint;
     private long bytesToBackend;
     private long bytesToFrontend;
+    /** Bytes read in the read loop under way (either side's; loops do not interleave on one event loop). */
+    private int readLoopBytes;
+    /** From the listener's options at {@link #connect}; zero (never) until then. */
+    private int spliceThresholdBytes;
+    private SpliceRelay splice;
+    private boolean spliceRefused;
 
     private final HalfClose toBackend = new HalfClose(this, true);
     private final HalfClose toFrontend = new HalfClose(this, false);
@@ -103,6 +114,7 @@ final class TcpConnection extends TimerEntry {
         this.servicePort = servicePort;
         this.endpoint = first;
         this.openedNanos = ticker.nanoTime();
+        this.spliceThresholdBytes = context.spliceThresholdBytes();
         context.connections().add(this);
         startIdleTimer(context.connections().timer(frontend.eventLoop(), idleTimeoutNanos));
         connector = new BackendConnector(context, this, client);
@@ -182,18 +194,59 @@ final class TcpConnection extends TimerEntry {
     void onBytesToBackend(int bytes) {
         counters.onBytesToBackend(bytes);
         bytesToBackend += bytes;
+        readLoopBytes += bytes;
     }
 
     /** Counts bytes read from the backend, for the service port and for this connection. */
     void onBytesToFrontend(int bytes) {
         counters.onBytesToFrontend(bytes);
         bytesToFrontend += bytes;
+        readLoopBytes += bytes;
     }
 
-    /** A read loop ended on either side: the connection is not idle. */
+    /**
+     * A read loop ended on either side, after its bytes were flushed: the connection is not idle, and when the loop
+     * moved enough bytes to mark a bulk transfer, the connection switches to splice.
+     */
     void onReadComplete() {
         if (timer != null) {
             timer.touch(this);
+        }
+        int bytes = readLoopBytes;
+        readLoopBytes = 0;
+        if (spliceThresholdBytes > 0 && bytes >= spliceThresholdBytes && splice == null && !spliceRefused) {
+            trySplice();
+        }
+    }
+
+    /** Whether a {@link SpliceRelay} owns the sockets now: reads Netty still delivers go to {@link #carry}. */
+    boolean isSpliced() {
+        return splice != null;
+    }
+
+    /** A read Netty made while handing the sockets to the splice relay: it goes out before anything spliced. */
+    void carry(boolean towardBackend, Object msg) {
+        splice.carry(towardBackend, msg);
+    }
+
+    private void trySplice() {
+        // Only between whole states of each direction: open, or done with its FIN passed on.
+        boolean upDone = toBackend.isDone();
+        boolean downDone = toFrontend.isDone();
+        if (closed || backend == null || earlyReads != null || (!toBackend.isOpen() && !upDone)
+                || (!toFrontend.isOpen() && !downDone) || (upDone && downDone)) {
+            return;
+        }
+        if (!SpliceRelay.supports(frontend, backend)) {
+            spliceRefused = true;
+            return;
+        }
+        // The relay learns of a FIN Netty reads while letting go from an input shutdown event, never from a close.
+        frontend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
+        backend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
+        splice = SpliceRelay.start(this, frontend, backend, upDone, downDone);
+        if (splice == null) {
+            spliceRefused = true; // no pipe to be had (open-files limit): this one stays on the copy relay
         }
     }
 
@@ -203,24 +256,32 @@ final class TcpConnection extends TimerEntry {
      * from the interest set already, so re-arming it would fail.
      */
     void onFrontendWritabilityChanged(boolean writable) {
-        if (!closed && backend != null && toFrontend.isOpen()) {
+        if (!closed && backend != null && splice == null && toFrontend.isOpen()) {
             backend.config().setAutoRead(writable);
         }
     }
 
     /** The backend's queue crossed a water mark: read the frontend only while the backend can take more. */
     void onBackendWritabilityChanged(boolean writable) {
-        if (!closed && backend != null && toBackend.isOpen()) {
+        if (!closed && backend != null && splice == null && toBackend.isOpen()) {
             frontend.config().setAutoRead(writable);
         }
     }
 
     void onFrontendInputShutdown() {
-        toBackend.onSourceInputShutdown();
+        if (splice != null) {
+            splice.onSourceEof(true);
+        } else {
+            toBackend.onSourceInputShutdown();
+        }
     }
 
     void onBackendInputShutdown() {
-        toFrontend.onSourceInputShutdown();
+        if (splice != null) {
+            splice.onSourceEof(false);
+        } else {
+            toFrontend.onSourceInputShutdown();
+        }
     }
 
     /**
@@ -230,7 +291,7 @@ final class TcpConnection extends TimerEntry {
      * this connection itself, or from a shutdown.
      */
     void onFrontendInactive() {
-        if (!closed && toFrontend.isDone() && !shuttingDown()) {
+        if (!closed && splice == null && toFrontend.isDone() && !shuttingDown()) {
             toBackend.onSourceInputShutdown();
             return;
         }
@@ -246,7 +307,7 @@ final class TcpConnection extends TimerEntry {
         if (backend == null) {
             return;
         }
-        if (!closed && toBackend.isDone() && !shuttingDown()) {
+        if (!closed && splice == null && toBackend.isDone() && !shuttingDown()) {
             toFrontend.onSourceInputShutdown();
             return;
         }
@@ -269,6 +330,7 @@ final class TcpConnection extends TimerEntry {
             close(CloseReason.COMPLETED);
             return;
         }
+        // A splice relay started later turns half-closure back on (see trySplice).
         Channel lastSource = toBackend.isDone() ? backend : frontend;
         lastSource.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.FALSE);
     }
@@ -303,6 +365,10 @@ final class TcpConnection extends TimerEntry {
         releaseEarlyReads();
         if (reason != CloseReason.BACKEND_ERROR) {
             stopIdleTimer(); // a backend failure still flushes to the frontend, under the idle timeout
+        }
+        if (splice != null) {
+            // Before the channels close: the relay's epoll registrations must leave while the descriptors are open.
+            splice.release(reason);
         }
         if (connector != null) {
             connector.cancel();

@@ -86,16 +86,20 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf buf) {
             connection.onBytesToBackend(buf.readableBytes());
         }
+        if (connection.isSpliced()) {
+            connection.carry(true, msg);
+            return;
+        }
         backend.write(msg, backend.voidPromise());
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        connection.onReadComplete();
         Channel backend = connection.backend();
-        if (backend != null) {
+        if (backend != null && !connection.isSpliced()) {
             backend.flush();
         }
+        connection.onReadComplete();
     }
 
     @Override

@@ -27,6 +27,7 @@ final class TcpListenerContext {
     private final int[] connectTimeoutMillis;
     private final WriteBufferWaterMark waterMark;
     private final long idleTimeoutNanos;
+    private final int spliceThresholdBytes;
     private final TcpConnectionTable connections;
 
     TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
@@ -39,6 +40,7 @@ final class TcpListenerContext {
         this.backendChannelFactory = Objects.requireNonNull(backendChannelFactory, "backendChannelFactory");
         this.waterMark = new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark());
         this.idleTimeoutNanos = options.tcpIdleTimeout().toNanos();
+        this.spliceThresholdBytes = options.spliceThresholdBytes();
         List<Duration> timeouts = options.connectTimeouts();
         this.connectTimeoutMillis = new int[timeouts.size()];
         for (int i = 0; i < connectTimeoutMillis.length; i++) {
@@ -88,6 +90,11 @@ final class TcpListenerContext {
     /** Where this listener's connections are listed while open; shared by every listener of a listener set. */
     TcpConnectionTable connections() {
         return connections;
+    }
+
+    /** Bytes one read loop must move for its connection to switch to splice(2); zero when it never does. */
+    int spliceThresholdBytes() {
+        return spliceThresholdBytes;
     }
 
     /** Zero when idle connections are kept forever. */
