@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
@@ -182,6 +183,18 @@ class TcpConnectionTest {
         assertThat(readText(backend)).isEqualTo("the last request");
         assertThat(backend.isOpen()).isFalse();
         assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+    }
+
+    @Test
+    void firstDirectionDone_lastSourceStopsAllowingHalfClosure_soItsEofClosesItInsteadOfShuttingInput() {
+        connected(0);
+        frontend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        backend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+
+        backend.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+
+        assertThat(frontend.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE)).isFalse();
+        assertThat(backend.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE)).isTrue();
     }
 
     @Test
