@@ -14,6 +14,7 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,6 +79,11 @@ final class LoopbackProxy implements AutoCloseable {
     /** The {@code i}th route's counters: what the proxy relayed to that backend. */
     ServicePortCounters counters(int i) {
         return counters.get(i);
+    }
+
+    /** Waits until the proxy has closed every connection it accepted, at most {@code timeout}. */
+    boolean awaitDrained(Duration timeout) throws InterruptedException {
+        return listeners.awaitDrained(timeout);
     }
 
     @Override

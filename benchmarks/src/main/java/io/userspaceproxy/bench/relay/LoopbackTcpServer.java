@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +39,15 @@ final class LoopbackTcpServer implements AutoCloseable {
     private final ServerSocket server;
     private final Thread acceptor;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    /** Serves connections when set; otherwise the accepting thread or a thread per connection does. */
+    private final ExecutorService pool;
 
     private LoopbackTcpServer(String name, Handler handler, boolean threadPerConnection) {
+        this(name, handler, threadPerConnection, null);
+    }
+
+    private LoopbackTcpServer(String name, Handler handler, boolean threadPerConnection, ExecutorService pool) {
+        this.pool = pool;
         try {
             server = new ServerSocket();
             server.setReuseAddress(true);
@@ -68,6 +77,22 @@ final class LoopbackTcpServer implements AutoCloseable {
         }, true);
     }
 
+    /**
+     * Like {@link #responder(int, int)}, but {@code threads} threads serve connections side by side, for clients
+     * that connect concurrently; each connection gets its own buffers.
+     */
+    static LoopbackTcpServer responders(int requestSize, int replySize, int threads) {
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "tcp-responder");
+            t.setDaemon(true);
+            return t;
+        });
+        return new LoopbackTcpServer("tcp-responders", socket -> {
+            socket.getInputStream().readNBytes(new byte[requestSize], 0, requestSize);
+            socket.getOutputStream().write(new byte[replySize]);
+        }, false, pool);
+    }
+
     /** Reads {@code requestSize} bytes, answers {@code replySize} bytes, closes. */
     static LoopbackTcpServer responder(int requestSize, int replySize) {
         byte[] request = new byte[requestSize];
@@ -92,7 +117,9 @@ final class LoopbackTcpServer implements AutoCloseable {
             } catch (IOException e) {
                 return; // closed
             }
-            if (threadPerConnection) {
+            if (pool != null) {
+                pool.execute(() -> serve(socket, handler));
+            } else if (threadPerConnection) {
                 Thread t = new Thread(() -> serve(socket, handler), name);
                 t.setDaemon(true);
                 t.start();
@@ -118,6 +145,9 @@ final class LoopbackTcpServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        if (pool != null) {
+            pool.shutdown();
+        }
         for (Socket s : open) {
             s.close();
         }

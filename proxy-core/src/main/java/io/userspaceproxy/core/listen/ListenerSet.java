@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.balance.AffinityTable;
@@ -40,8 +41,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data plane's sockets: one listener per {@link ListenerKey} of the current {@link ProxyTable}, all on one
- * event loop group that also carries every accepted connection and its backend.
+ * The data plane's sockets: the listeners of every {@link ListenerKey} of the current {@link ProxyTable}, all on one
+ * event loop group that also carries every accepted connection and its backend. A TCP key on epoll has one
+ * SO_REUSEPORT socket per event loop, each keeping the connections it accepts on its own loop; other keys have one.
  *
  * <p>{@link #apply} moves the data plane to a new snapshot. It builds the next table off the event loops, publishes
  * it with one volatile write, and only then touches sockets: it closes the listeners whose key left the table (their
@@ -87,8 +89,11 @@ public final class ListenerSet implements AutoCloseable {
     /** The last bind error logged per key, so that a listener failing the same way at every retry warns once. */
     private final Map<ListenerKey, String> reportedBindFailures = new HashMap<>();
     private final Supplier<ProxyTable> currentTable = this::table;
-    /** Bound listeners. Changed only under this object's monitor; {@link #boundKeys()} reads it from anywhere. */
-    private final Map<ListenerKey, Channel> listeners = new ConcurrentHashMap<>();
+    /**
+     * Bound listeners: one socket per key, or on epoll one per event loop for a TCP key (see {@code bindTcp}).
+     * Changed only under this object's monitor; {@link #boundKeys()} reads it from anywhere.
+     */
+    private final Map<ListenerKey, List<Channel>> listeners = new ConcurrentHashMap<>();
 
     private volatile ProxyTable table = ProxyTable.EMPTY;
     private boolean accepting = true;
@@ -154,9 +159,23 @@ public final class ListenerSet implements AutoCloseable {
         return transport;
     }
 
-    /** The listening channel of {@code key}, or {@code null}; lets tests tell a kept listener from a rebound one. */
+    /**
+     * The first listening channel of {@code key}, or {@code null}; lets tests tell a kept listener from a rebound
+     * one. {@link #listeners(ListenerKey)} has them all.
+     */
     Channel listener(ListenerKey key) {
-        return listeners.get(key);
+        List<Channel> sockets = listeners.get(key);
+        return sockets == null ? null : sockets.get(0);
+    }
+
+    /** Every listening channel of {@code key} (one per event loop for TCP on epoll), or an empty list. */
+    List<Channel> listeners(ListenerKey key) {
+        return listeners.getOrDefault(key, List.of());
+    }
+
+    /** Every proxied TCP connection open now; for tests that look at the connections themselves. */
+    TcpConnectionTable tcpConnections() {
+        return tcpConnections;
     }
 
     /**
@@ -216,7 +235,7 @@ public final class ListenerSet implements AutoCloseable {
         TableDiff diff = next.diffFrom(previous);
         Set<ListenerKey> closedKeys = closeListeners(key -> next.lookup(key) == null, previous);
         Set<ListenerKey> skipped = new HashSet<>();
-        Map<ListenerKey, ChannelFuture> binding = startBinds(next, skipped);
+        Map<ListenerKey, List<ChannelFuture>> binding = startBinds(next, skipped);
         Set<ListenerKey> bound = new HashSet<>();
         Map<ListenerKey, Throwable> failures = new HashMap<>();
         awaitBinds(binding, next, bound, failures);
@@ -275,12 +294,14 @@ public final class ListenerSet implements AutoCloseable {
     private Set<ListenerKey> closeListeners(Predicate<ListenerKey> which, ProxyTable describedBy) {
         Set<ListenerKey> closedKeys = new HashSet<>();
         List<ChannelFuture> closing = new ArrayList<>();
-        for (Iterator<Map.Entry<ListenerKey, Channel>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<ListenerKey, Channel> e = it.next();
+        for (Iterator<Map.Entry<ListenerKey, List<Channel>>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ListenerKey, List<Channel>> e = it.next();
             if (which.test(e.getKey())) {
                 it.remove();
                 closedKeys.add(e.getKey());
-                closing.add(e.getValue().close());
+                for (Channel socket : e.getValue()) {
+                    closing.add(socket.close());
+                }
                 log.info("stopped listening on {} for {}", e.getKey(), servicePortOf(describedBy, e.getKey()));
             }
         }
@@ -294,8 +315,8 @@ public final class ListenerSet implements AutoCloseable {
         return closedKeys;
     }
 
-    private Map<ListenerKey, ChannelFuture> startBinds(ProxyTable next, Set<ListenerKey> skipped) {
-        Map<ListenerKey, ChannelFuture> binding = new LinkedHashMap<>();
+    private Map<ListenerKey, List<ChannelFuture>> startBinds(ProxyTable next, Set<ListenerKey> skipped) {
+        Map<ListenerKey, List<ChannelFuture>> binding = new LinkedHashMap<>();
         for (Map.Entry<ListenerKey, ServiceRoute> e : next.routes().entrySet()) {
             ListenerKey key = e.getKey();
             if (listeners.containsKey(key)) {
@@ -310,11 +331,11 @@ public final class ListenerSet implements AutoCloseable {
         return binding;
     }
 
-    /** Starts binding the listener of {@code key}. */
-    private ChannelFuture bind(ListenerKey key, ServiceRoute route) {
+    /** Starts binding the listening sockets of {@code key}. */
+    private List<ChannelFuture> bind(ListenerKey key, ServiceRoute route) {
         return switch (key.protocol()) {
             case TCP -> bindTcp(key, route);
-            case UDP -> bindUdp(key);
+            case UDP -> List.of(bindUdp(key));
         };
     }
 
@@ -331,36 +352,60 @@ public final class ListenerSet implements AutoCloseable {
                 .bind(key.address());
     }
 
-    private ChannelFuture bindTcp(ListenerKey key, ServiceRoute route) {
+    /**
+     * On epoll, one SO_REUSEPORT socket per event loop, each accepting on its own loop and keeping its connections
+     * there ({@code group(loop, loop)}): the kernel spreads new connections over the sockets, and an accepted
+     * connection is registered on the loop that is already running, with no hand-over to another loop's queue and no
+     * wake-up of it (an eventfd write and an epoll_wait per connection). On NIO, or for port 0 (each socket would get
+     * a port of its own), one socket whose connections are spread over the loops.
+     */
+    private List<ChannelFuture> bindTcp(ListenerKey key, ServiceRoute route) {
+        TcpRelayInitializer initializer = new TcpRelayInitializer(key, route.counters(), currentTable, options.relay(),
+                transport.backendChannelFactory(), tcpConnections);
+        if (!transport.supportsReusePort() || key.address().getPort() == 0) {
+            return List.of(bindTcp(key, group, group, initializer));
+        }
+        List<ChannelFuture> sockets = new ArrayList<>();
+        for (EventExecutor executor : group) {
+            EventLoop loop = (EventLoop) executor;
+            sockets.add(bindTcp(key, loop, loop, initializer));
+        }
+        return sockets;
+    }
+
+    private ChannelFuture bindTcp(ListenerKey key, EventLoopGroup acceptor, EventLoopGroup children,
+            TcpRelayInitializer initializer) {
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(group)
+                .group(acceptor, children)
                 .channelFactory(transport.serverChannelFactory())
-                .childHandler(new TcpRelayInitializer(key, route.counters(), currentTable, options.relay(),
-                        transport.socketChannelFactory(), tcpConnections));
+                .childHandler(initializer);
         transport.applyListenerOptions(bootstrap);
         return bootstrap.bind(key.address());
     }
 
-    private void awaitBinds(Map<ListenerKey, ChannelFuture> binding, ProxyTable next, Set<ListenerKey> bound,
+    private void awaitBinds(Map<ListenerKey, List<ChannelFuture>> binding, ProxyTable next, Set<ListenerKey> bound,
             Map<ListenerKey, Throwable> failures) {
         long deadline = System.nanoTime() + options.bindTimeout().toNanos();
-        for (Map.Entry<ListenerKey, ChannelFuture> e : binding.entrySet()) {
+        for (Map.Entry<ListenerKey, List<ChannelFuture>> e : binding.entrySet()) {
             ListenerKey key = e.getKey();
-            ChannelFuture f = e.getValue();
             ServicePortName servicePort = servicePortOf(next, key);
-            boolean done = f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (done && f.isSuccess()) {
-                listeners.put(key, f.channel());
+            Throwable cause = awaitAll(e.getValue(), deadline);
+            if (cause == null) {
+                List<Channel> sockets = new ArrayList<>(e.getValue().size());
+                for (ChannelFuture f : e.getValue()) {
+                    sockets.add(f.channel());
+                }
+                listeners.put(key, List.copyOf(sockets));
                 bound.add(key);
                 reportedBindFailures.remove(key);
                 log.info("listening on {} for {}", key, servicePort);
                 continue;
             }
-            Throwable cause = f.cause() != null
-                    ? f.cause()
-                    : new TimeoutException("bind did not complete within " + options.bindTimeout());
-            // A failed bind leaves the channel open and registered; a late one would hold the port unseen.
-            f.channel().close();
+            // A failed bind leaves the channel open and registered; a late one would hold the port unseen. The
+            // sockets of the key that did bind are closed too: a key is listened on by all of its sockets or none.
+            for (ChannelFuture f : e.getValue()) {
+                f.channel().close();
+            }
             counters.onBindFailure();
             failures.put(key, cause);
             String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
@@ -371,6 +416,20 @@ public final class ListenerSet implements AutoCloseable {
             }
         }
         reportedBindFailures.keySet().removeIf(key -> next.lookup(key) == null);
+    }
+
+    /** Waits for every bind of one key; the first failure, a timeout, or {@code null} when all succeeded. */
+    private Throwable awaitAll(List<ChannelFuture> binds, long deadline) {
+        for (ChannelFuture f : binds) {
+            boolean done = f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (!done) {
+                return new TimeoutException("bind did not complete within " + options.bindTimeout());
+            }
+            if (!f.isSuccess()) {
+                return f.cause();
+            }
+        }
+        return null;
     }
 
     private static ServicePortName servicePortOf(ProxyTable table, ListenerKey key) {

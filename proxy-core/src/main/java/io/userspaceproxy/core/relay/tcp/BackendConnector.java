@@ -6,6 +6,7 @@ import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.table.ServiceRoute;
@@ -24,8 +25,15 @@ import org.slf4j.LoggerFactory;
  * what a Bootstrap costs per attempt: copying its option maps (under a lock on the map when cloned from a shared
  * template), boxing the timeout, and asking the resolver group for this loop's resolver (another lock) for an
  * address the snapshot resolved long ago.
+ *
+ * <p>The attempt's timeout is kept by the loop's {@link ConnectionTimer}, not by Netty ({@code CONNECT_TIMEOUT} is
+ * 0): Netty would schedule a task per attempt and cancel it when the connect completes, two trips through the
+ * loop's priority queue for every connection. When the timer fires first, the attempt's channel is closed and the
+ * next attempt starts; whatever its connect future says later is ignored.
  */
-final class BackendConnector implements ChannelFutureListener {
+final class BackendConnector extends TimerEntry implements ChannelFutureListener {
+
+    private static final ConnectTimeoutException TIMED_OUT = new ConnectTimeoutException("connect timed out");
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
 
@@ -52,6 +60,7 @@ final class BackendConnector implements ChannelFutureListener {
     /** The frontend went away: abandon the attempt in flight; its failure will not be retried. */
     void cancel() {
         cancelled = true;
+        connection.timer().stopConnect(this);
         if (pending != null) {
             pending.close();
         }
@@ -62,14 +71,16 @@ final class BackendConnector implements ChannelFutureListener {
         connection.onConnecting(target);
         Channel channel;
         try {
-            channel = context.backendChannelFactory().newChannel();
+            channel = context.backendChannelFactory() instanceof BackendChannelFactory byEndpoint
+                    ? byEndpoint.newChannel(target.address())
+                    : context.backendChannelFactory().newChannel();
         } catch (ChannelException e) {
             // Typically "Too many open files": a failed attempt like any other.
             onAttemptFailed(e);
             return;
         }
         ChannelConfig config = channel.config();
-        config.setConnectTimeoutMillis(context.connectTimeoutMillis(attempt));
+        config.setConnectTimeoutMillis(0); // the loop's ConnectionTimer keeps it
         config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
         config.setWriteBufferWaterMark(context.waterMark());
         channel.pipeline().addLast(new TcpBackendHandler(connection));
@@ -81,13 +92,28 @@ final class BackendConnector implements ChannelFutureListener {
             return;
         }
         pending = channel;
+        connection.timer().startConnect(this, context.connectTimeoutNanos(attempt));
         channel.connect(target.address()).addListener(this);
+    }
+
+    /** The attempt in flight took longer than its timeout: give it up and try the next, as a failed one. */
+    @Override
+    void onTimeout() {
+        Channel channel = pending;
+        pending = null;
+        channel.close();
+        onAttemptFailed(TIMED_OUT);
     }
 
     @Override
     public void operationComplete(ChannelFuture future) {
         Channel channel = future.channel();
+        if (channel != pending) {
+            channel.close(); // an attempt that timed out: its outcome no longer matters
+            return;
+        }
         pending = null;
+        connection.timer().stopConnect(this);
         if (cancelled) {
             channel.close();
             return;
@@ -101,6 +127,9 @@ final class BackendConnector implements ChannelFutureListener {
     }
 
     private void onAttemptFailed(Throwable cause) {
+        if (cancelled) {
+            return;
+        }
         ServicePortCounters counters = connection.counters();
         counters.onConnectFailure();
         if (log.isDebugEnabled()) {

@@ -11,7 +11,8 @@ import io.userspaceproxy.core.metrics.CloseReason;
  * One direction of a proxied connection and its end. When the source's input shuts down (its peer sent a FIN), the
  * bytes still queued towards the sink are flushed first, and only then is the sink's output shut down, passing the
  * FIN on: shutting the output down at once would discard that queue, which is how a relay loses the tail of a
- * stream. A FIN that arrives before the backend connected is remembered and passed on once it has.
+ * stream. A FIN that arrives before the backend connected is remembered and passed on once it has. The direction
+ * that finishes last skips the shutdown: the connection closes both channels then, and the close sends the FIN.
  *
  * <p>Listens to its own flush and shutdown futures, so it allocates nothing. Confined to the connection's event loop.
  */
@@ -71,6 +72,13 @@ final class HalfClose implements ChannelFutureListener {
         }
         if (!future.isSuccess()) {
             connection.close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
+            return;
+        }
+        if (state == FLUSHING && connection.isOppositeDone(towardBackend)) {
+            // The last direction: closing the sink sends its FIN after the flushed bytes (the sink's own input has
+            // ended, so nothing unread makes the close a reset); a shutdown(SHUT_WR) first would be a call more.
+            state = DONE;
+            connection.onDirectionDone();
             return;
         }
         if (state == FLUSHING) {

@@ -18,8 +18,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One proxied TCP connection: the frontend (client) channel, the backend (endpoint) channel once connected, and the
@@ -37,9 +35,10 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Idle timeout.</b> Every write in a relay is caused by a read on the other side, so a connection on which
  * neither channel has read for the timeout is idle in both directions. That is what {@code IdleStateHandler}'s
  * {@code ALL_IDLE} on the frontend would report, but it observes writes by turning each void write promise into a
- * real one with a listener: an allocation per write. Here a read loop stores one timestamp and a single scheduled
- * check per connection reschedules itself for the remaining time. A write that cannot drain (a peer that stopped
- * reading) stops the reads on the other side, so it also ends in {@code IDLE_TIMEOUT}.
+ * real one with a listener: an allocation per write. Here a read loop stamps the connection in its event loop's
+ * {@link ConnectionTimer}, which sweeps every connection of the loop with one task (no task per connection). A write
+ * that cannot drain (a peer that stopped reading) stops the reads on the other side, so it also ends in
+ * {@code IDLE_TIMEOUT}.
  *
  * <p><b>Splice.</b> On epoll, a read loop that moved at least {@link RelayOptions#spliceThresholdBytes()} marks a
  * bulk transfer: the connection hands both sockets to a {@link SpliceRelay} and its payload stops passing through
@@ -49,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * listener set's {@link TcpConnectionTable}; {@link #info} samples it from another thread (see there for what that
  * read may and may not see).
  */
-final class TcpConnection implements Runnable {
+final class TcpConnection extends TimerEntry {
 
     private final Channel frontend;
     private final ServicePortCounters counters;
@@ -62,8 +61,7 @@ final class TcpConnection implements Runnable {
     private ArrayDeque<Object> earlyReads;
     private boolean opened;
     private boolean closed;
-    private long lastReadNanos;
-    private ScheduledFuture<?> idleCheck;
+    private ConnectionTimer timer;
     // Set once before the table lists this connection, so the table's add publishes them to readers.
     private TcpListenerContext context;
     private ServicePortName servicePort;
@@ -118,17 +116,22 @@ final class TcpConnection implements Runnable {
         this.openedNanos = ticker.nanoTime();
         this.spliceThresholdBytes = context.spliceThresholdBytes();
         context.connections().add(this);
-        startIdleTimer();
+        startIdleTimer(context.connections().timer(frontend.eventLoop(), idleTimeoutNanos));
         connector = new BackendConnector(context, this, client);
         connector.connect(first);
     }
 
-    /** Arms the idle check, which from now on reschedules itself until the connection ends. */
-    void startIdleTimer() {
+    /** Puts the connection under {@code loopTimer}, its event loop's, for its idle and connect timeouts. */
+    void startIdleTimer(ConnectionTimer loopTimer) {
+        timer = loopTimer;
         if (idleTimeoutNanos > 0) {
-            lastReadNanos = ticker.nanoTime();
-            idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+            timer.startIdle(this);
         }
+    }
+
+    /** The timer of this connection's event loop; set once the connection starts connecting. */
+    ConnectionTimer timer() {
+        return timer;
     }
 
     /** Called by the connector before each attempt: the endpoint the connection table shows. */
@@ -206,8 +209,8 @@ final class TcpConnection implements Runnable {
      * moved enough bytes to mark a bulk transfer, the connection switches to splice.
      */
     void onReadComplete() {
-        if (idleTimeoutNanos > 0) {
-            lastReadNanos = ticker.nanoTime();
+        if (timer != null) {
+            timer.touch(this);
         }
         int bytes = readLoopBytes;
         readLoopBytes = 0;
@@ -238,6 +241,9 @@ final class TcpConnection implements Runnable {
             spliceRefused = true;
             return;
         }
+        // The relay learns of a FIN Netty reads while letting go from an input shutdown event, never from a close.
+        frontend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
+        backend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
         splice = SpliceRelay.start(this, frontend, backend, upDone, downDone);
         if (splice == null) {
             spliceRefused = true; // no pipe to be had (open-files limit): this one stays on the copy relay
@@ -278,15 +284,33 @@ final class TcpConnection implements Runnable {
         }
     }
 
+    /**
+     * The frontend closed. After the backend's FIN was passed on, the frontend no longer allows half-closure (see
+     * {@link #onDirectionDone}), so Netty closes it at its EOF: then the client finished too, and its FIN goes on to
+     * the backend. Every other close of a frontend comes from an error (counted before, in exceptionCaught), from
+     * this connection itself, or from a shutdown.
+     */
     void onFrontendInactive() {
-        if (idleCheck != null) {
-            idleCheck.cancel(false);
-            idleCheck = null;
+        if (!closed && splice == null && toFrontend.isDone() && !shuttingDown()) {
+            toBackend.onSourceInputShutdown();
+            return;
         }
+        stopIdleTimer();
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.FRONTEND_ERROR);
     }
 
+    /**
+     * The backend closed: after the client's FIN was passed on, that is the backend's EOF (as for the frontend);
+     * otherwise a failure. A connect attempt's channel given up before it connected is the connector's business.
+     */
     void onBackendInactive() {
+        if (backend == null) {
+            return;
+        }
+        if (!closed && splice == null && toBackend.isDone() && !shuttingDown()) {
+            toFrontend.onSourceInputShutdown();
+            return;
+        }
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
     }
 
@@ -295,11 +319,25 @@ final class TcpConnection implements Runnable {
         return towardBackend ? backend : frontend;
     }
 
-    /** One direction has passed its FIN on; when both have, the connection is complete. */
+    /**
+     * One direction has passed its FIN on; when both have, the connection is complete. After the first, the source
+     * of the other direction stops allowing half-closure: its EOF ends the whole connection, so Netty may close it
+     * at once instead of shutting its input down first (a shutdown(SHUT_RD) that fails with ENOTCONN when the peer
+     * has already closed both ways, and on a backend an EPOLLIN wake-up and an epoll_ctl).
+     */
     void onDirectionDone() {
         if (toBackend.isDone() && toFrontend.isDone()) {
             close(CloseReason.COMPLETED);
+            return;
         }
+        // A splice relay started later turns half-closure back on (see trySplice).
+        Channel lastSource = toBackend.isDone() ? backend : frontend;
+        lastSource.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.FALSE);
+    }
+
+    /** Whether the direction opposite to the one toward the backend (or else the frontend) has passed its FIN on. */
+    boolean isOppositeDone(boolean towardBackend) {
+        return towardBackend ? toFrontend.isDone() : toBackend.isDone();
     }
 
     private boolean shuttingDown() {
@@ -325,6 +363,9 @@ final class TcpConnection implements Runnable {
             context.connections().remove(this);
         }
         releaseEarlyReads();
+        if (reason != CloseReason.BACKEND_ERROR) {
+            stopIdleTimer(); // a backend failure still flushes to the frontend, under the idle timeout
+        }
         if (splice != null) {
             // Before the channels close: the relay's epoll registrations must leave while the descriptors are open.
             splice.release(reason);
@@ -343,6 +384,12 @@ final class TcpConnection implements Runnable {
                 frontend.close();
                 closeIfConnected();
             }
+        }
+    }
+
+    private void stopIdleTimer() {
+        if (timer != null) {
+            timer.stopIdle(this);
         }
     }
 
@@ -388,21 +435,16 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * The idle check, on the frontend's event loop. After a close it only remains when the frontend is still
-     * flushing what a failed backend sent; a flush that made no progress for a whole timeout is cut off.
+     * Nothing was read on either side for the idle timeout (the timer's sweep, on the frontend's event loop). After a
+     * close the connection is only still watched when the frontend is flushing what a failed backend sent; a flush
+     * that made no progress for a whole timeout is cut off.
      */
     @Override
-    public void run() {
-        idleCheck = null;
+    void onTimeout() {
         if (closed) {
             frontend.close();
             return;
         }
-        long idleFor = ticker.nanoTime() - lastReadNanos;
-        if (idleFor >= idleTimeoutNanos) {
-            close(CloseReason.IDLE_TIMEOUT);
-            return;
-        }
-        idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos - idleFor, TimeUnit.NANOSECONDS);
+        close(CloseReason.IDLE_TIMEOUT);
     }
 }

@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.relay.tcp;
 
+import io.netty.channel.EventLoop;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.OldestFirst;
 import java.time.Duration;
@@ -40,6 +41,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class TcpConnectionTable {
 
     private final Set<TcpConnection> open = ConcurrentHashMap.newKeySet();
+    /** One timer per event loop for the idle and connect timeouts of that loop's connections. */
+    private final ConcurrentHashMap<EventLoop, ConnectionTimer> timers = new ConcurrentHashMap<>();
     /** Completed when the table becomes empty while a drain waits; replaced by the next wait once done. */
     private final AtomicReference<CompletableFuture<Void>> emptied = new AtomicReference<>();
 
@@ -106,6 +109,20 @@ public final class TcpConnectionTable {
                 throw new IllegalStateException("the drain signal is never completed exceptionally", e);
             }
         }
+    }
+
+    /**
+     * The timer of {@code loop}'s connections, made on first use with {@code idleTimeoutNanos}: every listener of a
+     * table must use the same idle timeout (a listener set's do, from its one {@code RelayOptions}).
+     */
+    ConnectionTimer timer(EventLoop loop, long idleTimeoutNanos) {
+        ConnectionTimer timer = timers.get(loop);
+        return timer != null ? timer : timers.computeIfAbsent(loop, l -> new ConnectionTimer(l, idleTimeoutNanos));
+    }
+
+    /** The open connections, a weakly consistent live view; for tests that look at their channels. */
+    Iterable<TcpConnection> openConnections() {
+        return open;
     }
 
     /** On the connection's event loop, once it is routed and about to connect. */

@@ -75,6 +75,10 @@ final class TcpListenerContext {
         return connectTimeoutMillis[attempt];
     }
 
+    long connectTimeoutNanos(int attempt) {
+        return connectTimeoutMillis[attempt] * 1_000_000L;
+    }
+
     int connectAttempts() {
         return connectTimeoutMillis.length;
     }

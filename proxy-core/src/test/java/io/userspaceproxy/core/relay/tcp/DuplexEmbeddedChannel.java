@@ -1,8 +1,11 @@
 package io.userspaceproxy.core.relay.tcp;
 
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DuplexChannel;
 import java.net.InetSocketAddress;
@@ -23,11 +26,22 @@ final class DuplexEmbeddedChannel extends EmbeddedChannel implements DuplexChann
     private boolean outputShutdown;
     private boolean writesHeld;
     private boolean connectHeld;
+    /** Made on first use, which may come from the superclass's constructor. */
+    private HalfClosureConfig config;
     private ChannelPromise heldConnect;
 
     DuplexEmbeddedChannel(InetSocketAddress remote) {
         super(false, false);
         this.remote = remote;
+    }
+
+    /** A config that also keeps {@link ChannelOption#ALLOW_HALF_CLOSURE}, as a socket channel's does. */
+    @Override
+    public ChannelConfig config() {
+        if (config == null) {
+            config = new HalfClosureConfig(this);
+        }
+        return config;
     }
 
     /** From now on flushed bytes stay queued in the channel, as when the peer's receive window is closed. */
@@ -123,5 +137,32 @@ final class DuplexEmbeddedChannel extends EmbeddedChannel implements DuplexChann
         inputShutdown = true;
         outputShutdown = true;
         return promise.setSuccess();
+    }
+
+    private static final class HalfClosureConfig extends DefaultChannelConfig {
+
+        private boolean allowHalfClosure;
+
+        HalfClosureConfig(DuplexEmbeddedChannel channel) {
+            super(channel);
+        }
+
+        @Override
+        public <T> boolean setOption(ChannelOption<T> option, T value) {
+            if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+                allowHalfClosure = (Boolean) value;
+                return true;
+            }
+            return super.setOption(option, value);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> T getOption(ChannelOption<T> option) {
+            if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+                return (T) Boolean.valueOf(allowHalfClosure);
+            }
+            return super.getOption(option);
+        }
     }
 }

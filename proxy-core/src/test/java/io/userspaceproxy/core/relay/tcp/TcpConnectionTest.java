@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
@@ -100,7 +101,7 @@ class TcpConnectionTest {
         connection.onFrontendInputShutdown();
 
         assertThat(frontend.isOutputShutdown()).isTrue();
-        assertThat(backend.isOutputShutdown()).isTrue();
+        assertThat(backend.isOutputShutdown()).as("the last FIN goes with the close, no shutdown first").isFalse();
         assertThat(frontend.isOpen()).isFalse();
         assertThat(backend.isOpen()).isFalse();
         assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
@@ -169,9 +170,80 @@ class TcpConnectionTest {
     }
 
     @Test
+    void lastDirection_sinkStillHasQueuedBytes_closesOnlyOnceTheyDrain() {
+        TcpConnection connection = connected(0);
+        connection.onBackendInputShutdown();
+        backend.holdWrites();
+        backend.write(bytes("the last request"));
+
+        connection.onFrontendInputShutdown();
+
+        assertThat(backend.isOpen()).as("closing now would drop the queued bytes").isTrue();
+        backend.releaseWrites();
+        assertThat(readText(backend)).isEqualTo("the last request");
+        assertThat(backend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+    }
+
+    @Test
+    void firstDirectionDone_lastSourceStopsAllowingHalfClosure_soItsEofClosesItInsteadOfShuttingInput() {
+        connected(0);
+        frontend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        backend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+
+        backend.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+
+        assertThat(frontend.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE)).isFalse();
+        assertThat(backend.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE)).isTrue();
+    }
+
+    @Test
+    void frontendCloses_afterTheBackendsFinWasPassedOn_isTheClientsEofAndCompletes() {
+        TcpConnection connection = connected(0);
+        connection.onBackendInputShutdown();
+        backend.holdWrites();
+        backend.write(bytes("sent before the client's FIN"));
+
+        // With half-closure off on its last open input, Netty closes the frontend at its EOF.
+        frontend.close();
+        connection.onFrontendInactive();
+
+        assertThat(backend.isOpen()).isTrue();
+        backend.releaseWrites();
+        assertThat(readText(backend)).isEqualTo("sent before the client's FIN");
+        assertThat(backend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+        assertThat(counters.closes(CloseReason.FRONTEND_ERROR)).isZero();
+    }
+
+    @Test
+    void frontendCloses_whileBothDirectionsAreOpen_isAFrontendError() {
+        TcpConnection connection = connected(0);
+
+        frontend.close();
+        connection.onFrontendInactive();
+
+        assertThat(backend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.FRONTEND_ERROR)).isEqualTo(1);
+    }
+
+    @Test
+    void backendCloses_afterTheClientsFinWasPassedOn_isTheBackendsEofAndCompletes() {
+        TcpConnection connection = connected(0);
+        connection.onFrontendInputShutdown();
+
+        backend.close();
+        connection.onBackendInactive();
+
+        assertThat(frontend.isOpen()).isFalse();
+        assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
+        assertThat(counters.closes(CloseReason.BACKEND_ERROR)).isZero();
+    }
+
+    @Test
     void idle_noReadForTheTimeout_closesBoth() {
         TcpConnection connection = connected(IDLE);
-        connection.startIdleTimer();
+        connection.startIdleTimer(new ConnectionTimer(frontend.eventLoop(), IDLE));
 
         frontend.advanceTimeBy(IDLE - 1_000_000, TimeUnit.NANOSECONDS);
         frontend.runScheduledPendingTasks();
@@ -188,7 +260,7 @@ class TcpConnectionTest {
     @Test
     void idle_readOnEitherSide_postponesTheClose() {
         TcpConnection connection = connected(IDLE);
-        connection.startIdleTimer();
+        connection.startIdleTimer(new ConnectionTimer(frontend.eventLoop(), IDLE));
         frontend.advanceTimeBy(IDLE / 2, TimeUnit.NANOSECONDS);
         backend.writeInbound(bytes("keepalive"));
         assertThat(readText(frontend)).isEqualTo("keepalive");

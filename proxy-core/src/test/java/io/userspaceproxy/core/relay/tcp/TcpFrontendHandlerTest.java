@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
-import io.netty.channel.ChannelFactory;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ProxyCounters;
@@ -22,9 +21,11 @@ import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -58,7 +59,22 @@ class TcpFrontendHandlerTest {
         }
     }
 
-    private final ChannelFactory<Channel> backendFactory = () -> {
+    /** The endpoints the connector named when it asked for each backend channel. */
+    private final List<InetSocketAddress> channelsAskedFor = new ArrayList<>();
+    private final BackendChannelFactory backendFactory = new BackendChannelFactory() {
+        @Override
+        public Channel newChannel(InetSocketAddress endpoint) {
+            channelsAskedFor.add(endpoint);
+            return newChannel();
+        }
+
+        @Override
+        public Channel newChannel() {
+            return newBackend();
+        }
+    };
+
+    private Channel newBackend() {
         if (failingBackendChannels > 0) {
             failingBackendChannels--;
             throw new ChannelException("Too many open files");
@@ -69,7 +85,7 @@ class TcpFrontendHandlerTest {
         }
         channels.add(backend);
         return backend;
-    };
+    }
 
     /** Accepts a connection from {@code client} on a listener whose table holds {@code route} (none when null). */
     private DuplexEmbeddedChannel accept(Route route, InetSocketAddress client) throws Exception {
@@ -156,11 +172,38 @@ class TcpFrontendHandlerTest {
 
         assertThat(frontend.isOpen()).isTrue();
         assertThat(backend(0).connectedTo()).containsExactly(E3.address());
-        assertThat(backend(0).config().getConnectTimeoutMillis())
-                .isEqualTo(RelayOptions.DEFAULT_CONNECT_TIMEOUTS.get(2).toMillis());
+        assertThat(backend(0).config().getConnectTimeoutMillis()).as("the loop's timer keeps it").isZero();
+        assertThat(channelsAskedFor).as("each attempt's channel made for its endpoint")
+                .containsExactly(E1.address(), E2.address(), E3.address());
         assertThat(web().connectFailures()).isEqualTo(2);
         assertThat(web().connectRetries()).isEqualTo(2);
         assertThat(web().connectionsOpened()).isEqualTo(1);
+    }
+
+    @Test
+    void connect_attemptsOutlastTheirTimeouts_timerMovesToTheNextEndpointAlongTheSchedule() throws Exception {
+        holdConnects = true;
+        DuplexEmbeddedChannel frontend = accept(Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(E1, E2)), CLIENT);
+        List<Duration> schedule = RelayOptions.DEFAULT_CONNECT_TIMEOUTS;
+
+        for (int attempt = 0; attempt < schedule.size(); attempt++) {
+            assertThat(backend(attempt).connectedTo()).containsExactly(attempt % 2 == 0 ? E1.address() : E2.address());
+            advance(frontend, schedule.get(attempt).minusMillis(1));
+            assertThat(channels).as("attempt %d still waits", attempt).hasSize(2 + attempt);
+            advance(frontend, Duration.ofMillis(1));
+            assertThat(backend(attempt).isOpen()).as("attempt %d given up", attempt).isFalse();
+            assertThat(web().connectFailures()).isEqualTo(attempt + 1);
+        }
+
+        assertThat(frontend.isOpen()).isFalse();
+        assertThat(web().connectRetries()).isEqualTo(schedule.size() - 1);
+        assertThat(web().closes(CloseReason.CONNECT_FAILED)).isEqualTo(1);
+        assertThat(web().connectionsOpened()).isZero();
+    }
+
+    private static void advance(DuplexEmbeddedChannel loop, Duration by) {
+        loop.advanceTimeBy(by.toNanos(), TimeUnit.NANOSECONDS);
+        loop.runScheduledPendingTasks();
     }
 
     @Test

@@ -1,0 +1,117 @@
+package io.userspaceproxy.core.listen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.relay.tcp.TcpConnectionChannels;
+import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpPorts;
+import io.userspaceproxy.core.testing.TcpTestClient;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * On epoll a TCP key is served by one SO_REUSEPORT socket per event loop, and each keeps the connections it accepts
+ * (frontend and backend) on its own loop, so accepting never hands a connection to, and wakes, another loop.
+ */
+@Timeout(30)
+class AcceptorPerLoopIT {
+
+    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+    private static final int LOOPS = 2;
+    /** The kernel spreads connections over the sockets by a hash: 32 all landing on one loop is a 2^-31 event. */
+    private static final int CONNECTIONS = 32;
+
+    private final Closer resources = new Closer();
+    private ListenerSet proxy;
+    private TcpEchoServer echo;
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
+        proxy = resources.add(new ListenerSet(
+                new ListenerOptions(Transport.EPOLL, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
+                BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
+        echo = resources.add(new TcpEchoServer("echo"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        resources.close();
+    }
+
+    private ListenerKey serve() {
+        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.40"));
+        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
+        return key;
+    }
+
+    @Test
+    void apply_tcpKeyOnEpoll_bindsOneSocketOnEachEventLoop() {
+        ListenerKey key = serve();
+
+        List<Channel> sockets = proxy.listeners(key);
+
+        assertThat(sockets).hasSize(LOOPS).allMatch(Channel::isActive);
+        assertThat(sockets.stream().map(Channel::eventLoop).distinct()).hasSize(LOOPS);
+        assertThat(sockets.stream().map(Channel::localAddress).distinct()).containsExactly(key.address());
+    }
+
+    @Test
+    void accept_manyConnections_eachStaysOnTheLoopThatAcceptedIt() throws Exception {
+        ListenerKey key = serve();
+        for (int i = 0; i < CONNECTIONS; i++) {
+            TcpTestClient client = resources.add(TcpTestClient.connect(key.address()));
+            assertThat(client.readLine()).isEqualTo("echo");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.connectionCount() == CONNECTIONS);
+
+        List<Channel> frontends = TcpConnectionChannels.frontends(proxy.tcpConnections());
+
+        assertThat(frontends).hasSize(CONNECTIONS);
+        Set<EventLoop> used = new HashSet<>();
+        for (Channel frontend : frontends) {
+            assertThat(frontend.eventLoop()).as("%s accepted by %s", frontend, frontend.parent())
+                    .isSameAs(frontend.parent().eventLoop());
+            used.add(frontend.eventLoop());
+        }
+        assertThat(used).as("the kernel spread connections over every loop's socket").hasSize(LOOPS);
+    }
+
+    @Test
+    void stopAccepting_closesEverySocketOfTheKey() throws Exception {
+        ListenerKey key = serve();
+        List<Channel> sockets = proxy.listeners(key);
+
+        proxy.stopAccepting();
+
+        assertThat(sockets).noneMatch(Channel::isOpen);
+        assertThat(proxy.boundKeys()).isEmpty();
+        try (TcpTestClient refused = TcpTestClient.connect(key.address())) {
+            throw new AssertionError("connected after stopAccepting: " + refused.socket());
+        } catch (ConnectException expected) {
+            // every socket of the key is gone
+        }
+    }
+}
