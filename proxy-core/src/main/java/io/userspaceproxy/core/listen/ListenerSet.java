@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The data plane's sockets: the listeners of every {@link ListenerKey} of the current {@link ProxyTable}, all on one
- * event loop group that also carries every accepted connection and its backend. A TCP key on epoll has one
- * SO_REUSEPORT socket per event loop, each keeping the connections it accepts on its own loop; other keys have one.
+ * event loop group that also carries every accepted connection and its backend. On epoll every key has one
+ * SO_REUSEPORT socket per event loop, each keeping the connections it accepts, or the UDP flows it opens, on its own
+ * loop; on NIO a key has one.
  *
  * <p>{@link #apply} moves the data plane to a new snapshot. It builds the next table off the event loops, publishes
  * it with one volatile write, and only then touches sockets: it closes the listeners whose key left the table (their
@@ -66,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * from then on sends every new connection to the new agent, while connections already accepted here continue.
  * Connections queued in this agent's accept queues at the instant its listeners close are reset by the kernel,
  * unless {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs which applies.
- * UDP listeners do not share ports (see {@code bindUdp}): a new agent binds them once this one has stopped.
+ * UDP listeners share their ports the same way (see {@code bindUdp} for what that means for a client's flow).
  *
  * <p>Threading: {@link #apply}, {@link #stopAccepting} and {@link #close} are meant for one control-plane thread
  * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #awaitDrained}
@@ -335,21 +336,39 @@ public final class ListenerSet implements AutoCloseable {
     private List<ChannelFuture> bind(ListenerKey key, ServiceRoute route) {
         return switch (key.protocol()) {
             case TCP -> bindTcp(key, route);
-            case UDP -> List.of(bindUdp(key));
+            case UDP -> bindUdp(key);
         };
     }
 
     /**
-     * One datagram socket per UDP key; its handler keeps one connected backend channel per client flow. No
-     * SO_REUSEPORT here: the kernel would split one client's datagrams between an old and a new agent.
+     * On epoll, one SO_REUSEPORT datagram socket per event loop for each UDP key, each with its own flows on its own
+     * loop: the kernel hashes every datagram's 4-tuple to one socket of the group, so a client (ip:port) always
+     * reaches the same socket, hence the same flow, and the flows of many clients spread over every core. On NIO,
+     * or for port 0, one socket.
+     *
+     * <p>During an upgrade the new agent's sockets join the group, the hash is spread over both agents, and some
+     * clients' next datagrams reach the new agent, which opens a flow of its own for them (to the endpoint its
+     * balancer picks). That is what happens to every client when the old agent stops anyway; without the shared
+     * port the new agent could not bind until then, and every datagram sent in between would be lost.
      */
-    private ChannelFuture bindUdp(ListenerKey key) {
-        return new Bootstrap()
-                .group(group)
+    private List<ChannelFuture> bindUdp(ListenerKey key) {
+        if (!transport.supportsReusePort() || key.address().getPort() == 0) {
+            return List.of(bindUdp(key, group));
+        }
+        List<ChannelFuture> sockets = new ArrayList<>();
+        for (EventExecutor executor : group) {
+            sockets.add(bindUdp(key, (EventLoop) executor));
+        }
+        return sockets;
+    }
+
+    private ChannelFuture bindUdp(ListenerKey key, EventLoopGroup loop) {
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
                 .channelFactory(transport.datagramChannelFactory())
-                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, Boolean.TRUE)
-                .handler(udpFlows.listenerHandler(key, currentTable))
-                .bind(key.address());
+                .handler(udpFlows.listenerHandler(key, currentTable));
+        transport.applyListenerOptions(bootstrap);
+        return bootstrap.bind(key.address());
     }
 
     /**

@@ -119,8 +119,9 @@ final class UdpFlow implements Runnable {
         bytesToFrontend += bytes;
     }
 
+    /** The backend's read loop ended: its replies leave with the listener's next flush, this loop turn. */
     void flushFrontend() {
-        frontend.flush();
+        flows.flushListenerSoon();
     }
 
     /** The idle timer. */

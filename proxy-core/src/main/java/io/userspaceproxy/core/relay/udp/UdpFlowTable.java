@@ -94,6 +94,20 @@ public final class UdpFlowTable {
     }
 
     /**
+     * Live flows of each listener socket bound for {@code key}, one entry per socket (several on epoll, one per event
+     * loop): how the kernel spread the clients over the loops.
+     */
+    public List<Integer> activeFlowsPerSocket(ListenerKey key) {
+        List<Integer> sizes = new ArrayList<>();
+        for (UdpFlows flows : listeners) {
+            if (flows.key().equals(key)) {
+                sizes.add(flows.size());
+            }
+        }
+        return sizes;
+    }
+
+    /**
      * Samples the {@code limit} oldest flows across all listeners, oldest first, on the calling thread without
      * involving any event loop. A flow's byte counts are read racily, as {@code TcpConnectionTable} explains for
      * TCP connections.

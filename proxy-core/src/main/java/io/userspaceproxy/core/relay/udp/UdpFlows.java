@@ -53,6 +53,9 @@ final class UdpFlows {
     private final Cache<InetSocketAddress, UdpFlow> flows;
     private Channel listener;
     private ChannelFactory<? extends Channel> backendFactory;
+    /** Flushes the listener once per event-loop turn, whatever number of flows wrote replies in it. */
+    private final Runnable flushListener = this::flushListener;
+    private boolean listenerFlushPending;
     /** The route of the last table swept (a route, null, or NEVER_SWEPT); written by the sync thread only. */
     private volatile Object sweptRoute = NEVER_SWEPT;
 
@@ -70,7 +73,7 @@ final class UdpFlows {
     void attach(Channel listenerChannel) {
         this.listener = listenerChannel;
         this.backendFactory = new ReflectiveChannelFactory<>(listenerChannel.getClass());
-        owner.sockets().configure(listenerChannel);
+        owner.sockets().configureListener(listenerChannel);
         owner.register(this);
         listenerChannel.closeFuture().addListener((ChannelFutureListener) f -> {
             owner.unregister(this);
@@ -124,7 +127,7 @@ final class UdpFlows {
     private UdpFlow connect(UdpFlow flow) {
         Channel backend = flow.backend;
         backend.pipeline().addLast(new UdpBackendHandler(flow));
-        owner.sockets().configure(backend);
+        owner.sockets().configureFlow(backend);
         flows.put(flow.client, flow);
         flow.counters.onUdpFlowOpened();
         flow.start();
@@ -145,6 +148,23 @@ final class UdpFlows {
             }
         }
         return false;
+    }
+
+    /**
+     * Asks for the listener to be flushed after the event loop has handled the I/O of this turn: replies that many
+     * flows read in one turn leave in one {@code sendmmsg} rather than one {@code sendmsg} each. On the loop itself,
+     * {@code execute} only queues the task; it runs before the loop waits again.
+     */
+    void flushListenerSoon() {
+        if (!listenerFlushPending) {
+            listenerFlushPending = true;
+            listener.eventLoop().execute(flushListener);
+        }
+    }
+
+    private void flushListener() {
+        listenerFlushPending = false;
+        listener.flush();
     }
 
     /** Ends {@code flow} if it is still the live flow of its client; the removal listener releases it. */

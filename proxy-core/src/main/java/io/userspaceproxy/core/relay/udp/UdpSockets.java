@@ -2,56 +2,96 @@ package io.userspaceproxy.core.relay.udp;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollDatagramChannelConfig;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Socket settings shared by the listener and every flow's backend channel; applied once per channel, after it is
+ * Socket settings of the listener sockets and of every flow's backend socket; applied once per channel, after it is
  * registered and before it binds or connects.
  *
  * <ul>
- *   <li><b>Receive buffers</b> hold a whole 65,535-byte datagram (the legacy proxier truncated at 4 KiB). A fixed
+ *   <li><b>Read buffers</b> hold a whole 65,535-byte datagram (the legacy proxier truncated at 4 KiB). A fixed
  *       allocator, because an adaptive one would shrink after a run of small datagrams and truncate the next big
  *       one.</li>
- *   <li><b>recvmmsg (epoll)</b>: {@code MAX_DATAGRAM_PAYLOAD_SIZE} = 65,535 with a buffer of {@code receiveBatch}
- *       such slots makes Netty read up to that many datagrams per system call; each is delivered as a slice of the
- *       one buffer, so nothing is copied.</li>
+ *   <li><b>recvmmsg (epoll), listeners only</b>: {@code MAX_DATAGRAM_PAYLOAD_SIZE} = 65,535 with a buffer of
+ *       {@code receiveBatch} such slots makes Netty read up to that many datagrams per system call; each is delivered
+ *       as a slice of the one buffer, so nothing is copied. A flow's backend socket reads one datagram per call into
+ *       a buffer of one slot: sized for a datagram, not for the listener's batch.</li>
  *   <li><b>UDP_GRO (epoll, Linux 5.0+)</b>: the kernel may hand over a train of equal-sized datagrams of one
  *       sender in one read; Netty splits it back into one packet per datagram, so handlers see no difference.
  *       Tried once per channel until the kernel refuses it, then never again.</li>
+ *   <li><b>Listener receive buffer</b>: {@link UdpRelayOptions#listenerReceiveBuffer()}, forced past
+ *       {@code rmem_max} where the agent is allowed to.</li>
  * </ul>
- * NIO gets the receive buffer only. Writes need no tuning: Netty's epoll transport already sends a flushed run of
- * datagrams with one {@code sendmmsg}, which is why the relay flushes once per read loop.
+ * NIO gets the read buffer only. Writes need no tuning: Netty's epoll transport sends a flushed run of datagrams with
+ * one {@code sendmmsg}, which is why the relay flushes a listener once per event-loop turn and a backend once per
+ * read loop.
  */
 final class UdpSockets {
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpSockets.class);
     private static final FixedRecvByteBufAllocator ONE_DATAGRAM =
             new FixedRecvByteBufAllocator(UdpRelayOptions.MAX_DATAGRAM_BYTES);
+    /** SO_RCVBUFFORCE: as SO_RCVBUF, past {@code net.core.rmem_max}, for a process with CAP_NET_ADMIN. */
+    private static final IntegerUnixChannelOption SO_RCVBUFFORCE = new IntegerUnixChannelOption("SO_RCVBUFFORCE", 1, 33);
     private static volatile boolean groUnsupported;
+    private static volatile boolean forceRefused;
 
     private final int receiveBatch;
-    private final FixedRecvByteBufAllocator epollAllocator;
+    private final int listenerReceiveBuffer;
+    private final FixedRecvByteBufAllocator listenerAllocator;
 
     UdpSockets(UdpRelayOptions options) {
         this.receiveBatch = options.receiveBatch();
-        this.epollAllocator = receiveBatch > 1
+        this.listenerReceiveBuffer = options.listenerReceiveBuffer();
+        this.listenerAllocator = receiveBatch > 1
                 ? new FixedRecvByteBufAllocator(receiveBatch * UdpRelayOptions.MAX_DATAGRAM_BYTES)
                 : ONE_DATAGRAM;
     }
 
-    void configure(Channel channel) {
+    /** A listener socket: batched reads and a receive buffer that absorbs a burst. */
+    void configureListener(Channel channel) {
         if (channel.config() instanceof EpollDatagramChannelConfig epoll) {
             if (receiveBatch > 1) {
                 epoll.setMaxDatagramPayloadSize(UdpRelayOptions.MAX_DATAGRAM_BYTES);
             }
-            epoll.setRecvByteBufAllocator(epollAllocator);
+            epoll.setRecvByteBufAllocator(listenerAllocator);
             enableGro(epoll);
+            if (listenerReceiveBuffer > 0) {
+                setReceiveBuffer(epoll);
+            }
         } else {
             channel.config().setRecvByteBufAllocator(ONE_DATAGRAM);
+            if (listenerReceiveBuffer > 0) {
+                channel.config().setOption(ChannelOption.SO_RCVBUF, listenerReceiveBuffer);
+            }
         }
+    }
+
+    /** A flow's backend socket: one datagram per read. */
+    void configureFlow(Channel channel) {
+        channel.config().setRecvByteBufAllocator(ONE_DATAGRAM);
+        if (channel.config() instanceof EpollDatagramChannelConfig epoll) {
+            enableGro(epoll);
+        }
+    }
+
+    private void setReceiveBuffer(EpollDatagramChannelConfig epoll) {
+        if (!forceRefused) {
+            try {
+                epoll.setOption(SO_RCVBUFFORCE, listenerReceiveBuffer);
+                return;
+            } catch (ChannelException e) {
+                forceRefused = true;
+                LOG.info("UDP listener receive buffers are capped at net.core.rmem_max (SO_RCVBUFFORCE refused: {});"
+                        + " a burst beyond it is dropped by the kernel", e.getCause() == null ? e : e.getCause());
+            }
+        }
+        epoll.setReceiveBufferSize(listenerReceiveBuffer);
     }
 
     private static void enableGro(EpollDatagramChannelConfig epoll) {
