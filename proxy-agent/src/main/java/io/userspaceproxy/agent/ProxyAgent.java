@@ -86,7 +86,8 @@ public final class ProxyAgent implements AutoCloseable {
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK,
                 config.tcpSpliceThreshold());
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
-                .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())), counters);
+                .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())
+                        .withListenerReceiveBuffer(config.udpReceiveBuffer())), counters);
         this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
         this.metrics = ProxyMetricsExporter.create(counters, health);
         this.network = new NodeNetwork(config, node, new IpCommand());

@@ -74,7 +74,8 @@ class MainTest {
 
         String help = out.toString(StandardCharsets.UTF_8);
         for (String flag : new String[] {"--proxy-mode", "--manifests", "--hostname-override", "--nodeport-addresses",
-            "--bind-address", "--udp-timeout", "--tcp-idle-timeout", "--tcp-splice-threshold", "--max-udp-flows", "--min-sync-period",
+            "--bind-address", "--udp-timeout", "--tcp-idle-timeout", "--tcp-splice-threshold", "--udp-receive-buffer",
+            "--max-udp-flows", "--min-sync-period",
             "--sync-period", "--healthz-bind-address", "--metrics-bind-address", "--drain-timeout", "--config",
             "--write-config-to", "--demo", "--v"}) {
             assertThat(help).as("help mentions %s", flag).contains(flag);

@@ -38,6 +38,7 @@ import java.util.function.Predicate;
  * @param cleanup           {@code --cleanup}: remove what an earlier run added, then exit
  * @param initOnly          {@code --init-only}: set up the node (VIP interface, leftovers removed), then exit
  * @param tcpSpliceThreshold bytes one read must move for its TCP connection to switch to splice(2); 0 never
+ * @param udpReceiveBuffer  kernel receive buffer of each UDP listener socket in bytes; 0 keeps the default
  */
 public record AgentConfig(
         Path manifests,
@@ -59,7 +60,8 @@ public record AgentConfig(
         VipSettings vips,
         boolean cleanup,
         boolean initOnly,
-        int tcpSpliceThreshold) {
+        int tcpSpliceThreshold,
+        int udpReceiveBuffer) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -130,6 +132,10 @@ public record AgentConfig(
             throw new IllegalArgumentException("--tcp-splice-threshold: " + o.tcpSpliceThreshold
                     + " (expected: >= 0, 0 disables splicing)");
         }
+        if (o.udpReceiveBuffer < 0) {
+            throw new IllegalArgumentException("--udp-receive-buffer: " + o.udpReceiveBuffer
+                    + " (expected: >= 0, 0 keeps the kernel's default)");
+        }
         if (o.maxUdpFlows < 1) {
             throw new IllegalArgumentException("--max-udp-flows: " + o.maxUdpFlows + " (expected: >= 1)");
         }
@@ -151,7 +157,8 @@ public record AgentConfig(
         return new AgentConfig(o.manifests, nodeName, nodePortAddresses(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
                 minSync, sync, o.demo, verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
-                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold);
+                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold,
+                o.udpReceiveBuffer);
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */

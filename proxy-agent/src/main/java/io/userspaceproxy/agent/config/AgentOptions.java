@@ -66,6 +66,12 @@ public final class AgentOptions {
                     + " Default: ${DEFAULT-VALUE}.")
     int tcpSpliceThreshold;
 
+    @Option(names = "--udp-receive-buffer", paramLabel = "BYTES", defaultValue = "4194304",
+            description = "Kernel receive buffer of each UDP listener socket, so a burst waits in the kernel instead of"
+                    + " being dropped (forced past net.core.rmem_max where permitted); 0 keeps the kernel's default."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int udpReceiveBuffer;
+
     @Option(names = "--max-udp-flows", paramLabel = "N", defaultValue = "65536",
             description = "At most this many live UDP flows; past it new flows are refused and counted."
                     + " Default: ${DEFAULT-VALUE}.")

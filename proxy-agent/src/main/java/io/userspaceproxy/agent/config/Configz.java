@@ -32,6 +32,7 @@ public final class Configz {
         ours.put("manifests", c.manifests() == null ? null : c.manifests().toAbsolutePath().toString());
         ours.put("tcpIdleTimeout", GoDuration.format(c.tcpIdleTimeout()));
         ours.put("maxUdpFlows", c.maxUdpFlows());
+        ours.put("udpReceiveBuffer", c.udpReceiveBuffer());
         ours.put("tcpSpliceThreshold", c.tcpSpliceThreshold());
         ours.put("drainTimeout", GoDuration.format(c.drainTimeout()));
         Map<String, Object> body = new LinkedHashMap<>();

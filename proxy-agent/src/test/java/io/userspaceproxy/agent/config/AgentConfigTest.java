@@ -55,6 +55,7 @@ class AgentConfigTest {
         assertThat(c.metricsBindAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 19249));
         assertThat(c.syncPeriod()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.tcpSpliceThreshold()).isEqualTo(64 * 1024);
+        assertThat(c.udpReceiveBuffer()).isEqualTo(4 << 20);
         assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), "--tcp-splice-threshold", "0")
                 .tcpSpliceThreshold()).as("0 turns splicing off").isZero();
     }
@@ -68,7 +69,8 @@ class AgentConfigTest {
         "--nodeport-addresses | 10.0.0/8  | --nodeport-addresses: \"10.0.0\" is not an IP address",
         "--metrics-bind-address | localhost:10249 | --metrics-bind-address: \"localhost\" is not an IP address",
         "--max-udp-flows      | 0         | --max-udp-flows: 0 (expected: >= 1)",
-        "--tcp-splice-threshold | -1      | --tcp-splice-threshold: -1 (expected: >= 0, 0 disables splicing)"
+        "--tcp-splice-threshold | -1      | --tcp-splice-threshold: -1 (expected: >= 0, 0 disables splicing)",
+        "--udp-receive-buffer | -1        | --udp-receive-buffer: -1 (expected: >= 0, 0 keeps the kernel's default)"
     })
     void from_badValue_failsNamingFlagValueAndExpectation(String flag, String value, String message) {
         assertThatThrownBy(() -> parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), flag, value))
