@@ -77,8 +77,10 @@ class UdpReusePortIT {
         proxy = new ListenerSet(new ListenerOptions(Transport.EPOLL, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5), udp),
                 BalancerFactory.ROUND_ROBIN, counters);
         ListenerKey key = ListenerKey.of(Protocol.UDP, TcpPorts.freeAddress("127.0.12.1"));
+        // Flows outlive the test: counting them must not race the 250 ms default idle timeout.
         Route route = Route.of(DNS, FrontendKind.CLUSTER_IP,
-                java.util.Arrays.stream(endpoints).map(UdpEchoBackend::endpoint).toList());
+                java.util.Arrays.stream(endpoints).map(UdpEchoBackend::endpoint).toList())
+                .withUdpIdleTimeout(Duration.ofSeconds(60));
         assertThat(proxy.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
         return key;
     }
