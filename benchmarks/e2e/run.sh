@@ -1,48 +1,76 @@
 #!/usr/bin/env bash
-# End-to-end comparison of the same client load through four paths to the same pods:
+# End-to-end comparison of the same client load through four kinds of path to the same pods:
 #   (a) direct     the pods' own addresses (routing through the node only; the client splits HTTP loads over both
 #                  pods itself, iperf3 goes to pod1)
 #   (b) iptables   a ClusterIP DNATed by rules laid out as kube-proxy's iptables mode writes them
-#   (c) userspace  a ClusterIP served by our agent (proxy-agent/target/proxy-agent.jar)
-#   (d) haproxy    a ClusterIP served by HAProxy in TCP mode with `option splice-auto` (when installed)
+#   (c) agent      a ClusterIP served by our agent (proxy-agent/target/proxy-agent.jar), once per JVM in JAVA
+#   (d) haproxy    a ClusterIP served by HAProxy in TCP mode with splice FORCED both ways (`option splice-request`,
+#                  `option splice-response`) and `nbthread 2`: the strongest userspace L4 peer (when installed)
 #
 # Topology, all inside network namespaces this script creates and removes on exit (nothing leaves them):
 #
 #   client 10.200.1.2 --veth-- 10.200.1.1  node  10.200.2.1 --veth-- 10.200.2.2 pod1 (nginx :80, iperf3 :5201)
 #                                                10.200.3.1 --veth-- 10.200.3.2 pod2 (nginx :80)
-#   VIPs 10.200.100.0/24 are routed from the client via the node: .10 iptables, .20 agent, .30 HAProxy.
-#   Services: web 80/TCP -> pod1:80, pod2:80; iperf 5201/TCP+UDP -> pod1:5201 (iperf3 needs all of a test's
-#   connections on one server, so its service has one endpoint).
+#   VIPs 10.200.100.0/24 are routed from the client via the node: .10 iptables, .20 + i the agent on the i-th JVM
+#   of JAVA, .30 HAProxy. Services: web 80/TCP -> pod1:80, pod2:80; iperf 5201/TCP+UDP -> pod1:5201 (iperf3 needs
+#   all of a test's connections on one server, so its service has one endpoint).
 #
-# Loads, each bounded by DURATION seconds (default 10; the whole run stays under ten minutes):
-#   TCP bulk throughput   iperf3, 1 and 4 streams
-#   keep-alive requests   wrk, 2 threads x 64 connections, p50/p99 latency, the client's TCP retransmits
-#   new connections       wrk with "Connection: close" (one request per connection), 2 x 16 connections, the
-#                         client's SYN retransmits (each one stalled a connection for a second or more; wrk's
-#                         latency starts after the connect, so only this count shows such stalls)
-#   UDP datagrams         iperf3 -u at a bounded offered rate (UDP_RATE, UDP_LEN); HAProxy has no UDP
+# Loads, each bounded by DURATION seconds; the same warm-up (every load of LOADS for WARMUP seconds, results thrown
+# away) runs against every target before its first measurement, so the agent's JIT and every peer start warm:
+#   tcp    TCP bulk throughput, iperf3, 1 and 4 streams
+#   http   keep-alive requests: wrk, 2 threads x 64 connections, p50/p99 latency, the client's TCP retransmits
+#   conn   new connections: wrk with "Connection: close" (one request per connection), 2 x CONN_CONNECTIONS, the
+#          client's SYN retransmits (each one stalled a connection for a second or more; wrk's latency starts
+#          after the connect, so only this count shows such stalls)
+#   udp    UDP datagrams: iperf3 -u at a bounded offered rate (UDP_RATE bit/s of UDP_LEN-byte payloads), loss
+#          as the receiver counts it; HAProxy has no UDP
+# For the agent and HAProxy the proxy's own CPU is measured over each load window: utime + stime of its process
+# (all threads) from /proc/<pid>/stat, as cores = CPU seconds / wall seconds, and divided by the load's rate
+# (cores per Gbit/s, per 10,000 req/s, per 1,000 connections/s, per 100,000 datagrams/s). DNAT's cost is softirq
+# time in the kernel, not attributable to a process: its CPU cells say n/a.
+# With REPEAT=N every target is measured N times (round-robin over the targets); each cell is the median, with
+# [min-max] beside it, and every ratio is between medians of the same invocation.
 #
 # Usage (root, from anywhere): benchmarks/e2e/run.sh
-# Environment: DURATION=10 WARMUP=3 UDP_RATE=200M UDP_LEN=512 AGENT_JAR=proxy-agent/target/proxy-agent.jar
-#              LOADS="tcp http conn udp" (a subset runs only those loads)
+# Environment (defaults):
+#   DURATION=10 WARMUP=5 REPEAT=1 LOADS="tcp http conn udp" TARGETS="direct iptables agent haproxy"
+#   UDP_RATE=64M UDP_LEN=64 (125,000 datagrams/s offered) CONN_CONNECTIONS=64
+#   AGENT_JAR=proxy-agent/target/proxy-agent.jar
+#   JAVA="$JAVA_HOME or the java on PATH": one or more JDK homes or java binaries, each measured as its own agent,
+#     e.g. JAVA="/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"
+#   AGENT_JAVA_OPTS: the JVM flags of deploy/Dockerfile (read from it, so the agent runs as the image runs it);
+#     a flag a JVM does not know (e.g. -XX:+UseCompactObjectHeaders before 25) is dropped for that JVM and said so.
+#     ";" separates alternative sets, each measured as an agent of its own on every JVM of JAVA (at most 9 agents),
+#     e.g. AGENT_JAVA_OPTS="-XX:+UseG1GC -XX:MaxRAMPercentage=50;-XX:+UseZGC -XX:MaxRAMPercentage=50"
+#   AGENT_MAX_RAM=512m: -XX:MaxRAM, standing in for the DaemonSet's memory limit so that -XX:MaxRAMPercentage
+#     sizes the heap as in the pod ("" leaves the machine's memory)
+# Time: about (WARMUP x loads + DURATION x (loads + 1)) per target, plus DURATION x (loads + 1) x targets for every
+# further REPEAT; the defaults take about 6 minutes with one JVM.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
-UDP_RATE=${UDP_RATE:-200M}
-UDP_LEN=${UDP_LEN:-512}
+WARMUP=${WARMUP:-5}
+REPEAT=${REPEAT:-1}
+UDP_RATE=${UDP_RATE:-64M}
+UDP_LEN=${UDP_LEN:-64}
+CONN_CONNECTIONS=${CONN_CONNECTIONS:-64}
 LOADS=${LOADS:-"tcp http conn udp"}
+TARGETS=${TARGETS:-"direct iptables agent haproxy"}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 AGENT_JAR=${AGENT_JAR:-"$ROOT/proxy-agent/target/proxy-agent.jar"}
+JAVA=${JAVA:-${JAVA_HOME:-java}}
+IMAGE_JAVA_OPTS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$ROOT/deploy/Dockerfile")
+AGENT_JAVA_OPTS=${AGENT_JAVA_OPTS-$IMAGE_JAVA_OPTS}
+AGENT_MAX_RAM=${AGENT_MAX_RAM-512m}
 TAG="ubp$$"
 NS_CLIENT="$TAG-client" NS_NODE="$TAG-node" NS_POD1="$TAG-pod1" NS_POD2="$TAG-pod2"
 CLIENT_IP=10.200.1.2 POD1_IP=10.200.2.2 POD2_IP=10.200.3.2
-VIP_IPTABLES=10.200.100.10 VIP_AGENT=10.200.100.20 VIP_HAPROXY=10.200.100.30
+VIP_IPTABLES=10.200.100.10 VIP_AGENT_BASE=20 VIP_HAPROXY=10.200.100.30
 CLUSTER_CIDR=10.200.0.0/16
+CLK_TCK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/ubp-e2e.XXXXXX)
 PIDS=()
 NAMESPACES=()
-
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -104,9 +132,7 @@ setup_topology() {
     # Short-connection loads would otherwise run out of ephemeral ports to the same destination.
     ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
   done
-  # The userspace proxy and HAProxy accept on their VIPs, so those must be local addresses of the node.
-  ip -n "$NS_NODE" addr add "$VIP_AGENT/32" dev lo
-  ip -n "$NS_NODE" addr add "$VIP_HAPROXY/32" dev lo
+  # The agents and HAProxy accept on their VIPs, so each adds its VIP to the node's lo as it starts.
 }
 
 # Starts a command in a namespace in the background and remembers its PID (ip netns exec execs the command).
@@ -216,16 +242,20 @@ setup_iptables() {
   ip netns exec "$NS_NODE" iptables-restore --noflush <"$WORK/iptables.rules"
 }
 
-# ------------------------------------------------------------------------------------------- (c) the agent
+# ---------------------------------------------------------------------------------------------- (c) the agent
+declare -A PID_OF HOSTS LABEL SHORT  # per target: the proxy process to charge CPU to, the address(es), the column
+AGENTS=()                       # the agent targets, agent1 ..., one per JVM of JAVA
+
+# write_manifests DIR VIP: the bench Services and their EndpointSlices, with VIP as the ClusterIP.
 write_manifests() {
-  mkdir -p "$WORK/manifests"
-  cat >"$WORK/manifests/services.yaml" <<EOF
+  mkdir -p "$1"
+  cat >"$1/services.yaml" <<YAML
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: bench}
 spec:
   type: ClusterIP
-  clusterIP: $VIP_AGENT
+  clusterIP: $2
   ports:
   - {name: http, port: 80, targetPort: 80, protocol: TCP}
 ---
@@ -234,7 +264,7 @@ kind: Service
 metadata: {name: iperf, namespace: bench}
 spec:
   type: ClusterIP
-  clusterIP: $VIP_AGENT
+  clusterIP: $2
   ports:
   - {name: tcp, port: 5201, targetPort: 5201, protocol: TCP}
   - {name: udp, port: 5201, targetPort: 5201, protocol: UDP}
@@ -264,37 +294,78 @@ ports:
 - {name: udp, port: 5201, protocol: UDP}
 endpoints:
 - {addresses: ["$POD1_IP"], conditions: {ready: true}}
-EOF
+YAML
 }
 
+# java_binary HOME_OR_BINARY: the java executable it names.
+java_binary() {
+  if [[ -d $1 ]]; then echo "$1/bin/java"; else command -v "$1" || echo "$1"; fi
+}
+
+# jvm_opts JAVA FLAGS: AGENT_MAX_RAM and FLAGS, less each flag this JVM refuses (each probe is `java -version`).
+jvm_opts() {
+  local java=$1 opt kept=()
+  for opt in ${AGENT_MAX_RAM:+-XX:MaxRAM=$AGENT_MAX_RAM} $2; do
+    if "$java" "$opt" -version >/dev/null 2>&1; then kept+=("$opt"); else log "$java does not take $opt: left out"; fi
+  done
+  echo "${kept[*]}"
+}
+
+# start_agent INDEX JAVA FLAGS TAG: the agent on that JVM with those flags, serving VIP 10.200.100.(20 + INDEX) in
+# the node namespace; TAG (may be empty) tells it apart from agents on the same JVM with other flags.
 start_agent() {
-  if [[ ! -f $AGENT_JAR ]]; then
-    log "(c) skipped: agent jar not built: $AGENT_JAR (build it: mvn -B -DskipTests package -pl proxy-agent -am)"
+  local i=$1 java t="agent$1" vip="10.200.100.$((VIP_AGENT_BASE + $1))" opts pid version
+  java=$(java_binary "$2")
+  [[ -x $java ]] || { log "($t) skipped: no java at $java"; return 1; }
+  opts=$(jvm_opts "$java" "$3")
+  ip -n "$NS_NODE" addr add "$vip/32" dev lo
+  write_manifests "$WORK/manifests-$t" "$vip"
+  # shellcheck disable=SC2086 # the options are words
+  start_in "$NS_NODE" "$WORK/$t.log" "$java" $opts -jar "$AGENT_JAR" --proxy-mode=userspace \
+    --manifests "$WORK/manifests-$t" --healthz-bind-address="127.0.0.1:$((10300 + i))" \
+    --metrics-bind-address="127.0.0.1:$((10400 + i))"
+  pid=${PIDS[-1]}
+  if ! WAIT_TRIES=600 wait_for "the agent's listeners on $vip" "$pid" sh -c \
+      "ip netns exec $NS_NODE ss -Hltn 'src $vip' | grep -q ':80 ' \
+       && ip netns exec $NS_NODE ss -Hltn 'src $vip' | grep -q ':5201 ' \
+       && ip netns exec $NS_NODE ss -Hlun 'src $vip' | grep -q ':5201 '"; then
+    log "($t) skipped: the agent did not listen on $vip:80 and :5201 (tcp, udp); last lines of its log:"
+    tail -n 20 "$WORK/$t.log" >&2
     return 1
   fi
-  write_manifests
-  start_in "$NS_NODE" "$WORK/agent.log" java -jar "$AGENT_JAR" --proxy-mode=userspace --manifests "$WORK/manifests"
-  local pid=${PIDS[-1]}
-  if ! WAIT_TRIES=600 wait_for "the agent's listeners on $VIP_AGENT" "$pid" sh -c \
-      "ip netns exec $NS_NODE ss -Hltn 'src $VIP_AGENT' | grep -q ':80 ' \
-       && ip netns exec $NS_NODE ss -Hltn 'src $VIP_AGENT' | grep -q ':5201 ' \
-       && ip netns exec $NS_NODE ss -Hlun 'src $VIP_AGENT' | grep -q ':5201 '"; then
-    log "(c) skipped: the agent did not listen on $VIP_AGENT:80 and :5201 (tcp, udp); last lines of its log:"
-    tail -n 20 "$WORK/agent.log" >&2
-    return 1
-  fi
+  # The JVM that really runs it: the binary behind the PID, not what PATH would say.
+  version=$("$(readlink "/proc/$pid/exe")" -version 2>&1 | grep -v '^Picked up' | head -n 2 | paste -sd' ')
+  SHORT[$t]="JDK $(sed -E 's/^[^"]*"([^"]*)".*/\1/' <<<"$version")${4:+ $4}"
+  PID_OF[$t]=$pid HOSTS[$t]=$vip LABEL[$t]="(c) agent, ${SHORT[$t]}"
+  AGENTS+=("$t")
+  log "($t) $version"
+  log "($t) JVM flags: $opts"
+  JVM_LINES+=("$t: $version; flags: $opts; JVM warnings at start: $(jvm_warnings "$WORK/$t.log")")
+}
+JVM_LINES=()
+
+# The JVM's own warnings in a log (lines starting WARNING:, as the JVM prints them), or "none".
+jvm_warnings() {
+  local n
+  n=$(grep -c '^WARNING:' "$1" || true)
+  if ((n)); then grep -m1 '^WARNING:' "$1" | cut -c1-120; else echo none; fi
 }
 
-# ------------------------------------------------------------------------------------------- (d) HAProxy
+# ----------------------------------------------------------------------------------------------- (d) HAProxy
 start_haproxy() {
   command -v haproxy >/dev/null || { log "(d) skipped: haproxy is not installed"; return 1; }
-  cat >"$WORK/haproxy.cfg" <<EOF
+  ip -n "$NS_NODE" addr add "$VIP_HAPROXY/32" dev lo
+  cat >"$WORK/haproxy.cfg" <<CFG
 global
   # Enough for these loads and within the 20,000 open files a sandbox may allow (HAProxy sizes its limit from it).
   maxconn 5000
+  # As many threads as the agent has event loops on this machine's two cores.
+  nbthread 2
 defaults
   mode tcp
-  option splice-auto
+  # Splice forced both ways from the first byte (splice-auto would only splice when it guesses it pays).
+  option splice-request
+  option splice-response
   timeout connect 5s
   timeout client 60s
   timeout server 60s
@@ -310,28 +381,56 @@ frontend iperf
   default_backend iperf
 backend iperf
   server pod1 $POD1_IP:5201
-EOF
+CFG
   start_in "$NS_NODE" "$WORK/haproxy.log" haproxy -db -f "$WORK/haproxy.cfg"
-  wait_for "HAProxy on $VIP_HAPROXY" "${PIDS[-1]}" sh -c "ip netns exec $NS_NODE ss -Hltn 'src $VIP_HAPROXY' | grep -q ':5201 '" \
+  local pid=${PIDS[-1]}
+  wait_for "HAProxy on $VIP_HAPROXY" "$pid" \
+    sh -c "ip netns exec $NS_NODE ss -Hltn 'src $VIP_HAPROXY' | grep -q ':5201 '" \
     || { log "(d) skipped: HAProxy did not start:"; tail -n 20 "$WORK/haproxy.log" >&2; return 1; }
+  PID_OF[haproxy]=$pid HOSTS[haproxy]=$VIP_HAPROXY
+  LABEL[haproxy]="(d) HAProxy $(haproxy -v | awk 'NR == 1 { sub(/-.*/, "", $3); print $3 }'), splice, 2 threads"
 }
 
 # --------------------------------------------------------------------------------------------- measuring
-declare -A R   # R[target,metric] = value
+declare -A R   # R[target,metric] = the values of every run, space-separated
+
+# add TARGET METRIC VALUE: one run's value, also logged as it is taken (so a run's figures survive in the log).
+add() { R[$1,$2]+="$3 "; log "$1 $2 = $3"; }
 
 in_client() { timeout $((DURATION + 20)) ip netns exec "$NS_CLIENT" "$@"; }
+
+# CPU of a target's proxy process over a load window: cpu_begin TARGET, run the load, cpu_end TARGET LOAD RATE
+# SCALE records cores as LOAD_cpu and cores per SCALE units of RATE as LOAD_unit (nothing for a target without a
+# process of its own, or when the rate is empty or zero).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+cpu_begin() {
+  local pid=${PID_OF[$1]:-}
+  [[ -n $pid ]] || return 0
+  CPU_T0=$EPOCHREALTIME CPU_TICKS0=$(cpu_ticks "$pid")
+}
+cpu_end() {
+  local t=$1 load=$2 rate=${3:-} scale=$4 pid=${PID_OF[$1]:-} cores
+  [[ -n $pid ]] || return 0
+  cores=$(awk -v d="$(($(cpu_ticks "$pid") - CPU_TICKS0))" -v hz="$CLK_TCK" -v t0="$CPU_T0" -v t1="$EPOCHREALTIME" \
+    'BEGIN { printf "%.3f", d / hz / (t1 - t0) }')
+  add "$t" "${load}_cpu" "$cores"
+  if [[ -n $rate ]] && awk -v r="$rate" 'BEGIN { exit !(r > 0) }'; then
+    add "$t" "${load}_unit" "$(awk -v c="$cores" -v r="$rate" -v s="$scale" 'BEGIN { printf "%.4f", c / (r / s) }')"
+  fi
+}
 
 # wrk latency like 512.00us, 1.43ms or 1.01s, in milliseconds.
 to_ms() { awk -v v="$1" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); n = v + 0;
   printf "%.3f", (u == "us") ? n / 1000 : (u == "s") ? n * 1000 : n }'; }
 
-# wrk_split THREADS CONNECTIONS HOSTS [wrk options]: one wrk per host, run at once, sharing out the threads and
-# connections, each output into $WORK/wrk.N. (Direct traffic has no balancer, so it loads both pods itself.)
+# wrk_split SECONDS THREADS CONNECTIONS HOSTS [wrk options]: one wrk per host, run at once, sharing out the threads
+# and connections, each output into $WORK/wrk.N. (Direct traffic has no balancer, so it loads both pods itself.)
 wrk_split() {
-  local threads=$1 conns=$2 hosts=($3) i=0 pids=() rc=0; shift 3
+  local seconds=$1 threads=$2 conns=$3 hosts=($4) i=0 pids=() rc=0 h; shift 4
+  rm -f "$WORK"/wrk.*
   for h in "${hosts[@]}"; do
-    in_client wrk -t $((threads / ${#hosts[@]})) -c $((conns / ${#hosts[@]})) -d "${DURATION}s" "$@" "http://$h/" \
-      >"$WORK/wrk.$i" 2>&1 &
+    timeout $((seconds + 20)) ip netns exec "$NS_CLIENT" wrk -t $((threads / ${#hosts[@]})) \
+      -c $((conns / ${#hosts[@]})) -d "${seconds}s" "$@" "http://$h/" >"$WORK/wrk.$i" 2>&1 &
     pids+=("$!")
     i=$((i + 1))
   done
@@ -342,7 +441,7 @@ wrk_split() {
 # Sums requests/s over the wrk outputs; the slowest of their latency percentiles stands for the whole.
 wrk_sum() { cat "$WORK"/wrk.* | awk '/^Requests\/sec/ { s += $2 } END { printf "%.0f", s }'; }
 wrk_worst() {
-  local p=$1 v worst=0
+  local p=$1 v worst=0 f
   for f in "$WORK"/wrk.*; do
     v=$(to_ms "$(awk -v p="$p" '$1 == p { print $2 }' "$f")")
     worst=$(awk -v a="$v" -v b="$worst" 'BEGIN { print (a > b) ? a : b }')
@@ -351,99 +450,170 @@ wrk_worst() {
 }
 wrk_errors() { cat "$WORK"/wrk.* | awk -v tag="$1" '/Socket errors|Non-2xx/ { s = s tag $0 "; " } END { print s }'; }
 
-load_tcp() {
-  local t=$1 host=${2%% *} streams out
-  log "$t: TCP throughput, 1 and 4 streams"
-  for streams in 1 4; do
-    if out=$(in_client iperf3 -c "$host" -p 5201 -t "$DURATION" -P "$streams" -J); then
-      R[$t,tcp$streams]=$(jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100' <<<"$out")
-    fi
-  done
-}
-
-load_http() {
-  local t=$1
-  log "$t: keep-alive requests"
-  rm -f "$WORK"/wrk.*
-  local before
-  before=$(client_counter TcpRetransSegs)
-  wrk_split 2 64 "$2" --latency || return 0
-  R[$t,retrans]=$(($(client_counter TcpRetransSegs) - before))
-  R[$t,rps]=$(wrk_sum)
-  R[$t,p50]=$(wrk_worst 50%)
-  R[$t,p99]=$(wrk_worst 99%)
-  R[$t,errors]+=$(wrk_errors "keep-alive: ")
-}
-
 # One of the client namespace's TCP counters (nstat -a: absolute, so no history file is involved).
 client_counter() {
   ip netns exec "$NS_CLIENT" nstat -az "$1" | awk -v name="$1" '$1 == name { print $2 }'
 }
 
+load_tcp() {
+  local t=$1 host=${HOSTS[$1]%% *} streams out gbps
+  for streams in 1 4; do
+    log "$t: TCP throughput, $streams stream(s)"
+    cpu_begin "$t"
+    if out=$(in_client iperf3 -c "$host" -p 5201 -t "$DURATION" -P "$streams" -J); then
+      gbps=$(jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100' <<<"$out")
+      add "$t" "tcp$streams" "$gbps"
+      cpu_end "$t" "tcp$streams" "$gbps" 1
+    fi
+  done
+}
+
+load_http() {
+  local t=$1 before rps
+  log "$t: keep-alive requests"
+  before=$(client_counter TcpRetransSegs)
+  cpu_begin "$t"
+  wrk_split "$DURATION" 2 64 "${HOSTS[$t]}" --latency || return 0
+  rps=$(wrk_sum)
+  cpu_end "$t" http "$rps" 10000
+  add "$t" retrans $(($(client_counter TcpRetransSegs) - before))
+  add "$t" rps "$rps"
+  add "$t" p50 "$(wrk_worst 50%)"
+  add "$t" p99 "$(wrk_worst 99%)"
+  R[$t,errors]+=$(wrk_errors "keep-alive: ")
+}
+
 load_conn() {
-  local t=$1 before
+  local t=$1 before cps
   log "$t: new connections"
-  rm -f "$WORK"/wrk.*
   before=$(client_counter TcpExtTCPSynRetrans)
-  wrk_split 2 16 "$2" --latency -H "Connection: close" || return 0
-  R[$t,cps]=$(wrk_sum)
-  R[$t,cp99]=$(wrk_worst 99%)
-  R[$t,synretrans]=$(($(client_counter TcpExtTCPSynRetrans) - before))
+  cpu_begin "$t"
+  wrk_split "$DURATION" 2 "$CONN_CONNECTIONS" "${HOSTS[$t]}" --latency -H "Connection: close" || return 0
+  cps=$(wrk_sum)
+  cpu_end "$t" conn "$cps" 1000
+  add "$t" cps "$cps"
+  add "$t" cp99 "$(wrk_worst 99%)"
+  add "$t" synretrans $(($(client_counter TcpExtTCPSynRetrans) - before))
   R[$t,errors]+=$(wrk_errors "close: ")
 }
 
 load_udp() {
-  local t=$1 host=${2%% *} out
+  local t=$1 host=${HOSTS[$1]%% *} out dps
   [[ $t != haproxy ]] || return 0
   log "$t: UDP datagrams at $UDP_RATE bit/s offered, $UDP_LEN-byte payloads"
+  cpu_begin "$t"
   if out=$(in_client iperf3 -c "$host" -p 5201 -u -b "$UDP_RATE" -l "$UDP_LEN" -t "$DURATION" -J); then
-    R[$t,udp]=$(jq -r '.end.sum | (.packets - .lost_packets) / .seconds | round' <<<"$out")
-    R[$t,udploss]=$(jq -r '.end.sum.lost_percent | . * 100 | round / 100' <<<"$out")
+    dps=$(jq -r '.end.sum | (.packets - .lost_packets) / .seconds | round' <<<"$out")
+    cpu_end "$t" udp "$dps" 100000
+    add "$t" udp "$dps"
+    add "$t" udploss "$(jq -r '.end.sum.lost_percent | . * 100 | round / 100' <<<"$out")"
+    add "$t" udpsent "$(jq -r '.end.sum | .packets / .seconds | round' <<<"$out")"
   fi
 }
 
-# measure TARGET "HOST..." runs every load of LOADS against the hosts (the first alone for iperf3), results into
-# R[TARGET,*]; a load that fails leaves its cells empty ("n/a" in the table).
-measure() {
-  local t=$1 hosts=$2 load
-  log "$t: checking ${hosts%% *}"
-  in_client curl -sf -m 2 -o /dev/null "http://${hosts%% *}/" || { log "$t: ${hosts%% *} does not answer"; return 1; }
-  in_client wrk -t 2 -c 64 -d "${WARMUP}s" "http://${hosts%% *}/" >/dev/null 2>&1 || true
+# warm TARGET: every load of LOADS for WARMUP seconds, results thrown away; the same for every target.
+warm() {
+  local t=$1 host=${HOSTS[$1]%% *} load
+  log "$t: warming up, ${WARMUP}s per load"
   for load in $LOADS; do
-    "load_$load" "$t" "$hosts"
+    case $load in
+      tcp) timeout $((WARMUP + 20)) ip netns exec "$NS_CLIENT" iperf3 -c "$host" -p 5201 -t "$WARMUP" -P 2 ;;
+      http) wrk_split "$WARMUP" 2 64 "${HOSTS[$t]}" ;;
+      conn) wrk_split "$WARMUP" 2 "$CONN_CONNECTIONS" "${HOSTS[$t]}" -H "Connection: close" ;;
+      udp) [[ $t == haproxy ]] || timeout $((WARMUP + 20)) ip netns exec "$NS_CLIENT" \
+             iperf3 -c "$host" -p 5201 -u -b "$UDP_RATE" -l "$UDP_LEN" -t "$WARMUP" ;;
+    esac >/dev/null 2>&1 || log "$t: warm-up of $load failed"
+  done
+}
+
+# measure TARGET: every load of LOADS against the target's hosts (the first alone for iperf3), results appended
+# to R[TARGET,*]; a load that fails adds nothing ("n/a" in the table when no run has a value).
+measure() {
+  local t=$1 load
+  in_client curl -sf -m 2 -o /dev/null "http://${HOSTS[$t]%% *}/" \
+    || { log "$t: ${HOSTS[$t]%% *} does not answer"; return 1; }
+  for load in $LOADS; do
+    "load_$load" "$t"
   done
   log "$t: conntrack entries in the node namespace: $(ip netns exec "$NS_NODE" \
-    cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo unknown)"
+    cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo unknown) of at most $(ip netns exec \
+    "$NS_NODE" cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo unknown)"
 }
 
 # ------------------------------------------------------------------------------------------------ report
+# cell FORMAT VALUES...: the median, and [min-max] when there is more than one value; "n/a" for none.
+cell() {
+  local fmt=$1; shift
+  (($#)) || { echo n/a; return; }
+  printf '%s\n' "$@" | sort -g | awk -v f="$fmt" '{ a[NR] = $1 } END {
+    m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+    s = sprintf(f, m); if (NR > 1) s = s " [" sprintf(f, a[1]) "-" sprintf(f, a[NR]) "]"; print s }'
+}
+median() {
+  printf '%s\n' "$@" | sort -g \
+    | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# ratio TARGET PEER METRIC: the target's median over the peer's, or nothing when either has no value.
+ratio() {
+  local a b
+  # shellcheck disable=SC2086 # the values are words
+  a=$(median ${R[$1,$3]:-}) b=$(median ${R[$2,$3]:-})
+  if [[ -n $a && -n $b ]]; then awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; fi
+}
+
 report() {
-  local targets=(direct iptables userspace haproxy) metrics=(tcp1 tcp4 rps p50 p99 retrans cps cp99 synretrans udp udploss)
-  declare -A label=([tcp1]="TCP 1 stream (Gbit/s)" [tcp4]="TCP 4 streams (Gbit/s)" [rps]="keep-alive req/s"
-    [p50]="keep-alive p50 (ms)" [p99]="keep-alive p99 (ms)" [retrans]="keep-alive retransmits"
-    [cps]="new connections/s" [cp99]="new connection p99 (ms)" [synretrans]="new conn. SYN retransmits"
-    [udp]="UDP datagrams/s received" [udploss]="UDP loss (%)")
-  printf '\n%-26s' "metric"
-  printf ' | %-20s' "(a) pod direct" "(b) iptables DNAT" "(c) userspace agent" "(d) HAProxy tcp"
-  printf '\n'
-  local m t v base
-  for m in "${metrics[@]}"; do
-    printf '%-26s' "${label[$m]}"
-    base=${R[iptables,$m]:-}
-    for t in "${targets[@]}"; do
-      v=${R[$t,$m]:-}
-      if [[ -z $v ]]; then
-        printf ' | %-20s' "n/a"
-      elif [[ -n $base && $m != @(udploss|synretrans|retrans) ]] && awk -v b="$base" 'BEGIN { exit !(b > 0) }'; then
-        printf ' | %-20s' "$v ($(awk -v v="$v" -v b="$base" 'BEGIN { printf "%.2f", v / b }')x)"
-      else
-        printf ' | %-20s' "$v"
-      fi
-    done
-    printf '\n'
+  local targets=() t
+  for t in direct iptables "${AGENTS[@]}" haproxy; do [[ -n ${HOSTS[$t]:-} ]] && targets+=("$t"); done
+  # key|label|printf format|ratios (r: ratio, higher is better; l: ratio, lower is better; -: none)
+  local rows=(
+    "tcp1|TCP 1 stream (Gbit/s)|%.2f|r" "tcp1_cpu|  proxy CPU (cores)|%.2f|l" "tcp1_unit|  cores per Gbit/s|%.3f|l"
+    "tcp4|TCP 4 streams (Gbit/s)|%.2f|r" "tcp4_cpu|  proxy CPU (cores)|%.2f|l" "tcp4_unit|  cores per Gbit/s|%.3f|l"
+    "rps|keep-alive req/s|%.0f|r" "p50|  p50 (ms)|%.3f|l" "p99|  p99 (ms)|%.3f|l" "retrans|  TCP retransmits|%.0f|-"
+    "http_cpu|  proxy CPU (cores)|%.2f|l" "http_unit|  cores per 10k req/s|%.3f|l"
+    "cps|new connections/s|%.0f|r" "cp99|  p99 (ms)|%.3f|l" "synretrans|  SYN retransmits|%.0f|-"
+    "conn_cpu|  proxy CPU (cores)|%.2f|l" "conn_unit|  cores per 1k conn/s|%.3f|l"
+    "udp|UDP datagrams/s received|%.0f|r" "udpsent|  sent (offered)/s|%.0f|-" "udploss|  loss (%)|%.2f|-"
+    "udp_cpu|  proxy CPU (cores)|%.2f|l"
+    "udp_unit|  cores per 100k dgram/s|%.3f|l")
+  local row key label fmt kind head sep line a
+  head="| metric |" sep="| --- |"
+  for t in "${targets[@]}"; do
+    case $t in
+      direct) head+=" (a) pod direct |" ;; iptables) head+=" (b) iptables DNAT |" ;; *) head+=" ${LABEL[$t]} |" ;;
+    esac
+    sep+=" ---: |"
   done
-  printf '\nRatios are to (b) iptables DNAT. Each load ran %ss; UDP offered %s bit/s of %s-byte datagrams.\n' \
-    "$DURATION" "$UDP_RATE" "$UDP_LEN"
+  for a in "${AGENTS[@]}"; do
+    [[ -n ${HOSTS[haproxy]:-} ]] && { head+=" ${SHORT[$a]} ÷ HAProxy |"; sep+=" ---: |"; }
+    [[ -n ${HOSTS[iptables]:-} ]] && { head+=" ${SHORT[$a]} ÷ DNAT |"; sep+=" ---: |"; }
+  done
+  printf '\n%s\n%s\n' "$head" "$sep"
+  for row in "${rows[@]}"; do
+    IFS='|' read -r key label fmt kind <<<"$row"
+    [[ -n $(for t in "${targets[@]}"; do echo -n "${R[$t,$key]:-}"; done) ]] || continue
+    line="| $label |"
+    for t in "${targets[@]}"; do
+      # shellcheck disable=SC2086 # the values are words
+      line+=" $(cell "$fmt" ${R[$t,$key]:-}) |"
+    done
+    for a in "${AGENTS[@]}"; do
+      [[ -n ${HOSTS[haproxy]:-} ]] && line+=" $([[ $kind == - ]] || ratio "$a" haproxy "$key") |"
+      [[ -n ${HOSTS[iptables]:-} ]] && line+=" $([[ $kind == - ]] || ratio "$a" iptables "$key") |"
+    done
+    printf '%s\n' "$line"
+  done
+  printf '\nEach cell: the median of %s run(s)%s. Ratios: the agent'\''s median over the peer'\''s (CPU, per-unit\n' \
+    "$REPEAT" "$( ((REPEAT > 1)) && echo ', [min-max] beside it')"
+  printf 'and latency rows: lower is better). Proxy CPU: utime + stime of the proxy process over the load window;\n'
+  printf 'n/a for direct and DNAT (DNAT'\''s cost is softirq time, not attributable to a process).\n'
+  printf 'Loads: %ss each after a %ss warm-up per load (every target alike); new connections with 2 x %s wrk\n' \
+    "$DURATION" "$WARMUP" "$CONN_CONNECTIONS"
+  printf 'connections; UDP offered %s bit/s of %s-byte datagrams (the client may send fewer: see "sent").\n' \
+    "$UDP_RATE" "$UDP_LEN"
+  printf 'Kernel %s; %s cores; load average %s at the start, %s at the end.\n' "$(uname -r)" "$(nproc)" \
+    "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  for line in "${JVM_LINES[@]}"; do printf '%s\n' "$line"; done
   for t in "${targets[@]}"; do
     [[ -n ${R[$t,errors]:-} ]] && printf 'wrk errors, %s: %s\n' "$t" "${R[$t,errors]}"
   done
@@ -456,16 +626,48 @@ install_missing
 for load in $LOADS; do
   [[ $load == @(tcp|http|conn|udp) ]] || die "LOADS: \"$load\" (expected: tcp, http, conn, udp)"
 done
+for t in $TARGETS; do
+  [[ $t == @(direct|iptables|agent|haproxy) ]] || die "TARGETS: \"$t\" (expected: direct, iptables, agent, haproxy)"
+done
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "REPEAT: \"$REPEAT\" (expected: a positive integer)"
 for cmd in ip iptables-restore iperf3 wrk nginx jq curl; do
   command -v "$cmd" >/dev/null || die "$cmd is required and could not be installed"
 done
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r)"
 setup_topology
 start_pods
 # kube-proxy's rules are in place for every path, as on a real node: conntrack tracks all of them alike.
 setup_iptables
-measure direct "$POD1_IP $POD2_IP" || log "(a) failed"
-measure iptables "$VIP_IPTABLES" || log "(b) failed"
-if start_agent; then measure userspace "$VIP_AGENT" || log "(c) failed"; fi
-if start_haproxy; then measure haproxy "$VIP_HAPROXY" || log "(d) failed"; fi
+[[ " $TARGETS " == *" direct "* ]] && HOSTS[direct]="$POD1_IP $POD2_IP"
+[[ " $TARGETS " == *" iptables "* ]] && HOSTS[iptables]=$VIP_IPTABLES
+if [[ " $TARGETS " == *" agent "* ]]; then
+  if [[ ! -f $AGENT_JAR ]]; then
+    log "(c) skipped: agent jar not built: $AGENT_JAR (build it: mvn -B -DskipTests package -pl proxy-agent -am)"
+  else
+    IFS=';' read -ra variants <<<"$AGENT_JAVA_OPTS"
+    ((${#variants[@]})) || variants=("")
+    i=0
+    for j in $JAVA; do
+      for v in "${variants[@]}"; do
+        ((++i <= 9)) || die "more than 9 agents (JAVA x the sets of AGENT_JAVA_OPTS)"
+        # Several sets: each agent is named by its collector flag, else by the set's number.
+        tag=
+        if ((${#variants[@]} > 1)); then
+          tag=$(grep -oE -- '-XX:\+Use[A-Za-z0-9]+GC' <<<"$v" | head -n 1 || true)
+          tag=${tag:-flags $((i))}
+        fi
+        start_agent "$i" "$j" "$v" "$tag" || true
+      done
+    done
+  fi
+fi
+[[ " $TARGETS " == *" haproxy "* ]] && { start_haproxy || true; }
+order=()
+for t in direct iptables "${AGENTS[@]}" haproxy; do [[ -n ${HOSTS[$t]:-} ]] && order+=("$t"); done
+for t in "${order[@]}"; do warm "$t"; done
+for ((run = 1; run <= REPEAT; run++)); do
+  log "run $run of $REPEAT"
+  for t in "${order[@]}"; do measure "$t" || log "$t: failed in run $run"; done
+done
 report

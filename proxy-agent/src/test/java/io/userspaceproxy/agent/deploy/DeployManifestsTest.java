@@ -173,15 +173,32 @@ class DeployManifestsTest {
     }
 
     @Test
-    void dockerfile_jreBaseWithIproute2RunningTheAgentJar() throws IOException {
-        List<String> lines = Files.readAllLines(DEPLOY.resolve("Dockerfile")).stream()
-                .map(String::strip).filter(l -> !l.startsWith("#")).toList();
+    void dockerfile_newestLtsJreWithIproute2RunningTheAgentJar() throws IOException {
+        List<String> lines = dockerfileLines();
 
-        assertThat(lines).contains("FROM eclipse-temurin:17-jre",
+        assertThat(lines).contains("FROM eclipse-temurin:25-jre",
                 "COPY proxy-agent/target/proxy-agent.jar /opt/userspace-proxy/proxy-agent.jar",
                 "ENTRYPOINT [\"java\", \"-jar\", \"/opt/userspace-proxy/proxy-agent.jar\"]");
         assertThat(lines.stream().filter(l -> l.contains("apt-get install")).collect(Collectors.joining()))
                 .contains("iproute2");
+    }
+
+    @Test
+    void dockerfile_jvmFlags_oneLineWithTheMeasuredChoices() throws IOException {
+        // One line, in exactly this form: benchmarks/e2e/run.sh reads it to run the agent as the image does.
+        String prefix = "ENV JAVA_TOOL_OPTIONS=\"";
+        List<String> env = dockerfileLines().stream().filter(l -> l.contains("JAVA_TOOL_OPTIONS")).toList();
+
+        assertThat(env).singleElement().satisfies(l -> assertThat(l).startsWith(prefix).endsWith("\""));
+        String flags = env.get(0).substring(prefix.length(), env.get(0).length() - 1);
+        assertThat(flags.split(" ")).containsExactlyInAnyOrder(
+                "-XX:+UseG1GC", "-XX:+UseCompactObjectHeaders", "--enable-native-access=ALL-UNNAMED",
+                "-XX:MaxRAMPercentage=50", "-XX:MaxDirectMemorySize=128m", "-XX:+ExitOnOutOfMemoryError");
+    }
+
+    private static List<String> dockerfileLines() throws IOException {
+        return Files.readAllLines(DEPLOY.resolve("Dockerfile")).stream()
+                .map(String::strip).filter(l -> !l.startsWith("#")).toList();
     }
 
     private static void assertProbe(Probe probe, String path) {
