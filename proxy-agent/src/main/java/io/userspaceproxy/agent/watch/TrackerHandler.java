@@ -19,8 +19,13 @@ import org.slf4j.LoggerFactory;
  *       server's selector had not.</li>
  *   <li>An object that cannot be served is reported deleted too (as kube-proxy drops a Service it cannot parse),
  *       logged at WARN with every reason, and counted.</li>
- *   <li>A resync ({@code onUpdate} with the same resource version) is ignored before any work: the tracker would
- *       ignore the equal upsert anyway, and the conversion's warnings would repeat every resync.</li>
+ *   <li>An update is decided on content, never on resource versions: an API server restored from a backup (or a
+ *       new control plane) repeats versions, so a changed object can come back with the version last seen. Only
+ *       an update whose object equals the old one (a resync hands over the same object) is ignored before any
+ *       work, so the conversion's warnings do not repeat every resync; anything else is converted, and the
+ *       tracker compares the converted records, ignoring an equal one.</li>
+ *   <li>Nothing an object contains can throw out of a callback: a failed conversion (even an unexpected
+ *       exception or a stack overflow) rejects that object only, logged and counted.</li>
  * </ul>
  *
  * <p>Threading: fabric8 calls one handler serially from the informer's executor.
@@ -61,23 +66,35 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
 
     @Override
     public void onUpdate(T old, T object) {
-        String before = old.getMetadata() == null ? null : old.getMetadata().getResourceVersion();
-        String after = object.getMetadata() == null ? null : object.getMetadata().getResourceVersion();
-        if (before != null && before.equals(after)) {
+        if (old == object || sameContent(old, object)) {
             return;
         }
         report(object);
     }
 
+    /** fabric8's generated equals compares every field; a malformed object must not make it throw out of here. */
+    private boolean sameContent(T old, T object) {
+        try {
+            return Objects.equals(old, object);
+        } catch (RuntimeException | StackOverflowError e) {
+            return false;
+        }
+    }
+
     /** {@code unknownFinalState}: the delete was inferred on a relist, after a disconnection. Same handling. */
     @Override
     public void onDelete(T object, boolean unknownFinalState) {
-        ObjectRef ref = KubernetesObjects.refOf(object.getMetadata());
+        ObjectRef ref = KubernetesObjects.refOf(object == null ? null : object.getMetadata());
         log.debug("{} {} deleted{}", kind, ref, unknownFinalState ? " (while the watch was down)" : "");
         delete.accept(ref);
     }
 
     private void report(T object) {
+        if (object == null) {
+            log.warn("{}: the informer handed over no object; ignored", kind);
+            onInvalid.accept(kind);
+            return;
+        }
         ObjectMeta meta = object.getMetadata();
         ObjectRef ref = KubernetesObjects.refOf(meta);
         if (!selector.accepts(meta == null ? null : meta.getLabels())) {
@@ -90,7 +107,7 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
         } catch (InvalidResourceException e) {
             log.warn("{} rejected, not served: {}", kind, e.getMessage());
             reject(ref);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             log.error("{} {} could not be converted, not served", kind, ref, e);
             reject(ref);
         }
