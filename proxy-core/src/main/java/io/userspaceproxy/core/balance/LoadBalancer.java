@@ -21,9 +21,10 @@ public interface LoadBalancer {
     Endpoint pick(InetAddress client);
 
     /**
-     * The endpoint to try after a connect to {@code failed} did not succeed: the one after it in order, so that a
-     * retry never lands on the endpoint that just failed while another exists. Affinity is reset and re-recorded
-     * on the returned endpoint. Returns {@code null} when there is no endpoint at all.
+     * The endpoint to try after a connect to {@code failed} did not succeed: one of the others, taken in turn, so
+     * that a retry never lands on the endpoint that just failed while another exists and the retries of a dead
+     * endpoint spread evenly over the rest (not all onto its neighbour). Affinity is reset and re-recorded on the
+     * returned endpoint. Returns {@code null} when there is no endpoint at all. Allocation-free.
      */
     Endpoint pickAfterFailure(InetAddress client, Endpoint failed);
 
