@@ -71,9 +71,9 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
 
     /** Resets the client's affinity to another endpoint than {@code failed} and remembers it there. */
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
+    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         AffinityKey key = new AffinityKey(servicePort, client);
-        Endpoint next = RoundRobinBalancer.next(endpoints, failed, cursor, retries);
+        Endpoint next = RoundRobinBalancer.next(endpoints, failed, first, cursor, retries);
         if (next == null) {
             affinities.forget(key);
         } else {

@@ -26,7 +26,17 @@ public interface LoadBalancer {
      * endpoint spread evenly over the rest (not all onto its neighbour). Affinity is reset and re-recorded on the
      * returned endpoint. Returns {@code null} when there is no endpoint at all. Allocation-free.
      */
-    Endpoint pickAfterFailure(InetAddress client, Endpoint failed);
+    default Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
+        return pickAfterFailure(client, failed, failed);
+    }
+
+    /**
+     * {@link #pickAfterFailure(InetAddress, Endpoint)} for a connection whose first attempt went to {@code first}:
+     * its first retry ({@code failed} is {@code first}) spreads over the others in turn; each later retry takes the
+     * endpoint after {@code failed} in order, skipping {@code first}, so that one connection's attempts walk
+     * distinct endpoints (as many as there are) rather than coming back to one that already failed.
+     */
+    Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first);
 
     /** The endpoints this balancer chooses from, in order. */
     List<Endpoint> endpoints();

@@ -36,8 +36,8 @@ final class RoundRobinBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
-        return next(endpoints, failed, cursor, retries);
+    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
+        return next(endpoints, failed, first, cursor, retries);
     }
 
     /**
@@ -45,10 +45,13 @@ final class RoundRobinBalancer implements LoadBalancer {
      * endpoints, so retries spread evenly over them. Always taking the one after {@code failed} sent every retry of
      * a dead endpoint to its one neighbour, which then took twice its share (973 vs 487 connections measured in
      * issue 11). The retry cursor is apart from {@code cursor} so that retries do not shift the rotation of first
-     * picks. {@code failed} itself only when it is the only endpoint; a fresh pick when it is gone from
-     * {@code eps}. No allocation: a scan of the array and one atomic increment.
+     * picks. That is the first retry of a connection ({@code failed} is {@code first}); a later one takes the
+     * endpoint after {@code failed}, skipping {@code first}, so one connection's attempts stay on distinct endpoints.
+     * {@code failed} itself only when it is the only endpoint; a fresh pick when it is gone from {@code eps}. No
+     * allocation: a scan of the array and at most one atomic increment.
      */
-    static Endpoint next(Endpoint[] eps, Endpoint failed, AtomicInteger cursor, AtomicInteger retries) {
+    static Endpoint next(Endpoint[] eps, Endpoint failed, Endpoint first, AtomicInteger cursor,
+            AtomicInteger retries) {
         int n = eps.length;
         if (n == 0) {
             return null;
@@ -58,8 +61,11 @@ final class RoundRobinBalancer implements LoadBalancer {
                 if (n == 1) {
                     return eps[0];
                 }
-                int skip = 1 + (retries.getAndIncrement() & Integer.MAX_VALUE) % (n - 1);
-                return eps[(i + skip) % n];
+                if (first == null || first.equals(failed)) {
+                    return eps[(i + 1 + (retries.getAndIncrement() & Integer.MAX_VALUE) % (n - 1)) % n];
+                }
+                Endpoint after = eps[(i + 1) % n];
+                return after.equals(first) && n > 2 ? eps[(i + 2) % n] : after;
             }
         }
         return eps[(cursor.getAndIncrement() & Integer.MAX_VALUE) % n];

@@ -172,4 +172,17 @@ class RoundRobinBalancerTest {
         assertThat(allocated).as("bytes for 100,000 retries (the measurement itself may cost a few)")
                 .isLessThan(1_024);
     }
+
+    @Test
+    void pickAfterFailure_laterRetriesOfOneConnection_walkDistinctEndpoints() {
+        LoadBalancer four = LoadBalancer.roundRobin(List.of(E1, E2, E3, E4));
+        for (int connection = 0; connection < 6; connection++) {
+            List<Endpoint> tried = new ArrayList<>(List.of(E1));
+            for (int retry = 0; retry < 3; retry++) { // every endpoint is dead: the whole schedule
+                tried.add(four.pickAfterFailure(CLIENT, tried.get(tried.size() - 1), E1));
+            }
+
+            assertThat(tried).as("connection %d", connection).doesNotHaveDuplicates();
+        }
+    }
 }
