@@ -20,10 +20,11 @@ import org.slf4j.LoggerFactory;
  *   <li>An object that cannot be served is reported deleted too (as kube-proxy drops a Service it cannot parse),
  *       logged at WARN with every reason, and counted.</li>
  *   <li>An update is decided on content, never on resource versions: an API server restored from a backup (or a
- *       new control plane) repeats versions, so a changed object can come back with the version last seen. Only
- *       an update whose object equals the old one (a resync hands over the same object) is ignored before any
- *       work, so the conversion's warnings do not repeat every resync; anything else is converted, and the
- *       tracker compares the converted records, ignoring an equal one.</li>
+ *       new control plane) repeats versions, so a changed object can come back under the version last seen.
+ *       fabric8's own store then sends no update at the relist (it compares versions), but it keeps the new object
+ *       and hands it over at the next resync ({@code --config-sync-period}) as {@code onUpdate(o, o)}. So every
+ *       update, resyncs included, is converted, and the tracker compares the converted records and ignores an
+ *       equal one. A resync's warnings are logged at DEBUG only, so they do not repeat at WARN every period.</li>
  *   <li>Nothing an object contains can throw out of a callback: a failed conversion (even an unexpected
  *       exception or a stack overflow) rejects that object only, logged and counted.</li>
  * </ul>
@@ -39,6 +40,9 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
     interface Upsert<T> {
         void accept(T object, Consumer<String> warnings);
     }
+
+    private static final Consumer<String> WARN_WARNING = warning -> log.warn("{}", warning);
+    private static final Consumer<String> DEBUG_WARNING = warning -> log.debug("{} (again, at a resync)", warning);
 
     private final String kind;
     private final ServiceProxySelector selector;
@@ -61,24 +65,12 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
 
     @Override
     public void onAdd(T object) {
-        report(object);
+        report(object, false);
     }
 
     @Override
     public void onUpdate(T old, T object) {
-        if (old == object || sameContent(old, object)) {
-            return;
-        }
-        report(object);
-    }
-
-    /** fabric8's generated equals compares every field; a malformed object must not make it throw out of here. */
-    private boolean sameContent(T old, T object) {
-        try {
-            return Objects.equals(old, object);
-        } catch (RuntimeException | StackOverflowError e) {
-            return false;
-        }
+        report(object, old == object);
     }
 
     /** {@code unknownFinalState}: the delete was inferred on a relist, after a disconnection. Same handling. */
@@ -89,7 +81,7 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
         delete.accept(ref);
     }
 
-    private void report(T object) {
+    private void report(T object, boolean resync) {
         if (object == null) {
             log.warn("{}: the informer handed over no object; ignored", kind);
             onInvalid.accept(kind);
@@ -103,7 +95,7 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
             return;
         }
         try {
-            upsert.accept(object, warning -> log.warn("{}", warning));
+            upsert.accept(object, resync ? DEBUG_WARNING : WARN_WARNING);
         } catch (InvalidResourceException e) {
             log.warn("{} rejected, not served: {}", kind, e.getMessage());
             reject(ref);

@@ -36,7 +36,7 @@ class TrackerHandlerTest {
     }
 
     @Test
-    void onUpdate_resyncOfTheSameObject_ignored() {
+    void onUpdate_resyncOfTheSameObject_noChange() {
         Service s = web("1", "10.96.0.1").build();
         handler.onAdd(s);
         tracker.checkout();
@@ -48,6 +48,19 @@ class TrackerHandlerTest {
     }
 
     /** Issue 11: an API server restored from a backup repeats resource versions; the content decides. */
+    @Test
+    void onUpdate_resyncWithContentChangedUnderTheSameVersion_applied() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+        tracker.checkout();
+        Service restored = web("1", "10.96.0.99").build(); // what fabric8's cache holds after the relist
+
+        handler.onUpdate(restored, restored);
+
+        assertThat(tracker.checkout().services().get(WEB).clusterIPs().get(0).getHostAddress())
+                .isEqualTo("10.96.0.99");
+    }
+
     @Test
     void onUpdate_sameResourceVersionButChangedContent_applied() {
         Service s = web("1", "10.96.0.1").build();
