@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -257,5 +258,47 @@ class ManifestSourceTest {
         await().atMost(WITHIN).untilAsserted(() -> assertThat(tracker.checkout().services().keySet())
                 .contains(ECHO, HELLO));
         assertThat(source.invalidManifests()).isEqualTo(1);
+    }
+
+    @Test
+    void stackOverflowWhileApplying_fileCountedOnce_loopGoesOn_andTheEditIsAppliedAtTheNextScan()
+            throws IOException {
+        write("echo.yaml", service("echo", "127.0.10.1", 8080));
+        source = ManifestSource.start(dir, tracker, Duration.ofMillis(100));
+        AtomicInteger calls = new AtomicInteger();
+        tracker.setChangeListener(() -> {
+            if (calls.getAndIncrement() == 0) {
+                throw new StackOverflowError("injected");
+            }
+        });
+
+        write("echo.yaml", service("echo", "127.0.10.1", 8081));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(portOf(ECHO)).isEqualTo(8081));
+        assertThat(source.invalidManifests()).as("that file, logged with the error").isEqualTo(1);
+        assertThat(source.scanFailures()).as("the scan itself went on").isZero();
+        write("echo.yaml", service("echo", "127.0.10.1", 8082));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(portOf(ECHO)).isEqualTo(8082));
+    }
+
+    @Test
+    void fatalErrorWhileApplying_observerToldTheWatchStopped() throws IOException {
+        write("echo.yaml", service("echo", "127.0.10.1", 8080));
+        AtomicReference<Throwable> stopped = new AtomicReference<>();
+        source = ManifestSource.start(dir, tracker, Duration.ofMillis(100), new ManifestSource.Observer() {
+            @Override
+            public void onStopped(Throwable cause) {
+                stopped.set(cause);
+            }
+        });
+        Thread.UncaughtExceptionHandler quiet = (t, e) -> { }; // the thread dies of it, as it should
+        tracker.setChangeListener(() -> {
+            Thread.currentThread().setUncaughtExceptionHandler(quiet);
+            throw new OutOfMemoryError("injected");
+        });
+
+        write("echo.yaml", service("echo", "127.0.10.1", 8081));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(stopped.get()).isInstanceOf(OutOfMemoryError.class));
     }
 }
