@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Timeout;
 class ManifestFuzzTest {
 
     private static final Path EXAMPLES = Path.of("..", "examples", "local");
-    private static final int CASES = Integer.getInteger("manifest.fuzz.cases", 5_000);
-    private static final long BUDGET_MILLIS = Long.getLong("manifest.fuzz.millis", 3_000);
+    private static final int CASES = Integer.getInteger("manifest.fuzz.cases", 4_000);
+    private static final long BUDGET_MILLIS = Long.getLong("manifest.fuzz.millis", 4_000);
     private static final long PER_CASE_MILLIS = 1_000;
     private static final long SEED = Long.getLong("manifest.fuzz.seed", 0x11_2026L);
 
