@@ -77,8 +77,6 @@ public final class ProxyAgent implements AutoCloseable {
     private HealthServer healthServer;
     private MetricsServer metricsServer;
     private DemoBackends demo;
-    /** Confined to the sync thread. */
-    private long invalidManifestsReported;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -124,7 +122,18 @@ public final class ProxyAgent implements AutoCloseable {
             source = api;
             api.synced().thenRun(this::startSyncing);
         } else {
-            manifests = ManifestSource.start(config.manifests(), tracker);
+            manifests = ManifestSource.start(config.manifests(), tracker, ManifestSource.DEFAULT_RESCAN_INTERVAL,
+                    new ManifestSource.Observer() {
+                        @Override
+                        public void onInvalid() {
+                            metrics.onInvalidObject("manifest"); // at once, not at the next sync
+                        }
+
+                        @Override
+                        public void onStopped(Throwable cause) {
+                            health.onSourceStopped("manifest watch stopped: " + cause);
+                        }
+                    });
             source = manifests;
             startSyncing();
         }
@@ -178,11 +187,6 @@ public final class ProxyAgent implements AutoCloseable {
         metrics.onServiceChanges(report.state().changedServices());
         metrics.onEndpointChanges(report.state().changedEndpointSlices());
         metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
-        if (manifests != null) {
-            long invalid = manifests.invalidManifests();
-            metrics.onInvalidObjects("manifest", invalid - invalidManifestsReported);
-            invalidManifestsReported = invalid;
-        }
         firstSync.countDown();
         if (report.needsRetry()) {
             runner.requestAfter(BIND_RETRY);

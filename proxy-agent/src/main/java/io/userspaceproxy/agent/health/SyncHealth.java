@@ -34,6 +34,7 @@ public final class SyncHealth {
     private final AtomicReference<Pending> pending = new AtomicReference<>();
     private volatile Instant lastUpdated;
     private volatile boolean nodeEligible = true;
+    private volatile String sourceStopped;
     private final LongAdder[] probes = new LongAdder[Probe.values().length * 2];
 
     private SyncHealth(Duration syncPeriod, Clock clock) {
@@ -99,6 +100,14 @@ public final class SyncHealth {
         return !beingDeleted && !taintKeys.contains(TO_BE_DELETED_TAINT);
     }
 
+    /**
+     * The source of Services and endpoints (the manifest watch) stopped for good: changes can no longer arrive, so
+     * both probes answer 503 from now on, naming {@code reason}, and a restart is what helps.
+     */
+    public void onSourceStopped(String reason) {
+        sourceStopped = Objects.requireNonNull(reason, "reason");
+    }
+
     public boolean nodeEligible() {
         return nodeEligible;
     }
@@ -134,6 +143,11 @@ public final class SyncHealth {
         if (probe == Probe.HEALTHZ) {
             json.append(", \"nodeEligible\": ").append(eligible);
         }
+        String stopped = sourceStopped;
+        if (stopped != null) {
+            json.append(", \"sourceStopped\": \"").append(stopped.replace("\\", "\\\\").replace("\"", "\\\""))
+                    .append('"');
+        }
         json.append('}');
         int status = healthy ? 200 : 503;
         probes[index(probe, status)].increment();
@@ -149,6 +163,9 @@ public final class SyncHealth {
     }
 
     private boolean healthyAt(Instant now) {
+        if (sourceStopped != null) {
+            return false;
+        }
         Pending p = pending.get();
         return p == null || Duration.between(p.oldest(), now).compareTo(timeout) < 0;
     }

@@ -48,10 +48,18 @@ final class EndpointConversion {
         Set<String> names = new HashSet<>();
         for (int i = 0; slice.getPorts() != null && i < slice.getPorts().size(); i++) {
             var p = slice.getPorts().get(i);
+            if (p == null) {
+                problems.missing("ports[" + i + "]", "a port");
+                continue;
+            }
             addPort(problems, "ports[" + i + "]", p.getName(), p.getProtocol(), p.getPort(), names, ports);
         }
         List<EndpointInfo> endpoints = new ArrayList<>();
         for (int i = 0; slice.getEndpoints() != null && i < slice.getEndpoints().size(); i++) {
+            if (slice.getEndpoints().get(i) == null) {
+                problems.missing("endpoints[" + i + "]", "an endpoint");
+                continue;
+            }
             EndpointInfo e = endpoint(problems, "endpoints[" + i + "]", slice.getEndpoints().get(i), type);
             if (e != null) {
                 endpoints.add(e);
@@ -85,10 +93,18 @@ final class EndpointConversion {
         for (int i = 0; i < subsets.size(); i++) {
             String path = "subsets[" + i + "]";
             EndpointSubset subset = subsets.get(i);
+            if (subset == null) {
+                problems.missing(path, "a subset");
+                continue;
+            }
             List<EndpointPortInfo> ports = new ArrayList<>();
             Set<String> names = new HashSet<>();
             for (int j = 0; subset.getPorts() != null && j < subset.getPorts().size(); j++) {
                 var p = subset.getPorts().get(j);
+                if (p == null) {
+                    problems.missing(path + ".ports[" + j + "]", "a port");
+                    continue;
+                }
                 addPort(problems, path + ".ports[" + j + "]", p.getName(), p.getProtocol(), p.getPort(), names, ports);
             }
             Map<AddressType, List<EndpointInfo>> byFamily = new EnumMap<>(AddressType.class);
@@ -167,7 +183,7 @@ final class EndpointConversion {
             Function<T, String> name, String expected) {
         List<String> out = new ArrayList<>();
         for (int j = 0; hints != null && j < hints.size(); j++) {
-            String n = name.apply(hints.get(j));
+            String n = hints.get(j) == null ? null : name.apply(hints.get(j));
             if (n == null || n.isEmpty()) {
                 problems.missing(path + "[" + j + "].name", expected);
             } else {
@@ -180,6 +196,10 @@ final class EndpointConversion {
     private static void addAddresses(Problems problems, String path, List<EndpointAddress> addresses, boolean ready,
             Map<AddressType, List<EndpointInfo>> byFamily) {
         for (int j = 0; addresses != null && j < addresses.size(); j++) {
+            if (addresses.get(j) == null) {
+                problems.missing(path + "[" + j + "]", "an address");
+                continue;
+            }
             InetAddress ip = KubernetesObjects.ip(problems, path + "[" + j + "].ip", addresses.get(j).getIp());
             if (ip != null) {
                 EndpointInfo info = new EndpointInfo(List.of(ip), ready, null, null, addresses.get(j).getNodeName(),

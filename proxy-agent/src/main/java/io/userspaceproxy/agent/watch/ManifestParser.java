@@ -1,8 +1,10 @@
 package io.userspaceproxy.agent.watch;
 
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
@@ -33,16 +35,36 @@ final class ManifestParser {
     private ManifestParser() {
     }
 
+    /**
+     * @throws InvalidResourceException naming every problem; never any other exception, whatever the text (a
+     *                                  limit of {@link ManifestDocuments} exceeded, a conversion that failed)
+     */
     static ManifestContent parse(String text) {
+        try {
+            return parseDocuments(text);
+        } catch (InvalidResourceException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new InvalidResourceException(describe(e));
+        } catch (StackOverflowError e) {
+            // The limits should make this unreachable; if a parser still recurses too deep, reject the file.
+            throw new InvalidResourceException("nested too deeply for the parser (stack overflow)");
+        }
+    }
+
+    private static ManifestContent parseDocuments(String text) {
         List<String> errors = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         Map<ObjectRef, ServiceInfo> services = new LinkedHashMap<>();
         Map<ObjectRef, EndpointSliceInfo> slices = new LinkedHashMap<>();
-        for (Object document : documents(text)) {
+        for (Object document : ManifestDocuments.read(text)) {
             try {
-                add(document, services, slices, warnings, errors);
+                add(resource(document), services, slices, warnings, errors);
             } catch (InvalidResourceException e) {
                 errors.addAll(e.problems());
+            } catch (RuntimeException e) {
+                // A conversion bug must cost this file only, never the scan of the files after it.
+                errors.add("could not be converted: " + oneLine(e.toString()));
             }
         }
         checkNodePorts(services, errors);
@@ -52,17 +74,19 @@ final class ManifestParser {
         return new ManifestContent(services, slices, warnings);
     }
 
-    private static List<Object> documents(String text) {
-        Object parsed;
+    /** The fabric8 object of one document tree (a {@link RawExtension} when it has no kind), or null if empty. */
+    private static Object resource(Object document) {
+        if (document == null) {
+            return null;
+        }
+        if (!(document instanceof Map<?, ?>) && !(document instanceof JsonNode node && node.isObject())) {
+            return new RawExtension(document);
+        }
         try {
-            parsed = SERIALIZATION.unmarshal(text);
-        } catch (RuntimeException e) {
+            return SERIALIZATION.convertValue(document, KubernetesResource.class);
+        } catch (IllegalArgumentException e) {
             throw new InvalidResourceException(describe(e));
         }
-        if (parsed == null) {
-            return List.of();
-        }
-        return parsed instanceof List<?> list ? new ArrayList<>(list) : List.of(parsed);
     }
 
     private static void add(Object document, Map<ObjectRef, ServiceInfo> services,

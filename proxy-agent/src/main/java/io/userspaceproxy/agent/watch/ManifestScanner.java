@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.watch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -51,6 +52,13 @@ final class ManifestScanner {
         }
     }
 
+    /** A directory entry: its attributes, or why they cannot be read (a symlink loop: ELOOP). */
+    private record Entry(BasicFileAttributes attributes, IOException error) {
+    }
+
+    /** The stamp of a file that could not be read at all: never equal to a readable version's. */
+    private static final Stamp UNREADABLE = new Stamp(-1, FileTime.fromMillis(0), null);
+
     /** {@code loaded}: hash of the content in effect (null if none); {@code rejected}: of the last bad one. */
     private record FileRecord(Stamp stamp, byte[] loaded, byte[] rejected) {
     }
@@ -58,13 +66,20 @@ final class ManifestScanner {
     private final Path directory;
     private final ManifestObjects objects;
     private final LongAdder invalid;
+    private final Runnable onInvalid;
     private final Clock clock;
     private final Map<Path, FileRecord> files = new HashMap<>();
 
     ManifestScanner(Path directory, ManifestObjects objects, LongAdder invalid, Clock clock) {
+        this(directory, objects, invalid, () -> { }, clock);
+    }
+
+    /** @param onInvalid called on the scanning thread at once for every rejected file version */
+    ManifestScanner(Path directory, ManifestObjects objects, LongAdder invalid, Runnable onInvalid, Clock clock) {
         this.directory = directory;
         this.objects = objects;
         this.invalid = invalid;
+        this.onInvalid = onInvalid;
         this.clock = clock;
     }
 
@@ -74,7 +89,7 @@ final class ManifestScanner {
      *                     briefly missing, as during a remount, must not delete every Service)
      */
     void scan(boolean force) throws IOException {
-        Map<Path, BasicFileAttributes> present = list();
+        Map<Path, Entry> present = list();
         for (Path gone : new ArrayList<>(files.keySet())) {
             if (!present.containsKey(gone)) {
                 files.remove(gone);
@@ -83,13 +98,31 @@ final class ManifestScanner {
                 log.info("Manifest {} was removed; dropped its {} objects", gone.getFileName(), count);
             }
         }
-        for (Map.Entry<Path, BasicFileAttributes> e : present.entrySet()) {
-            check(e.getKey(), Stamp.of(e.getValue()), force);
+        for (Map.Entry<Path, Entry> e : present.entrySet()) {
+            Path file = e.getKey();
+            try {
+                if (e.getValue().error() != null) {
+                    unreadable(file, e.getValue().error());
+                } else {
+                    check(file, Stamp.of(e.getValue().attributes()), force);
+                }
+            } catch (RuntimeException | StackOverflowError failure) {
+                // Whatever one file does, the files after it are still read.
+                reject(file, files.get(file), UNREADABLE, sha256(failure.toString().getBytes(StandardCharsets.UTF_8)),
+                        "could not be read: " + failure);
+            }
         }
     }
 
-    private Map<Path, BasicFileAttributes> list() throws IOException {
-        Map<Path, BasicFileAttributes> out = new TreeMap<>();
+    /** A file whose attributes cannot be read (a symlink loop, no permission): rejected on its own. */
+    private void unreadable(Path file, IOException e) {
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
+        reject(file, files.get(file), UNREADABLE, sha256(("unreadable " + reason).getBytes(StandardCharsets.UTF_8)),
+                "unreadable: " + reason);
+    }
+
+    private Map<Path, Entry> list() throws IOException {
+        Map<Path, Entry> out = new TreeMap<>();
         try (Stream<Path> entries = Files.list(directory)) {
             for (Path p : (Iterable<Path>) entries::iterator) {
                 String name = p.getFileName().toString();
@@ -99,10 +132,12 @@ final class ManifestScanner {
                 try {
                     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
                     if (a.isRegularFile()) {
-                        out.put(p, a);
+                        out.put(p, new Entry(a, null));
                     }
                 } catch (NoSuchFileException e) {
                     // Removed (or a dangling symlink) between listing and reading: absent.
+                } catch (IOException e) {
+                    out.put(p, new Entry(null, e)); // ELOOP and the like: this file is bad, not the directory
                 }
             }
         }
@@ -167,6 +202,7 @@ final class ManifestScanner {
             return;
         }
         invalid.increment();
+        onInvalid.run();
         log.warn("Ignoring manifest {} ({} objects keep their last good state): {}", file.getFileName(),
                 objects.objectCount(file), reason);
     }

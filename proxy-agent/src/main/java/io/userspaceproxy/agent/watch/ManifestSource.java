@@ -39,9 +39,25 @@ import org.slf4j.LoggerFactory;
  * (logged at WARN). A directory that cannot be listed changes nothing until it can.
  *
  * <p>Threading: the tracker is called from the thread that calls {@link #start}, then only from the watch thread.
- * Nothing escapes the watch thread: every failure is logged and the loop goes on until {@link #close()}.
+ * Nothing escapes the watch thread: every failure (a {@code StackOverflowError} included) is logged and the loop
+ * goes on until {@link #close()}. Only a {@link VirtualMachineError} other than a stack overflow (out of memory)
+ * stops it; {@link Observer#onStopped} then says so, for {@code /healthz} to report.
  */
 public final class ManifestSource implements AutoCloseable {
+
+    /** What a manifest source reports as it happens, on its own threads; must not block. */
+    public interface Observer {
+        Observer NONE = new Observer() {
+        };
+
+        /** A version of a file was rejected (logged with its name and reason). */
+        default void onInvalid() {
+        }
+
+        /** The watch thread stopped before {@link #close()}: edits are no longer applied. */
+        default void onStopped(Throwable cause) {
+        }
+    }
 
     public static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofSeconds(1);
     static final long SETTLE_MILLIS = 50;
@@ -53,17 +69,20 @@ public final class ManifestSource implements AutoCloseable {
     private final Duration rescanInterval;
     private final ManifestScanner scanner;
     private final LongAdder invalid;
+    private final LongAdder scanFailures = new LongAdder();
+    private final Observer observer;
     private final WatchService watcher;
     private final Thread thread;
     private volatile boolean closed;
     private boolean failing;
 
     private ManifestSource(Path directory, Duration rescanInterval, ManifestScanner scanner, LongAdder invalid,
-            WatchService watcher, WatchKey key) {
+            Observer observer, WatchService watcher, WatchKey key) {
         this.directory = directory;
         this.rescanInterval = rescanInterval;
         this.scanner = scanner;
         this.invalid = invalid;
+        this.observer = observer;
         this.watcher = watcher;
         this.thread = new Thread(() -> run(key), "manifest-watch");
         this.thread.setDaemon(true);
@@ -82,7 +101,14 @@ public final class ManifestSource implements AutoCloseable {
      */
     public static ManifestSource start(Path directory, ChangeTracker tracker, Duration rescanInterval)
             throws IOException {
+        return start(directory, tracker, rescanInterval, Observer.NONE);
+    }
+
+    /** {@link #start(Path, ChangeTracker, Duration)}, reporting rejected files and a stop to {@code observer}. */
+    public static ManifestSource start(Path directory, ChangeTracker tracker, Duration rescanInterval,
+            Observer observer) throws IOException {
         Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(observer, "observer");
         Objects.requireNonNull(tracker, "tracker");
         Objects.requireNonNull(rescanInterval, "rescanInterval");
         if (rescanInterval.isNegative() || rescanInterval.isZero()) {
@@ -96,7 +122,7 @@ public final class ManifestSource implements AutoCloseable {
         }
         LongAdder invalid = new LongAdder();
         ManifestScanner scanner = new ManifestScanner(directory, new ManifestObjects(tracker), invalid,
-                Clock.systemUTC());
+                observer::onInvalid, Clock.systemUTC());
         WatchService watcher = directory.getFileSystem().newWatchService();
         // Watch first, then scan: a change made while scanning still produces an event.
         WatchKey key = register(directory, watcher, null);
@@ -106,7 +132,8 @@ public final class ManifestSource implements AutoCloseable {
             watcher.close();
             throw e;
         }
-        ManifestSource source = new ManifestSource(directory, rescanInterval, scanner, invalid, watcher, key);
+        ManifestSource source = new ManifestSource(directory, rescanInterval, scanner, invalid, observer, watcher,
+                key);
         source.thread.start();
         log.info("Watching manifests in {} (rescan every {} ms)", directory, rescanInterval.toMillis());
         return source;
@@ -115,6 +142,11 @@ public final class ManifestSource implements AutoCloseable {
     /** Manifest versions rejected since start (each bad version of a file counts once). */
     public long invalidManifests() {
         return invalid.sum();
+    }
+
+    /** Scans that failed as a whole (directory unreadable, or an unexpected error caught by the watch loop). */
+    public long scanFailures() {
+        return scanFailures.sum();
     }
 
     public Path directory() {
@@ -139,6 +171,16 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     private void run(WatchKey initialKey) {
+        try {
+            watch(initialKey);
+        } catch (Throwable fatal) { // only a VirtualMachineError gets here; see watch()
+            log.error("Manifest watch of {} stopped: edits are no longer applied", directory, fatal);
+            observer.onStopped(fatal);
+            throw fatal;
+        }
+    }
+
+    private void watch(WatchKey initialKey) {
         WatchKey key = initialKey;
         while (!closed) {
             try {
@@ -152,18 +194,29 @@ public final class ManifestSource implements AutoCloseable {
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 if (!closed) {
                     log.warn("Manifest watch of {} was interrupted; stopping", directory);
+                    observer.onStopped(e);
                 }
                 return;
-            } catch (Exception e) {
-                if (closed) {
-                    return; // an interrupted read while closing
+            } catch (VirtualMachineError e) {
+                if (!(e instanceof StackOverflowError)) {
+                    throw e; // out of memory or an internal error: nothing here can be trusted to go on
                 }
-                if (!failing) {
-                    failing = true;
-                    log.warn("Scanning manifest directory {} failed; objects keep their state, retrying every {} ms",
-                            directory, rescanInterval.toMillis(), e);
-                }
+                onScanFailure(e);
+            } catch (Exception | Error e) { // a bug in a parser or converter must not stop later edits
+                onScanFailure(e);
             }
+        }
+    }
+
+    private void onScanFailure(Throwable e) {
+        if (closed) {
+            return; // an interrupted read while closing
+        }
+        scanFailures.increment();
+        if (!failing) {
+            failing = true;
+            log.warn("Scanning manifest directory {} failed; objects keep their state, retrying every {} ms",
+                    directory, rescanInterval.toMillis(), e);
         }
     }
 

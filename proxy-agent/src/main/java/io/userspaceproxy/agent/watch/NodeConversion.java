@@ -24,7 +24,7 @@ final class NodeConversion {
         List<InetAddress> addresses = new ArrayList<>();
         if (node.getStatus() != null && node.getStatus().getAddresses() != null) {
             for (NodeAddress a : node.getStatus().getAddresses()) {
-                InetAddress ip = ipOrNull(a.getAddress());
+                InetAddress ip = a == null ? null : ipOrNull(a.getAddress());
                 if (ip != null && !addresses.contains(ip)) {
                     addresses.add(ip);
                 }
@@ -34,7 +34,7 @@ final class NodeConversion {
         List<String> taints = new ArrayList<>();
         if (node.getSpec() != null && node.getSpec().getTaints() != null) {
             for (Taint t : node.getSpec().getTaints()) {
-                if (t.getKey() != null) {
+                if (t != null && t.getKey() != null) {
                     taints.add(t.getKey());
                 }
             }
@@ -50,7 +50,7 @@ final class NodeConversion {
         }
         for (String type : List.of(first, second)) {
             for (NodeAddress a : node.getStatus().getAddresses()) {
-                InetAddress ip = type.equals(a.getType()) ? ipOrNull(a.getAddress()) : null;
+                InetAddress ip = a != null && type.equals(a.getType()) ? ipOrNull(a.getAddress()) : null;
                 if (ip != null) {
                     out.add(ip);
                 }

@@ -117,6 +117,10 @@ final class ServiceConversion {
         Map<String, String> nodePorts = new HashMap<>();
         for (int i = 0; i < list.size(); i++) {
             String path = "spec.ports[" + i + "]";
+            if (list.get(i) == null) {
+                problems.missing(path, "a port"); // "ports:\n  - " with nothing after the dash
+                continue;
+            }
             ServicePortInfo port = port(path, list.get(i), list.size());
             unique(names, port.name().isEmpty() ? null : port.name(), path + ".name", path);
             if ("SCTP".equals(list.get(i).getProtocol())) {
@@ -199,7 +203,7 @@ final class ServiceConversion {
         List<InetAddress> out = new ArrayList<>();
         for (int i = 0; i < ingress.size(); i++) {
             LoadBalancerIngress lb = ingress.get(i);
-            if (emptyToNull(lb.getIp()) == null || "Proxy".equals(lb.getIpMode())) {
+            if (lb == null || emptyToNull(lb.getIp()) == null || "Proxy".equals(lb.getIpMode())) {
                 continue;
             }
             InetAddress ip = KubernetesObjects.ip(problems, "status.loadBalancer.ingress[" + i + "].ip", lb.getIp());

@@ -19,8 +19,14 @@ import org.slf4j.LoggerFactory;
  *       server's selector had not.</li>
  *   <li>An object that cannot be served is reported deleted too (as kube-proxy drops a Service it cannot parse),
  *       logged at WARN with every reason, and counted.</li>
- *   <li>A resync ({@code onUpdate} with the same resource version) is ignored before any work: the tracker would
- *       ignore the equal upsert anyway, and the conversion's warnings would repeat every resync.</li>
+ *   <li>An update is decided on content, never on resource versions: an API server restored from a backup (or a
+ *       new control plane) repeats versions, so a changed object can come back under the version last seen.
+ *       fabric8's own store then sends no update at the relist (it compares versions), but it keeps the new object
+ *       and hands it over at the next resync ({@code --config-sync-period}) as {@code onUpdate(o, o)}. So every
+ *       update, resyncs included, is converted, and the tracker compares the converted records and ignores an
+ *       equal one. A resync's warnings are logged at DEBUG only, so they do not repeat at WARN every period.</li>
+ *   <li>Nothing an object contains can throw out of a callback: a failed conversion (even an unexpected
+ *       exception or a stack overflow) rejects that object only, logged and counted.</li>
  * </ul>
  *
  * <p>Threading: fabric8 calls one handler serially from the informer's executor.
@@ -34,6 +40,9 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
     interface Upsert<T> {
         void accept(T object, Consumer<String> warnings);
     }
+
+    private static final Consumer<String> WARN_WARNING = warning -> log.warn("{}", warning);
+    private static final Consumer<String> DEBUG_WARNING = warning -> log.debug("{} (again, at a resync)", warning);
 
     private final String kind;
     private final ServiceProxySelector selector;
@@ -56,28 +65,28 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
 
     @Override
     public void onAdd(T object) {
-        report(object);
+        report(object, false);
     }
 
     @Override
     public void onUpdate(T old, T object) {
-        String before = old.getMetadata() == null ? null : old.getMetadata().getResourceVersion();
-        String after = object.getMetadata() == null ? null : object.getMetadata().getResourceVersion();
-        if (before != null && before.equals(after)) {
-            return;
-        }
-        report(object);
+        report(object, old == object);
     }
 
     /** {@code unknownFinalState}: the delete was inferred on a relist, after a disconnection. Same handling. */
     @Override
     public void onDelete(T object, boolean unknownFinalState) {
-        ObjectRef ref = KubernetesObjects.refOf(object.getMetadata());
+        ObjectRef ref = KubernetesObjects.refOf(object == null ? null : object.getMetadata());
         log.debug("{} {} deleted{}", kind, ref, unknownFinalState ? " (while the watch was down)" : "");
         delete.accept(ref);
     }
 
-    private void report(T object) {
+    private void report(T object, boolean resync) {
+        if (object == null) {
+            log.warn("{}: the informer handed over no object; ignored", kind);
+            onInvalid.accept(kind);
+            return;
+        }
         ObjectMeta meta = object.getMetadata();
         ObjectRef ref = KubernetesObjects.refOf(meta);
         if (!selector.accepts(meta == null ? null : meta.getLabels())) {
@@ -86,11 +95,11 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
             return;
         }
         try {
-            upsert.accept(object, warning -> log.warn("{}", warning));
+            upsert.accept(object, resync ? DEBUG_WARNING : WARN_WARNING);
         } catch (InvalidResourceException e) {
             log.warn("{} rejected, not served: {}", kind, e.getMessage());
             reject(ref);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             log.error("{} {} could not be converted, not served", kind, ref, e);
             reject(ref);
         }

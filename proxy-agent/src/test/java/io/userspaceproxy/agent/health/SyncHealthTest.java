@@ -177,4 +177,14 @@ class SyncHealthTest {
                 .hasMessage("syncPeriod: PT0S (expected: > 0)");
         assertThat(health.timeout()).isEqualTo(Duration.ofMinutes(1));
     }
+
+    @Test
+    void probe_sourceStopped_unhealthy503NamingIt() {
+        health.onSourceStopped("manifest watch stopped: java.lang.OutOfMemoryError");
+
+        assertThat(health.healthy()).isFalse();
+        assertThat(health.probe(Probe.LIVEZ).statusCode()).isEqualTo(503);
+        assertThat(health.probe(Probe.HEALTHZ).json())
+                .endsWith("\"sourceStopped\": \"manifest watch stopped: java.lang.OutOfMemoryError\"}");
+    }
 }

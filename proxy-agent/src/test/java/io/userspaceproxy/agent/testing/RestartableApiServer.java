@@ -42,7 +42,7 @@ public final class RestartableApiServer implements AutoCloseable {
             + "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version\",\"reason\":\"Expired\","
             + "\"code\":410}}";
 
-    private final KubernetesCrudDispatcher state = new KubernetesCrudDispatcher(List.of());
+    private volatile KubernetesCrudDispatcher state = new KubernetesCrudDispatcher(List.of());
     private final AtomicBoolean sliceListDelayed = new AtomicBoolean();
     private volatile long restartedAtVersion;
     private volatile Duration sliceListDelay = Duration.ZERO;
@@ -108,6 +108,26 @@ public final class RestartableApiServer implements AutoCloseable {
         restartedAtVersion = state.requestResourceVersion();
         server = serve(port);
         running = true;
+    }
+
+    /**
+     * Stops, replaces the whole state with what {@code backup} creates on an empty store, and serves it again on the
+     * original port, as an API server restored from a backup (or a new control plane) does: resource versions start
+     * over, so an object can come back changed under a version a client has already seen. {@code padding} more
+     * objects (ConfigMaps) move the store's version past anything a client saw before, so every watch resuming from
+     * before the restore is expired (410) and clients list again, which is when they meet the repeated versions.
+     */
+    public void restoreFromBackup(Consumer<KubernetesClient> backup, int padding) {
+        stop();
+        state = new KubernetesCrudDispatcher(List.of());
+        changeWhileDown(k -> {
+            backup.accept(k);
+            for (int i = 0; i < padding; i++) {
+                k.configMaps().inNamespace("padding").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                        .withNewMetadata().withName("padding-" + i).endMetadata().build()).create();
+            }
+        });
+        restart();
     }
 
     @Override

@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.userspaceproxy.agent.state.ObjectRef;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class ManifestParserTest {
 
@@ -129,5 +135,51 @@ class ManifestParserTest {
                 .hasMessage("EndpointSlice demo/echo-1: ports[0].port: 0 (expected: 1..65535); "
                         + "EndpointSlice demo/echo-1: endpoints[0].addresses[0]: \"127.0.0.256\""
                         + " (expected: an IP address)");
+    }
+
+    static Stream<Named<String>> hostile() {
+        return HostileManifests.corpus().entrySet().stream().map(e -> Named.of(e.getKey(), e.getValue()));
+    }
+
+    @ParameterizedTest
+    @MethodSource("hostile")
+    @Timeout(10)
+    void parse_hostileText_isRejectedWithAReason(String text) {
+        assertThatThrownBy(() -> ManifestParser.parse(text))
+                .isExactlyInstanceOf(InvalidResourceException.class)
+                .hasMessageNotContaining("StackOverflowError");
+    }
+
+    @Test
+    void parse_recursiveAlias_namesTheAlias() {
+        assertThatThrownBy(() -> ManifestParser.parse(HostileManifests.corpus().get("recursive-alias")))
+                .hasMessage("a recursive YAML alias: *a refers to a collection that contains it");
+    }
+
+    @Test
+    void parse_deepNesting_namesTheLimit() {
+        Map<String, String> c = HostileManifests.corpus();
+        assertThatThrownBy(() -> ManifestParser.parse(c.get("deep-flow-sequence")))
+                .hasMessage("nested deeper than " + ManifestDocuments.MAX_DEPTH + " levels");
+        assertThatThrownBy(() -> ManifestParser.parse(c.get("deep-json")))
+                .hasMessageContaining("nesting depth");
+    }
+
+    @Test
+    void parse_truncatedPorts_namesTheMissingPort() {
+        assertThatThrownBy(() -> ManifestParser.parse(HostileManifests.corpus().get("truncated-ports")))
+                .hasMessage("Service demo/truncated: spec.ports[0]: missing (expected: a port)");
+    }
+
+    @Test
+    void parse_aliasesWithinLimits_areExpanded() {
+        ManifestContent c = ManifestParser.parse("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: a, labels: &l {app: a}, annotations: *l}
+                spec: {clusterIP: 10.0.0.1, ports: [&p {name: http, port: 80}]}
+                """);
+
+        assertThat(c.services()).containsOnlyKeys(ObjectRef.of("default", "a"));
     }
 }

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -208,5 +210,95 @@ class ManifestSourceTest {
         assertThatThrownBy(() -> ManifestSource.start(dir.resolve("absent"), tracker))
                 .isInstanceOf(NoSuchFileException.class)
                 .hasMessageContaining("absent");
+    }
+
+    @Test
+    void hostileFiles_eachRejectedOnItsOwn_andEditsOfTheGoodFileStillApply() throws IOException {
+        Map<String, String> hostile = HostileManifests.corpus();
+        hostile.forEach((name, text) -> {
+            try {
+                write(name + ".yaml", text);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Files.createSymbolicLink(dir.resolve("loop-a.yaml"), dir.resolve("loop-b.yaml"));
+        Files.createSymbolicLink(dir.resolve("loop-b.yaml"), dir.resolve("loop-a.yaml"));
+        write("zz-good.yaml", service("echo", "127.0.10.1", 8080));
+        AtomicInteger reported = new AtomicInteger();
+
+        source = ManifestSource.start(dir, tracker, Duration.ofMillis(100), new ManifestSource.Observer() {
+            @Override
+            public void onInvalid() {
+                reported.incrementAndGet();
+            }
+        });
+
+        int bad = hostile.size() + 2;
+        assertThat(services()).containsOnlyKeys(ECHO);
+        assertThat(source.invalidManifests()).as("every bad file, once, before start returns").isEqualTo(bad);
+        assertThat(reported).as("reported to the observer at once").hasValue(bad);
+        for (int port = 8081; port <= 8083; port++) {
+            int expected = port;
+            replace("zz-good.yaml", service("echo", "127.0.10.1", port));
+            await().atMost(WITHIN).untilAsserted(() -> assertThat(portOf(ECHO)).isEqualTo(expected));
+        }
+        assertThat(source.invalidManifests()).as("not counted again on rescans").isEqualTo(bad);
+        assertThat(source.scanFailures()).isZero();
+    }
+
+    @Test
+    void truncatedFile_isRejected_andFilesAfterItAreStillRead() throws IOException {
+        write("a-truncated.yaml", HostileManifests.corpus().get("truncated-ports"));
+        write("b-echo.yaml", service("echo", "127.0.10.1", 8080));
+        source = ManifestSource.start(dir, tracker, Duration.ofMillis(100));
+
+        write("c-hello.yaml", service("hello", "127.0.10.2", 80));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(tracker.checkout().services().keySet())
+                .contains(ECHO, HELLO));
+        assertThat(source.invalidManifests()).isEqualTo(1);
+    }
+
+    @Test
+    void stackOverflowWhileApplying_fileCountedOnce_loopGoesOn_andTheEditIsAppliedAtTheNextScan()
+            throws IOException {
+        write("echo.yaml", service("echo", "127.0.10.1", 8080));
+        source = ManifestSource.start(dir, tracker, Duration.ofMillis(100));
+        AtomicInteger calls = new AtomicInteger();
+        tracker.setChangeListener(() -> {
+            if (calls.getAndIncrement() == 0) {
+                throw new StackOverflowError("injected");
+            }
+        });
+
+        write("echo.yaml", service("echo", "127.0.10.1", 8081));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(portOf(ECHO)).isEqualTo(8081));
+        assertThat(source.invalidManifests()).as("that file, logged with the error").isEqualTo(1);
+        assertThat(source.scanFailures()).as("the scan itself went on").isZero();
+        write("echo.yaml", service("echo", "127.0.10.1", 8082));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(portOf(ECHO)).isEqualTo(8082));
+    }
+
+    @Test
+    void fatalErrorWhileApplying_observerToldTheWatchStopped() throws IOException {
+        write("echo.yaml", service("echo", "127.0.10.1", 8080));
+        AtomicReference<Throwable> stopped = new AtomicReference<>();
+        source = ManifestSource.start(dir, tracker, Duration.ofMillis(100), new ManifestSource.Observer() {
+            @Override
+            public void onStopped(Throwable cause) {
+                stopped.set(cause);
+            }
+        });
+        Thread.UncaughtExceptionHandler quiet = (t, e) -> { }; // the thread dies of it, as it should
+        tracker.setChangeListener(() -> {
+            Thread.currentThread().setUncaughtExceptionHandler(quiet);
+            throw new OutOfMemoryError("injected");
+        });
+
+        write("echo.yaml", service("echo", "127.0.10.1", 8081));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(stopped.get()).isInstanceOf(OutOfMemoryError.class));
     }
 }

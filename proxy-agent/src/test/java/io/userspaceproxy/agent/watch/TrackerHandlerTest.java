@@ -36,17 +36,55 @@ class TrackerHandlerTest {
     }
 
     @Test
-    void onUpdate_sameResourceVersion_resyncIgnored() {
+    void onUpdate_resyncOfTheSameObject_noChange() {
         Service s = web("1", "10.96.0.1").build();
         handler.onAdd(s);
         tracker.checkout();
-        Service resynced = web("1", "10.96.0.99").build();
 
-        handler.onUpdate(s, resynced);
+        handler.onUpdate(s, s);
+        handler.onUpdate(s, web("1", "10.96.0.1").build());
+
+        assertThat(tracker.checkout().changedServices()).isZero();
+    }
+
+    /** Issue 11: an API server restored from a backup repeats resource versions; the content decides. */
+    @Test
+    void onUpdate_resyncWithContentChangedUnderTheSameVersion_applied() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+        tracker.checkout();
+        Service restored = web("1", "10.96.0.99").build(); // what fabric8's cache holds after the relist
+
+        handler.onUpdate(restored, restored);
+
+        assertThat(tracker.checkout().services().get(WEB).clusterIPs().get(0).getHostAddress())
+                .isEqualTo("10.96.0.99");
+    }
+
+    @Test
+    void onUpdate_sameResourceVersionButChangedContent_applied() {
+        Service s = web("1", "10.96.0.1").build();
+        handler.onAdd(s);
+        tracker.checkout();
+        Service restored = web("1", "10.96.0.99").build();
+
+        handler.onUpdate(s, restored);
 
         ClusterState state = tracker.checkout();
-        assertThat(state.changedServices()).isZero();
-        assertThat(state.services().get(WEB).clusterIPs().get(0).getHostAddress()).isEqualTo("10.96.0.1");
+        assertThat(state.changedServices()).isEqualTo(1);
+        assertThat(state.services().get(WEB).clusterIPs().get(0).getHostAddress()).isEqualTo("10.96.0.99");
+    }
+
+    @Test
+    void onAdd_portListWithNullEntry_rejectedAndCounted_othersUnaffected() {
+        handler.onAdd(web("1", "10.96.0.1").build());
+        Service broken = web("1", "10.96.0.2").editMetadata().withName("broken").endMetadata().build();
+        broken.getSpec().getPorts().add(null);
+
+        handler.onAdd(broken);
+
+        assertThat(tracker.checkout().services()).containsOnlyKeys(WEB);
+        assertThat(invalid).containsExactly("Service");
     }
 
     @Test

@@ -29,6 +29,7 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
     private final List<Endpoint> endpointList;
     private final Set<Endpoint> usable;
     private final AtomicInteger cursor;
+    private final AtomicInteger retries = new AtomicInteger();
 
     ClientIpAffinityBalancer(AffinityTable affinities, ServicePortName servicePort, long timeoutNanos,
             ServicePortCounters counters, List<Endpoint> endpoints) {
@@ -68,11 +69,11 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
         return affinities.assign(key, this);
     }
 
-    /** Resets the client's affinity to the endpoint after {@code failed} and remembers it there. */
+    /** Resets the client's affinity to another endpoint than {@code failed} and remembers it there. */
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
+    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         AffinityKey key = new AffinityKey(servicePort, client);
-        Endpoint next = RoundRobinBalancer.next(endpoints, failed, cursor);
+        Endpoint next = RoundRobinBalancer.next(endpoints, failed, first, cursor, retries);
         if (next == null) {
             affinities.forget(key);
         } else {

@@ -21,11 +21,22 @@ public interface LoadBalancer {
     Endpoint pick(InetAddress client);
 
     /**
-     * The endpoint to try after a connect to {@code failed} did not succeed: the one after it in order, so that a
-     * retry never lands on the endpoint that just failed while another exists. Affinity is reset and re-recorded
-     * on the returned endpoint. Returns {@code null} when there is no endpoint at all.
+     * The endpoint to try after a connect to {@code failed} did not succeed: one of the others, taken in turn, so
+     * that a retry never lands on the endpoint that just failed while another exists and the retries of a dead
+     * endpoint spread evenly over the rest (not all onto its neighbour). Affinity is reset and re-recorded on the
+     * returned endpoint. Returns {@code null} when there is no endpoint at all. Allocation-free.
      */
-    Endpoint pickAfterFailure(InetAddress client, Endpoint failed);
+    default Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
+        return pickAfterFailure(client, failed, failed);
+    }
+
+    /**
+     * {@link #pickAfterFailure(InetAddress, Endpoint)} for a connection whose first attempt went to {@code first}:
+     * its first retry ({@code failed} is {@code first}) spreads over the others in turn; each later retry takes the
+     * endpoint after {@code failed} in order, skipping {@code first}, so that one connection's attempts walk
+     * distinct endpoints (as many as there are) rather than coming back to one that already failed.
+     */
+    Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first);
 
     /** The endpoints this balancer chooses from, in order. */
     List<Endpoint> endpoints();

@@ -96,10 +96,39 @@ class RoundRobinBalancerTest {
     }
 
     @Test
-    void pickAfterFailure_failedEndpoint_returnsTheOneAfterIt() {
-        assertThat(balancer.pickAfterFailure(CLIENT, E1)).isEqualTo(E2);
-        assertThat(balancer.pickAfterFailure(CLIENT, E2)).isEqualTo(E3);
-        assertThat(balancer.pickAfterFailure(CLIENT, E3)).as("wraps around").isEqualTo(E1);
+    void pickAfterFailure_failedEndpoint_returnsEachOtherInTurn() {
+        assertThat(List.of(balancer.pickAfterFailure(CLIENT, E1), balancer.pickAfterFailure(CLIENT, E1),
+                balancer.pickAfterFailure(CLIENT, E1), balancer.pickAfterFailure(CLIENT, E1)))
+                .containsExactly(E2, E3, E2, E3);
+        for (int i = 0; i < 10; i++) {
+            assertThat(balancer.pickAfterFailure(CLIENT, E3)).isIn(E1, E2);
+        }
+    }
+
+    /** Issue 11: the neighbour of a dead endpoint took every retry (973 vs 487 connections). */
+    @Test
+    void pickAfterFailure_deadEndpointStillListed_retriesSpreadOverTheOthers() {
+        LoadBalancer four = LoadBalancer.roundRobin(List.of(E1, E2, E3, E4));
+        Map<Endpoint, Integer> served = new HashMap<>();
+        for (int i = 0; i < 3_000; i++) {
+            Endpoint e = four.pick(CLIENT);
+            if (e.equals(E1)) { // dead: the connect fails, the connection is retried
+                e = four.pickAfterFailure(CLIENT, E1);
+            }
+            served.merge(e, 1, Integer::sum);
+        }
+
+        assertThat(served).containsOnlyKeys(E2, E3, E4);
+        assertThat(served.values()).allSatisfy(n -> assertThat(n).isEqualTo(1_000));
+    }
+
+    @Test
+    void pickAfterFailure_retries_doNotShiftTheRotationOfFirstPicks() {
+        assertThat(balancer.pick(CLIENT)).isEqualTo(E1);
+        balancer.pickAfterFailure(CLIENT, E1);
+        balancer.pickAfterFailure(CLIENT, E1);
+
+        assertThat(picks(balancer, 3)).containsExactly(E2, E3, E1);
     }
 
     @Test
@@ -125,5 +154,35 @@ class RoundRobinBalancerTest {
 
         assertThat(picks(grown, 3)).containsExactly(E3, E4, E1);
         assertThat(balancer.endpoints()).as("the old balancer keeps its set").containsExactly(E1, E2, E3);
+    }
+
+    @Test
+    void pickAfterFailure_allocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        for (int i = 0; i < 20_000; i++) {
+            balancer.pickAfterFailure(CLIENT, E2);
+        }
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 100_000; i++) {
+            balancer.pickAfterFailure(CLIENT, E2);
+        }
+        long allocated = threads.getThreadAllocatedBytes(id) - before;
+
+        assertThat(allocated).as("bytes for 100,000 retries (the measurement itself may cost a few)")
+                .isLessThan(1_024);
+    }
+
+    @Test
+    void pickAfterFailure_laterRetriesOfOneConnection_walkDistinctEndpoints() {
+        LoadBalancer four = LoadBalancer.roundRobin(List.of(E1, E2, E3, E4));
+        for (int connection = 0; connection < 6; connection++) {
+            List<Endpoint> tried = new ArrayList<>(List.of(E1));
+            for (int retry = 0; retry < 3; retry++) { // every endpoint is dead: the whole schedule
+                tried.add(four.pickAfterFailure(CLIENT, tried.get(tried.size() - 1), E1));
+            }
+
+            assertThat(tried).as("connection %d", connection).doesNotHaveDuplicates();
+        }
     }
 }

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Connects one accepted connection to an endpoint, walking the retry schedule of the legacy userspace proxier:
- * attempt {@code i} may take {@code connectTimeouts[i]}, and after a failure the next attempt goes to the endpoint
- * after the failed one ({@link io.userspaceproxy.core.balance.LoadBalancer#pickAfterFailure}), asked of the route
+ * attempt {@code i} may take {@code connectTimeouts[i]}, and after a failure the next attempt goes to another
+ * endpoint than the failed one ({@link io.userspaceproxy.core.balance.LoadBalancer#pickAfterFailure}), asked of the route
  * as it is now, so a retry never goes to an endpoint a sync has just removed.
  *
  * <p>The backend channel is registered on the frontend's event loop, so the whole connection runs on one thread.
@@ -42,6 +42,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
     private final InetAddress client;
 
     private int attempt;
+    private Endpoint first;
     private Endpoint endpoint;
     private Channel pending;
     private boolean cancelled;
@@ -54,6 +55,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
 
     void connect(Endpoint first) {
         attempt = 0;
+        this.first = first;
         tryConnect(first);
     }
 
@@ -145,8 +147,19 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         tryConnect(next);
     }
 
+    /**
+     * Retries, on another endpoint, a backend this connector connected that ended before the connection used it
+     * (the rule and why: {@link TcpConnection#retryUnusedBackend}). Counted and scheduled as a failed attempt: the
+     * next timeout of the schedule, an endpoint other than the one that ended; when no attempt or endpoint is left,
+     * the connection closes as {@code CONNECT_FAILED}. Kept apart from the connect path on purpose.
+     */
+    void retryUnusedBackend(Throwable cause) {
+        pending = null;
+        onAttemptFailed(cause);
+    }
+
     private Endpoint nextEndpoint() {
         ServiceRoute route = context.lookupRoute();
-        return route == null ? null : route.balancer().pickAfterFailure(client, endpoint);
+        return route == null ? null : route.balancer().pickAfterFailure(client, endpoint, first);
     }
 }

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.userspaceproxy.core.metrics.CloseReason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,15 +20,25 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
 
     private final TcpConnection connection;
     private final Channel frontend;
+    /** Set when the connection gave this backend up for a retry: its late events no longer concern it. */
+    private boolean retired;
 
     TcpBackendHandler(TcpConnection connection) {
         this.connection = connection;
         this.frontend = connection.frontend();
     }
 
+    /** The connection retries on another backend: every later event of {@code backend} is ignored. */
+    static void retire(Channel backend) {
+        TcpBackendHandler handler = backend.pipeline().get(TcpBackendHandler.class);
+        if (handler != null) {
+            handler.retired = true;
+        }
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (connection.isClosed()) {
+        if (connection.isClosed() || retired) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -45,6 +54,9 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (retired) {
+            return;
+        }
         if (!connection.isSpliced()) {
             frontend.flush();
         }
@@ -53,13 +65,18 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (retired) {
+            return;
+        }
         connection.onBackendWritabilityChanged(ctx.channel().isWritable());
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            connection.onBackendInputShutdown();
+            if (!retired) {
+                connection.onBackendInputShutdown();
+            }
         } else {
             ctx.fireUserEventTriggered(evt);
         }
@@ -67,14 +84,19 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        connection.onBackendInactive();
+        if (!retired) {
+            connection.onBackendInactive();
+        }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (log.isDebugEnabled()) {
-            log.debug("{} backend failed: {}", ctx.channel(), cause.toString());
+            log.debug("{} backend failed{}: {}", ctx.channel(), retired ? " (already given up)" : "",
+                    cause.toString());
         }
-        connection.close(CloseReason.BACKEND_ERROR);
+        if (!retired) {
+            connection.onBackendError(cause);
+        }
     }
 }

@@ -13,6 +13,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.RelayOptions;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -50,6 +51,9 @@ import java.util.ArrayDeque;
  */
 final class TcpConnection extends TimerEntry {
 
+    private static final IOException ENDED_UNUSED =
+            new IOException("the backend closed before a byte was sent either way");
+
     private final Channel frontend;
     private final ServicePortCounters counters;
     private final long idleTimeoutNanos;
@@ -57,6 +61,8 @@ final class TcpConnection extends TimerEntry {
 
     private Channel backend;
     private BackendConnector connector;
+    /** The connector of the connected backend, kept for {@link #retryUnusedBackend}; null once it cannot apply. */
+    private BackendConnector connectedBy;
     /** Reads that arrived before the backend connected; epoll reads on EPOLLRDHUP even with autoRead off. */
     private ArrayDeque<Object> earlyReads;
     private boolean opened;
@@ -141,14 +147,17 @@ final class TcpConnection extends TimerEntry {
 
     /** Called by the connector once a backend accepted: counts the connection and starts relaying. */
     void onBackendConnected(Channel connected) {
+        connectedBy = connector;
         connector = null;
         if (closed) {
             connected.close();
             return;
         }
         backend = connected;
-        opened = true;
-        counters.onConnectionOpened();
+        if (!opened) { // a retry after an unused backend (see retryUnusedBackend) is still one connection
+            opened = true;
+            counters.onConnectionOpened();
+        }
         if (earlyReads != null) {
             Object msg;
             while ((msg = earlyReads.poll()) != null) {
@@ -277,6 +286,9 @@ final class TcpConnection extends TimerEntry {
     }
 
     void onBackendInputShutdown() {
+        if (retryUnusedBackend(ENDED_UNUSED)) {
+            return;
+        }
         if (splice != null) {
             splice.onSourceEof(false);
         } else {
@@ -311,7 +323,51 @@ final class TcpConnection extends TimerEntry {
             toFrontend.onSourceInputShutdown();
             return;
         }
+        if (retryUnusedBackend(ENDED_UNUSED)) {
+            return;
+        }
         close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
+    }
+
+    /** The backend failed (a reset, typically): retried when it was never used, otherwise a backend error. */
+    void onBackendError(Throwable cause) {
+        if (!retryUnusedBackend(cause)) {
+            close(CloseReason.BACKEND_ERROR);
+        }
+    }
+
+    /**
+     * A connected backend ended (reset, error or EOF) before the connection used it. The rule (issue 11): it is
+     * retried on another endpoint, as after a failed connect, only when <b>no byte was written to it and none came
+     * back</b>, and neither side has half-closed. Then there is nothing to replay, so nothing can reach an
+     * application twice; this is the endpoint whose listener closed with the connection still in its accept queue
+     * (the kernel resets those), or a server that closed at once. Once a byte was written the connection is not
+     * retried: a reset then looks the same whether the backend's application never accepted the connection or read
+     * the request, acted on it and died, and replaying a request that was acted on (a payment, a write) is worse
+     * than a failed connection the client can retry knowing its protocol. Keeping the bytes until the first
+     * response byte would also cost a copy or a retained buffer per read on the hot path. Bytes the client sent
+     * while the proxy was still connecting were never written to the backend that ended; they are held and go to
+     * the next one. The retry walks the rest of the connect schedule (same timeouts, same attempt count); the
+     * connection is counted opened once.
+     *
+     * @return true when the backend was given up for a retry (or the schedule ran out and the connection closed)
+     */
+    private boolean retryUnusedBackend(Throwable cause) {
+        BackendConnector retry = connectedBy;
+        if (closed || retry == null || backend == null || splice != null || bytesToBackend != 0
+                || bytesToFrontend != 0 || earlyReads != null || !toBackend.isOpen() || !toFrontend.isOpen()
+                || shuttingDown()) {
+            return false;
+        }
+        Channel unused = backend;
+        backend = null;
+        connectedBy = null;
+        TcpBackendHandler.retire(unused);
+        unused.close();
+        frontend.config().setAutoRead(false); // reads wait in holdUntilConnected for the next backend
+        connector = retry;
+        retry.retryUnusedBackend(cause);
+        return true;
     }
 
     /** Where the direction toward the backend (or else the frontend) writes, whether or not the connection is open. */
