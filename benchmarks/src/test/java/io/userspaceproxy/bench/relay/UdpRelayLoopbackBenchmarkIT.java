@@ -24,13 +24,21 @@ class UdpRelayLoopbackBenchmarkIT {
         benchmark.path = "proxy";
         benchmark.size = 1400;
         benchmark.setUp();
+        // The first datagram opens the flow in a cold JVM; on a loaded machine its echo can miss the benchmark's
+        // 200 ms window. Open it first (a bounded number of tries), then count.
+        long opened = 0;
+        while (benchmark.roundTrip(losses) < 0) {
+            assertThat(++opened).as("round trips lost while opening the flow").isLessThan(10);
+        }
+        losses.reset();
+        long before = benchmark.proxiedDatagramsToBackend();
 
-        for (long seq = 1; seq <= 5; seq++) {
+        for (long seq = opened + 2; seq <= opened + 6; seq++) {
             assertThat(benchmark.roundTrip(losses)).isEqualTo(seq);
         }
 
         assertThat(losses.lost).isZero();
-        assertThat(benchmark.proxiedDatagramsToBackend()).isEqualTo(5);
+        assertThat(benchmark.proxiedDatagramsToBackend() - before).isEqualTo(5);
     }
 
     @Test
