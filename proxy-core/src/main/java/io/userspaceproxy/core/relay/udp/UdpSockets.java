@@ -34,13 +34,8 @@ import org.slf4j.LoggerFactory;
 final class UdpSockets {
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpSockets.class);
-    /**
-     * Reads per read loop, as Netty's datagram channels default to: a {@code FixedRecvByteBufAllocator} built here
-     * starts at 1, which made a listener take one recvmmsg batch and a backend one reply per event-loop turn, so the
-     * replies a burst brought left one {@code sendto} each instead of one {@code sendmmsg}.
-     */
-    static final int READS_PER_LOOP = 16;
-    private static final FixedRecvByteBufAllocator ONE_DATAGRAM = readsPerLoop(UdpRelayOptions.MAX_DATAGRAM_BYTES);
+    private static final FixedRecvByteBufAllocator ONE_DATAGRAM =
+            new FixedRecvByteBufAllocator(UdpRelayOptions.MAX_DATAGRAM_BYTES);
     /** SO_RCVBUFFORCE: as SO_RCVBUF, past {@code net.core.rmem_max}, for a process with CAP_NET_ADMIN. */
     private static final IntegerUnixChannelOption SO_RCVBUFFORCE = new IntegerUnixChannelOption("SO_RCVBUFFORCE", 1, 33);
     private static volatile boolean groUnsupported;
@@ -54,14 +49,8 @@ final class UdpSockets {
         this.receiveBatch = options.receiveBatch();
         this.listenerReceiveBuffer = options.listenerReceiveBuffer();
         this.listenerAllocator = receiveBatch > 1
-                ? readsPerLoop(receiveBatch * UdpRelayOptions.MAX_DATAGRAM_BYTES)
+                ? new FixedRecvByteBufAllocator(receiveBatch * UdpRelayOptions.MAX_DATAGRAM_BYTES)
                 : ONE_DATAGRAM;
-    }
-
-    private static FixedRecvByteBufAllocator readsPerLoop(int bufferBytes) {
-        FixedRecvByteBufAllocator allocator = new FixedRecvByteBufAllocator(bufferBytes);
-        allocator.maxMessagesPerRead(READS_PER_LOOP);
-        return allocator;
     }
 
     /** A listener socket: batched reads and a receive buffer that absorbs a burst. */
