@@ -54,7 +54,8 @@ class BenchmarkSmokeTest {
                         "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.bulk",
                         "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.connectRequestClose",
                         "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.roundTrip",
-                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.window");
+                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.window",
+                        "io.userspaceproxy.bench.relay.UdpRelayLoopbackBenchmark.windowClients");
     }
 
     @TestFactory

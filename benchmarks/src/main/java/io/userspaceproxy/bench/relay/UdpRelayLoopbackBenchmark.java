@@ -44,6 +44,8 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
     static final String VIP = "127.0.21.1";
     static final int TIMEOUT_MILLIS = 200;
     static final int WINDOW = 32;
+    /** Client sockets of {@link #windowClients}: eight flows, which the proxy's reuseport sockets spread over loops. */
+    static final int CLIENTS = 8;
 
     @Param({"direct", "proxy"})
     public String path;
@@ -54,6 +56,7 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
     private LoopbackUdpEcho echo;
     private LoopbackProxy proxy;
     private DatagramSocket client;
+    private final DatagramSocket[] clients = new DatagramSocket[CLIENTS];
     private DatagramPacket out;
     private DatagramPacket in;
     private ByteBuffer outBytes;
@@ -86,6 +89,11 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
         client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         client.connect(target);
         client.setSoTimeout(TIMEOUT_MILLIS);
+        for (int c = 0; c < CLIENTS; c++) {
+            clients[c] = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            clients[c].connect(target);
+            clients[c].setSoTimeout(TIMEOUT_MILLIS);
+        }
         byte[] o = new byte[size];
         byte[] i = new byte[Math.max(size, 2048)];
         out = new DatagramPacket(o, size);
@@ -98,6 +106,11 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
     public void tearDown() {
         if (client != null) {
             client.close();
+        }
+        for (DatagramSocket c : clients) {
+            if (c != null) {
+                c.close();
+            }
         }
         if (proxy != null) {
             proxy.close();
@@ -150,6 +163,40 @@ public class UdpRelayLoopbackBenchmark extends AbstractProxyBenchmark {
             }
         } catch (SocketTimeoutException e) {
             losses.lost += WINDOW - received;
+        }
+        return received;
+    }
+
+    /**
+     * As {@link #window}, over {@value #CLIENTS} client sockets (flows): {@value #WINDOW} / {@value #CLIENTS} datagrams
+     * sent from each in turn, then each one's echoes received. On epoll the proxy's flows spread over its loops.
+     */
+    @Benchmark
+    @OperationsPerInvocation(WINDOW)
+    public int windowClients(Losses losses) throws IOException {
+        int perClient = WINDOW / CLIENTS;
+        long first = sequence + 1;
+        for (int i = 0; i < perClient; i++) {
+            for (DatagramSocket c : clients) {
+                outBytes.putLong(0, ++sequence);
+                c.send(out);
+            }
+        }
+        int received = 0;
+        for (DatagramSocket c : clients) {
+            int got = 0;
+            try {
+                while (got < perClient) {
+                    in.setLength(inBytes.capacity());
+                    c.receive(in);
+                    if (in.getLength() == size && inBytes.getLong(0) >= first) {
+                        got++;
+                    }
+                }
+            } catch (SocketTimeoutException e) {
+                losses.lost += perClient - got;
+            }
+            received += got;
         }
         return received;
     }
