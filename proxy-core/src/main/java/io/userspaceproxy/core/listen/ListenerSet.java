@@ -13,6 +13,8 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
@@ -213,6 +215,21 @@ public final class ListenerSet implements AutoCloseable {
     public boolean awaitDrained(Duration timeout) throws InterruptedException {
         requireOffEventLoop();
         return tcpConnections.awaitEmpty(timeout);
+    }
+
+    /**
+     * Applies a change: every upserted key serves its new route (bound if it has no listener yet), every removed key
+     * is closed, and keys whose earlier bind failed are tried again. Keys not named keep their listener and route.
+     *
+     * @throws IllegalStateException when called on an event loop or after {@link #close()}
+     */
+    public synchronized ApplyResult apply(RouteChanges changes) {
+        Objects.requireNonNull(changes, "changes");
+        Map<ListenerKey, Route> next = new HashMap<>();
+        table.routes().forEach((key, route) -> next.put(key, route.route()));
+        next.keySet().removeAll(changes.removed());
+        next.putAll(changes.upserted());
+        return apply(new ProxySnapshot(next));
     }
 
     /**
