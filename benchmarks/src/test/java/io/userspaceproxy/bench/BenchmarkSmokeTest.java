@@ -46,9 +46,11 @@ class BenchmarkSmokeTest {
     void benchmarkList_afterCompile_registersEverySuiteClass() {
         assertThat(registered().keySet())
                 .contains("io.userspaceproxy.bench.balance.RoundRobinBenchmark.pick",
+                        "io.userspaceproxy.bench.table.LookupBenchmark.routeSlot",
                         "io.userspaceproxy.bench.table.LookupBenchmark.proxyTable",
                         "io.userspaceproxy.bench.table.LookupBenchmark.iptablesModel",
-                        "io.userspaceproxy.bench.table.TableBuildBenchmark.buildAndDiff",
+                        "io.userspaceproxy.bench.table.TableBuildBenchmark.applyChange",
+                        "io.userspaceproxy.bench.table.TableBuildBenchmark.applySnapshot",
                         "io.userspaceproxy.bench.balance.ClientIpAffinityBenchmark.pickHit",
                         "io.userspaceproxy.bench.balance.ClientIpAffinityBenchmark.pickMiss",
                         "io.userspaceproxy.bench.relay.TcpRelayLoopbackBenchmark.bulk",

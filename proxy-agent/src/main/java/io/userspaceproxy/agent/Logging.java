@@ -24,6 +24,8 @@ final class Logging {
         } else if (v >= 2) {
             ours.setLevel(Level.DEBUG);
             ctx.getLogger("io.userspaceproxy.core").setLevel(Level.INFO);
+            // A line per listener bound or closed: kube-proxy's -v=2 detail, too much for the default level.
+            ctx.getLogger("io.userspaceproxy.core.listen").setLevel(Level.DEBUG);
         }
     }
 }

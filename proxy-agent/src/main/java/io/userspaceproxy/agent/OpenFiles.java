@@ -49,6 +49,16 @@ final class OpenFiles {
         return Optional.of(now);
     }
 
+    /**
+     * How many listening sockets the listeners may hold: half the soft limit (at least 64), so that at tens of
+     * thousands of Services the rest stays for connections and flows; unbounded when the limit is unknown or
+     * unlimited.
+     */
+    static int listenerSocketBudget(Optional<Limits> limits) {
+        return limits.map(l -> (int) Math.max(64, Math.min(Integer.MAX_VALUE, l.soft() / 2)))
+                .orElse(Integer.MAX_VALUE);
+    }
+
     static Optional<Limits> read() {
         try {
             return parse(Files.readString(LIMITS));

@@ -83,9 +83,11 @@ public final class ProxyAgent implements AutoCloseable {
         RelayOptions relay = new RelayOptions(RelayOptions.DEFAULT_CONNECT_TIMEOUTS, config.tcpIdleTimeout(),
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK,
                 config.tcpSpliceThreshold());
+        int socketBudget = OpenFiles.listenerSocketBudget(OpenFiles.raise());
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())
-                        .withListenerReceiveBuffer(config.udpReceiveBuffer())), counters);
+                        .withListenerReceiveBuffer(config.udpReceiveBuffer()))
+                .withSocketBudget(socketBudget), counters);
         this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
         this.metrics = ProxyMetricsExporter.create(counters, health);
         this.network = new NodeNetwork(config, node, new IpCommand());
@@ -111,7 +113,6 @@ public final class ProxyAgent implements AutoCloseable {
     private void startParts() throws IOException, InterruptedException {
         log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
                 listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
-        OpenFiles.raise();
         startServers();
         network.start(health::healthy, metrics::onHealthCheckBindFailure);
         // Load everything first, then listen for changes: the first sync then serves the whole directory (or every

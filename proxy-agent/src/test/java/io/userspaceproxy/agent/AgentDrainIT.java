@@ -69,7 +69,7 @@ class AgentDrainIT {
 
     private Process startAgent(String name, int metricsPort) throws IOException {
         Process p = new ProcessBuilder(AgentProcess.command("--proxy-mode=userspace", "--manifests", tmp.toString(),
-                "--min-sync-period", "0", "--drain-timeout", "60s",
+                "--min-sync-period", "0", "--drain-timeout", "60s", "--v=2",
                 "--healthz-bind-address", "127.0.0.1:0",
                 "--metrics-bind-address", "127.0.0.1:" + metricsPort))
                 .redirectErrorStream(true)
@@ -174,6 +174,7 @@ class AgentDrainIT {
         try (Socket open = connect()) {
             int secondMetrics = TcpPorts.freeAddress("127.0.0.1").getPort();
             startAgent("second", secondMetrics);
+            // A line per listener bound: at --v=2, as in kube-proxy; the default level logs a summary per sync.
             await().atMost(Duration.ofSeconds(30)).until(() -> log("second").contains("listening on TCP " + vip
                     .getAddress().getHostAddress()));
 

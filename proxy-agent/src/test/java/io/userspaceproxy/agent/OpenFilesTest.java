@@ -8,11 +8,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 class OpenFilesTest {
+
+    @Test
+    void listenerSocketBudget_isHalfTheSoftLimit_unboundedWhenUnknownOrUnlimited() {
+        assertThat(OpenFiles.listenerSocketBudget(Optional.of(new OpenFiles.Limits(20_000, 20_000)))).isEqualTo(10_000);
+        assertThat(OpenFiles.listenerSocketBudget(Optional.of(new OpenFiles.Limits(50, 50)))).isEqualTo(64);
+        assertThat(OpenFiles.listenerSocketBudget(Optional.of(new OpenFiles.Limits(Long.MAX_VALUE, Long.MAX_VALUE))))
+                .isEqualTo(Integer.MAX_VALUE);
+        assertThat(OpenFiles.listenerSocketBudget(Optional.empty())).isEqualTo(Integer.MAX_VALUE);
+    }
 
     @Test
     void parse_procLimits_readsSoftAndHardIncludingUnlimited() {

@@ -10,6 +10,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteSlot;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.net.Inet4Address;
 import java.util.List;
@@ -22,8 +23,9 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Routing one new connection to a ClusterIP, ours beside iptables mode's, for 10 to 100,000 service ports of 10
- * endpoints each. {@link #proxyTable} is what an accepted connection costs the userspace proxy before it connects:
- * {@link ProxyTable#lookup} by the listener's key, then {@code pick}. {@link #iptablesModel} is what the kernel does
+ * endpoints each. {@link #routeSlot} is what an accepted connection costs the userspace proxy before it connects: one
+ * read of its listener's {@link RouteSlot}, then {@code pick}; {@link #proxyTable} is the lookup by the listener's key
+ * it replaced ({@link ProxyTable#lookup}), measured beside it. {@link #iptablesModel} is what the kernel does
  * for the same connection's first packet under kube-proxy's iptables mode ({@link IptablesNatModel}). Both measure
  * in the same fork against the same services, so their ratio at each size comes from one run.
  *
@@ -46,6 +48,7 @@ public class LookupBenchmark extends AbstractProxyBenchmark {
 
     ProxyTable table;
     ListenerKey[] keys;
+    RouteSlot[] slots;
     ListenerKey[] hotKeys;
     private IptablesNatModel model;
     private Inet4Address[] clients;
@@ -55,10 +58,11 @@ public class LookupBenchmark extends AbstractProxyBenchmark {
     @Setup
     public void setUp() {
         List<Service> cluster = SyntheticCluster.generate(services, ENDPOINTS_PER_SERVICE, 1);
-        table = ProxyTable.build(SyntheticCluster.snapshot(cluster), ProxyTable.EMPTY, BalancerFactory.ROUND_ROBIN,
-                new ProxyCounters());
+        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        table.apply(SyntheticCluster.snapshot(cluster));
         model = IptablesNatModel.of(cluster);
         keys = new ListenerKey[PROBES];
+        slots = new RouteSlot[PROBES];
         clients = SyntheticCluster.clients(PROBES, 2);
         packets = new Packet[PROBES];
         hotKeys = new ListenerKey[PROBES];
@@ -70,10 +74,17 @@ public class LookupBenchmark extends AbstractProxyBenchmark {
             // The listener holds the key it was bound with: the same instance as the table's.
             ListenerKey key = cluster.get(random.nextInt(services)).listener();
             keys[i] = key;
+            slots[i] = table.slot(key);
             int vip = SyntheticCluster.toInt(key.address().getAddress());
             packets[i] = new Packet(SyntheticCluster.toInt(clients[i]), vip, IptablesNatModel.PROTO_TCP,
                     key.address().getPort());
         }
+    }
+
+    @Benchmark
+    public Endpoint routeSlot() {
+        int i = next++ & MASK;
+        return slots[i].get().balancer().pick(clients[i]);
     }
 
     @Benchmark

@@ -8,11 +8,13 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.TableDiff;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,20 +26,22 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Applying a change in the data plane's table: one endpoint of one service moved to a new pod, among 1,000 or
- * 10,000 services of 10 endpoints each. {@link #buildAndDiff} is {@link ProxyTable#build} from the previous table
- * plus {@link ProxyTable#diffFrom}, what the listener set does before its single volatile write;
- * {@link #snapshotBuildAndDiff} adds the copy into a {@link ProxySnapshot}. Average and sampled time (the latter
- * gives the tail, with GC).
+ * Applying a change to the data plane's table of route slots: one endpoint of one service moved to a new pod and
+ * back, alternately, among 1,000 or 10,000 services of 10 endpoints each, so that every invocation is a real change.
+ * {@link #applyChange} is what the agent does now: a {@link RouteChanges} that names the one route, published into
+ * its slot. {@link #applySnapshot} is the baseline in the same run: the whole desired state handed over and compared
+ * route by route ({@link ProxyTable#apply(ProxySnapshot)}), what every sync did before the control plane became
+ * incremental, and what a full resync still does. Average and sampled time (the latter gives the tail, with GC).
  *
- * <p>The build compares every route of the new snapshot with the old one, so its cost depends on what the control
- * plane hands over for the 9,999 services that did not change ({@link #handover}):
+ * <p>The snapshot apply compares every route with the one served, so its cost depends on what is handed over for the
+ * services that did not change ({@link #handover}):
  * <ul>
  *   <li>{@code fresh}: new routes with new endpoint objects down to the addresses, equal to the old ones (a control
  *       plane that converts every EndpointSlice again on each sync); each comparison walks both object graphs;
  *   <li>{@code sameEndpoints}: new routes over the previous endpoint lists (endpoints kept per unchanged slice);
  *   <li>{@code sameRoutes}: the previous route objects themselves (unchanged services not rebuilt at all).
  * </ul>
+ * {@code applyChange} does not depend on it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
@@ -52,17 +56,19 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
     @Param({"fresh", "sameEndpoints", "sameRoutes"})
     public String handover;
 
-    private ProxyCounters counters;
-    private ProxyTable previous;
-    private Map<ListenerKey, Route> changedRoutes;
-    private ProxySnapshot changed;
+    private ProxyTable table;
+    /** The whole state with the moved endpoint, and as it started. */
+    private final ProxySnapshot[] snapshots = new ProxySnapshot[2];
+    /** The one route, moved and as it started. */
+    private final RouteChanges[] changes = new RouteChanges[2];
+    private int flip;
 
     @Setup
     public void setUp() {
         List<Service> before = SyntheticCluster.generate(services, ENDPOINTS_PER_SERVICE, 1);
         ProxySnapshot initial = SyntheticCluster.snapshot(before);
-        counters = new ProxyCounters();
-        previous = ProxyTable.build(initial, ProxyTable.EMPTY, BalancerFactory.ROUND_ROBIN, counters);
+        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        table.apply(initial);
         int moved = services / 2;
         Map<ListenerKey, Route> routes = new LinkedHashMap<>();
         for (int i = 0; i < before.size(); i++) {
@@ -70,6 +76,8 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
             Route route;
             if (i == moved) {
                 route = s.withEndpoint(0, SyntheticCluster.pod(services * ENDPOINTS_PER_SERVICE)).route();
+                changes[0] = new RouteChanges(Map.of(s.listener(), route), Set.of());
+                changes[1] = new RouteChanges(Map.of(s.listener(), initial.routes().get(s.listener())), Set.of());
             } else {
                 route = switch (handover) {
                     case "fresh" -> s.rebuilt().route();
@@ -81,20 +89,21 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
             }
             routes.put(s.listener(), route);
         }
-        changed = new ProxySnapshot(routes);
-        changedRoutes = changed.routes();
+        snapshots[0] = new ProxySnapshot(routes);
+        snapshots[1] = initial;
     }
 
     @Benchmark
-    public TableDiff buildAndDiff() {
-        ProxyTable next = ProxyTable.build(changed, previous, BalancerFactory.ROUND_ROBIN, counters);
-        return next.diffFrom(previous);
+    public TableDiff applyChange() {
+        RouteChanges change = changes[flip];
+        flip ^= 1;
+        return table.apply(change);
     }
 
     @Benchmark
-    public TableDiff snapshotBuildAndDiff() {
-        ProxySnapshot snapshot = new ProxySnapshot(changedRoutes);
-        ProxyTable next = ProxyTable.build(snapshot, previous, BalancerFactory.ROUND_ROBIN, counters);
-        return next.diffFrom(previous);
+    public TableDiff applySnapshot() {
+        ProxySnapshot snapshot = snapshots[flip];
+        flip ^= 1;
+        return table.apply(snapshot);
     }
 }

@@ -25,6 +25,19 @@ class LookupBenchmarkTest {
     }
 
     @Test
+    void routeSlot_anyProbe_isTheSlotOfTheProbedKeyAndRoutesToItsEndpoint() {
+        LookupBenchmark benchmark = new LookupBenchmark();
+        benchmark.services = 1000;
+        benchmark.setUp();
+
+        for (int i = 0; i < 1000; i++) {
+            assertThat(benchmark.slots[i].get()).isSameAs(benchmark.table.lookup(benchmark.keys[i]));
+            assertThat(benchmark.table.lookup(benchmark.keys[i]).route().endpoints())
+                    .contains(benchmark.routeSlot());
+        }
+    }
+
+    @Test
     void setUp_probes_coverManyServicesWhileTheHotSetCoversFew() {
         LookupBenchmark benchmark = new LookupBenchmark();
         benchmark.services = 10_000;

@@ -4,17 +4,21 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
@@ -34,9 +38,10 @@ import java.util.concurrent.TimeUnit;
  * the cache once per new connection or flow, never per packet. A miss records the next round-robin endpoint with an
  * atomic compute, so two connections of a new client accepted at once on two event loops land on one endpoint.
  *
- * <p><b>Sync time.</b> The control plane calls {@link #retain} with the routes of every new table: it forgets the
- * clients of service ports that no longer have ClientIP affinity (or no longer exist), drops entries whose endpoint
- * is gone, and re-stamps deadlines after a timeout change. Thread-safe throughout.
+ * <p><b>Sync time.</b> The control plane calls {@link #retain(ServicePortName, Collection)} for each service port a
+ * sync changed, with its routes now: it forgets the clients of a service port that no longer has ClientIP affinity
+ * (or no longer exists), drops entries whose endpoint is gone, and re-stamps deadlines after a timeout change. An
+ * index of clients per service port keeps that in proportion to the change. Thread-safe throughout.
  */
 public final class AffinityTable {
 
@@ -44,6 +49,14 @@ public final class AffinityTable {
     public static final long DEFAULT_MAXIMUM_SIZE = 262_144;
 
     private final Cache<AffinityKey, AffinityRecord> cache;
+    /**
+     * The clients remembered per service port, so that a sync sweeps only the service ports it changed. Every write
+     * of a record indexes its key; the removal listener (after the removal, on Caffeine's executor) unindexes a key
+     * that has no record any more. A write racing that listener can leave a live record unindexed: a later sweep then
+     * misses it, which costs nothing but memory until it expires, since every lookup checks the record against the
+     * route's endpoints and timeout anyway.
+     */
+    private final Map<ServicePortName, Set<AffinityKey>> byServicePort = new ConcurrentHashMap<>();
     private final Policy.VarExpiration<AffinityKey, AffinityRecord> expiration;
     private final Ticker ticker;
 
@@ -54,8 +67,17 @@ public final class AffinityTable {
                 .expireAfter(new RecordExpiry())
                 .ticker(ticker)
                 .executor(executor)
+                .removalListener((AffinityKey key, AffinityRecord record, RemovalCause cause) -> {
+                    if (cause != RemovalCause.REPLACED && cache().policy().getIfPresentQuietly(key) == null) {
+                        unindex(key);
+                    }
+                })
                 .build();
         this.expiration = cache.policy().expireVariably().orElseThrow();
+    }
+
+    private Cache<AffinityKey, AffinityRecord> cache() {
+        return cache;
     }
 
     /** A table bounded at {@link #DEFAULT_MAXIMUM_SIZE} clients, on the system clock. */
@@ -115,6 +137,7 @@ public final class AffinityTable {
                 old.timeoutNanos = timeoutNanos;
                 return old;
             }
+            index(k);
             return new AffinityRecord(balancer.nextInRotation(), timeoutNanos, now);
         });
         return record.endpoint;
@@ -122,11 +145,33 @@ public final class AffinityTable {
 
     /** Holds {@code key} on {@code endpoint} from now on, whatever it was held on before. */
     void record(AffinityKey key, Endpoint endpoint, long timeoutNanos) {
-        cache.put(key, new AffinityRecord(endpoint, timeoutNanos, ticker.read()));
+        AffinityRecord next = new AffinityRecord(endpoint, timeoutNanos, ticker.read());
+        index(key);
+        cache.put(key, next);
     }
 
     void forget(AffinityKey key) {
-        cache.invalidate(key);
+        remove(key, null);
+    }
+
+    /** Removes {@code key} if it still maps to {@code expected} (any record when null), keeping the index exact. */
+    private void remove(AffinityKey key, AffinityRecord expected) {
+        boolean removed = expected == null ? cache.asMap().remove(key) != null : cache.asMap().remove(key, expected);
+        if (removed) {
+            unindex(key);
+        }
+    }
+
+    private void index(AffinityKey key) {
+        byServicePort.compute(key.servicePort(), (sp, keys) -> {
+            Set<AffinityKey> out = keys != null ? keys : ConcurrentHashMap.newKeySet();
+            out.add(key);
+            return out;
+        });
+    }
+
+    private void unindex(AffinityKey key) {
+        byServicePort.computeIfPresent(key.servicePort(), (sp, keys) -> keys.remove(key) && keys.isEmpty() ? null : keys);
     }
 
     private static boolean isUsable(AffinityRecord record, Set<Endpoint> usable, long timeoutNanos, long now) {
@@ -134,32 +179,53 @@ public final class AffinityTable {
     }
 
     /**
-     * Brings the table in line with the routes of a newly published table. Call it from the control plane after
-     * each sync, with every route of the new table (any order, duplicates allowed). For each remembered client it
+     * Brings the whole table in line with {@code routes}, every route being served (any order, duplicates allowed):
+     * {@link #retain(ServicePortName, Collection)} for every service port remembered. Linear in the service ports
+     * remembered and their clients: for a full resync; a sync that knows what it changed calls the other.
+     */
+    public void retain(Collection<Route> routes) {
+        Map<ServicePortName, List<Route>> byPort = new HashMap<>();
+        for (Route route : routes) {
+            byPort.computeIfAbsent(route.servicePort(), k -> new ArrayList<>()).add(route);
+        }
+        for (ServicePortName servicePort : Set.copyOf(byServicePort.keySet())) {
+            retain(servicePort, byPort.getOrDefault(servicePort, List.of()));
+        }
+    }
+
+    /**
+     * Brings the clients of one service port in line with its routes now (every listener's route of it; empty when
+     * it is gone). For each client of that service port remembered, it
      * <ul>
-     *   <li>forgets it when its service port has no route with ClientIP affinity any more (affinity switched off,
-     *       or the service port is gone);</li>
-     *   <li>forgets it when its endpoint is in none of that service port's routes;</li>
+     *   <li>forgets it when no route has ClientIP affinity any more (affinity switched off, or the service port is
+     *       gone);</li>
+     *   <li>forgets it when its endpoint is in none of the routes;</li>
      *   <li>otherwise applies the service port's current timeout: the entry expires at last-seen + timeout, or now
      *       if that moment has passed.</li>
      * </ul>
-     * Costs one pass over the table; never blocks lookups.
+     * Costs one pass over that service port's clients, nothing for the others; never blocks lookups.
      */
-    public void retain(Collection<Route> routes) {
-        Map<ServicePortName, Scope> scopes = new HashMap<>();
+    public void retain(ServicePortName servicePort, Collection<Route> routes) {
+        Set<AffinityKey> keys = byServicePort.get(servicePort);
+        if (keys == null) {
+            return;
+        }
+        Scope scope = null;
         for (Route route : routes) {
             if (route.affinity().isClientIp()) {
-                scopes.computeIfAbsent(route.servicePort(), k -> new Scope()).add(route);
+                scope = scope != null ? scope : new Scope();
+                scope.add(route);
             }
         }
         long now = ticker.read();
-        Map<AffinityKey, AffinityRecord> map = cache.asMap();
-        for (Map.Entry<AffinityKey, AffinityRecord> e : map.entrySet()) {
-            AffinityKey key = e.getKey();
-            AffinityRecord record = e.getValue();
-            Scope scope = scopes.get(key.servicePort());
+        for (AffinityKey key : keys) {
+            AffinityRecord record = cache.policy().getIfPresentQuietly(key);
+            if (record == null) {
+                unindex(key);
+                continue;
+            }
             if (scope == null || !isUsable(record, scope.endpoints, scope.timeoutNanos, now)) {
-                map.remove(key, record);
+                remove(key, record);
             } else if (record.timeoutNanos != scope.timeoutNanos) {
                 record.timeoutNanos = scope.timeoutNanos;
                 expiration.setExpiresAfter(key, record.remainingNanos(now), TimeUnit.NANOSECONDS);

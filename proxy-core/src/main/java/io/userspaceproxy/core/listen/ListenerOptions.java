@@ -14,9 +14,12 @@ import java.util.Objects;
  * @param relay        connect schedule, idle timeout, water marks
  * @param bindTimeout  how long one apply waits for its binds (and its listener closes) to complete
  * @param udp          the UDP flow bound and receive batching
+ * @param socketBudget how many listening sockets all listeners may hold together before a new key gets one socket
+ *                     instead of one per event loop (see {@link ListenerSet}): keeps listeners from using up the
+ *                     open-files limit at tens of thousands of Services
  */
 public record ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout,
-        UdpRelayOptions udp) {
+        UdpRelayOptions udp, int socketBudget) {
 
     public static final Duration DEFAULT_BIND_TIMEOUT = Duration.ofSeconds(5);
 
@@ -31,6 +34,15 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
         if (bindTimeout.isNegative() || bindTimeout.isZero()) {
             throw new IllegalArgumentException("bindTimeout: " + bindTimeout + " (expected: > 0)");
         }
+        if (socketBudget <= 0) {
+            throw new IllegalArgumentException("socketBudget: " + socketBudget + " (expected: > 0)");
+        }
+    }
+
+    /** Options without a socket budget: every key gets one socket per event loop where the transport allows. */
+    public ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout,
+            UdpRelayOptions udp) {
+        this(transport, ioThreads, relay, bindTimeout, udp, Integer.MAX_VALUE);
     }
 
     /** Options with the default UDP settings. */
@@ -45,22 +57,26 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
     }
 
     public ListenerOptions withTransport(Transport newTransport) {
-        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout, udp);
+        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout, udp, socketBudget);
     }
 
     public ListenerOptions withIoThreads(int threads) {
-        return new ListenerOptions(transport, threads, relay, bindTimeout, udp);
+        return new ListenerOptions(transport, threads, relay, bindTimeout, udp, socketBudget);
     }
 
     public ListenerOptions withRelay(RelayOptions newRelay) {
-        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout, udp);
+        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout, udp, socketBudget);
     }
 
     public ListenerOptions withBindTimeout(Duration timeout) {
-        return new ListenerOptions(transport, ioThreads, relay, timeout, udp);
+        return new ListenerOptions(transport, ioThreads, relay, timeout, udp, socketBudget);
     }
 
     public ListenerOptions withUdp(UdpRelayOptions newUdp) {
-        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, newUdp);
+        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, newUdp, socketBudget);
+    }
+
+    public ListenerOptions withSocketBudget(int budget) {
+        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, udp, budget);
     }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * Every counter of the data plane: one {@link ServicePortCounters} per service port, looked up at sync time only
@@ -16,6 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ProxyCounters {
 
     private final Map<ServicePortName, ServicePortCounters> byServicePort = new ConcurrentHashMap<>();
+    /** Service ports that left the table with connections or flows still open; see {@link #retire}. */
+    private final Set<ServicePortName> retiring = ConcurrentHashMap.newKeySet();
     private final LongAdder bindFailures = new LongAdder();
     private final LongAdder listenerConflicts = new LongAdder();
 
@@ -24,11 +27,34 @@ public final class ProxyCounters {
         return byServicePort.computeIfAbsent(servicePort, k -> new ServicePortCounters());
     }
 
-    /** Forgets service ports that are gone, once their last connection and flow have ended. */
+    /** Forgets service ports that are gone, once their last connection and flow have ended. Linear; for tests. */
     public void retain(Set<ServicePortName> live) {
-        byServicePort.entrySet().removeIf(e -> !live.contains(e.getKey())
-                && e.getValue().connectionsActive() == 0
-                && e.getValue().udpFlowsActive() == 0);
+        byServicePort.entrySet().removeIf(e -> !live.contains(e.getKey()) && idle(e.getValue()));
+    }
+
+    /**
+     * Forgets the counters of service ports that left the table, each once its last connection and flow has ended:
+     * {@code gone} joins the service ports already waiting for that, and every waiting one that is served again
+     * ({@code served}) or idle now leaves the wait. Costs the service ports named plus those still waiting, never a
+     * walk over every service port; call it after every change of the table.
+     */
+    public void retire(Collection<ServicePortName> gone, Predicate<ServicePortName> served) {
+        retiring.addAll(gone);
+        retiring.removeIf(servicePort -> {
+            if (served.test(servicePort)) {
+                return true;
+            }
+            ServicePortCounters c = byServicePort.get(servicePort);
+            if (c == null || idle(c)) {
+                byServicePort.remove(servicePort);
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private static boolean idle(ServicePortCounters c) {
+        return c.connectionsActive() == 0 && c.udpFlowsActive() == 0;
     }
 
     public Map<ServicePortName, ServicePortCounters> servicePorts() {

@@ -6,68 +6,166 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.RouteChanges;
+import io.userspaceproxy.core.model.ServicePortName;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The routes the data plane serves, keyed by listener. Immutable: the control plane builds a new table from a
- * {@link ProxySnapshot} and publishes it with one volatile write; event loops read it without locks, one
- * {@link #lookup} per accepted connection or new UDP flow.
+ * The routes the data plane serves, one {@link RouteSlot} per listener key. The control plane applies changes to it
+ * and each changed route is published by one volatile write into its slot; event loops never look anything up in
+ * this table on the hot path: a listener holds its slot and reads it once per accepted connection or new UDP flow.
  *
- * <p>Building reuses what still applies from the previous table: an unchanged route keeps its
- * {@link ServiceRoute} instance, and a route whose endpoints changed keeps its balancer's rotation (and affinity
- * memory) through {@link LoadBalancer#withEndpoints}.
+ * <p>{@link #apply(RouteChanges)} costs what the change names: a key not named keeps its slot and its
+ * {@link ServiceRoute} instance. A route handed over as the instance already served (the control plane keeps unchanged
+ * routes as the same objects) or as an equal one changes nothing; a route whose endpoints changed keeps its balancer's
+ * rotation (and affinity memory) through {@link LoadBalancer#withEndpoints}.
+ *
+ * <p>Threading: {@link #apply} is for one control-plane thread at a time. {@link #lookup}, {@link #slot},
+ * {@link #routes()} and {@link #size()} may be called from any thread.
  */
 public final class ProxyTable {
 
-    public static final ProxyTable EMPTY = new ProxyTable(Map.of());
+    private final BalancerFactory factory;
+    private final ProxyCounters counters;
+    private final Map<ListenerKey, RouteSlot> slots = new ConcurrentHashMap<>();
+    /** The keys of each service port in the table; written by {@link #apply} only. */
+    private final Map<ServicePortName, Set<ListenerKey>> keysByServicePort = new HashMap<>();
 
-    private final Map<ListenerKey, ServiceRoute> routes;
-
-    private ProxyTable(Map<ListenerKey, ServiceRoute> routes) {
-        this.routes = routes;
-    }
-
-    /** The route served on {@code key}, or {@code null} when the listener is no longer in the table. */
-    public ServiceRoute lookup(ListenerKey key) {
-        return routes.get(key);
-    }
-
-    public Map<ListenerKey, ServiceRoute> routes() {
-        return routes;
-    }
-
-    public int size() {
-        return routes.size();
+    private ProxyTable(BalancerFactory factory, ProxyCounters counters) {
+        this.factory = factory;
+        this.counters = counters;
     }
 
     /**
-     * Builds the table for {@code snapshot}, reusing from {@code previous} what did not change.
+     * An empty table.
      *
-     * @param factory  makes balancers for routes that are new or whose affinity changed
+     * @param factory  makes balancers for routes that are new or whose balancing changed
      * @param counters where each service port's counters live
      */
-    public static ProxyTable build(ProxySnapshot snapshot, ProxyTable previous, BalancerFactory factory,
-            ProxyCounters counters) {
-        Map<ListenerKey, ServiceRoute> next = new HashMap<>(Math.max(16, snapshot.size() * 4 / 3 + 1));
-        for (Map.Entry<ListenerKey, Route> e : snapshot.routes().entrySet()) {
-            Route route = e.getValue();
-            ServiceRoute old = previous.routes.get(e.getKey());
-            next.put(e.getKey(), reuseOrBuild(route, old, factory, counters));
-        }
-        return new ProxyTable(Collections.unmodifiableMap(next));
+    public static ProxyTable create(BalancerFactory factory, ProxyCounters counters) {
+        return new ProxyTable(Objects.requireNonNull(factory, "factory"), Objects.requireNonNull(counters, "counters"));
     }
 
-    private static ServiceRoute reuseOrBuild(Route route, ServiceRoute old, BalancerFactory factory,
-            ProxyCounters counters) {
+    /** The slot of {@code key}, or {@code null} when the key is not in the table. */
+    public RouteSlot slot(ListenerKey key) {
+        return slots.get(key);
+    }
+
+    /** The route served on {@code key}, or {@code null} when the key is not in the table. Not for the hot path. */
+    public ServiceRoute lookup(ListenerKey key) {
+        RouteSlot slot = slots.get(key);
+        return slot == null ? null : slot.get();
+    }
+
+    /** A copy of every route served now; linear in the table, for diagnostics and tests. */
+    public Map<ListenerKey, ServiceRoute> routes() {
+        Map<ListenerKey, ServiceRoute> out = new HashMap<>();
+        slots.forEach((key, slot) -> out.put(key, slot.get()));
+        return out;
+    }
+
+    /** The keys in the table now; a live, unmodifiable view. */
+    public Set<ListenerKey> keys() {
+        return Collections.unmodifiableSet(slots.keySet());
+    }
+
+    public int size() {
+        return slots.size();
+    }
+
+    /** Every route served now for {@code servicePort} (one per listener key of it). Control plane only. */
+    public List<Route> routesOf(ServicePortName servicePort) {
+        Set<ListenerKey> keys = keysByServicePort.getOrDefault(servicePort, Set.of());
+        List<Route> out = new ArrayList<>(keys.size());
+        for (ListenerKey key : keys) {
+            out.add(slots.get(key).get().route());
+        }
+        return out;
+    }
+
+    /** Whether any key of {@code servicePort} is in the table. Control plane only. */
+    public boolean hasServicePort(ServicePortName servicePort) {
+        return keysByServicePort.containsKey(servicePort);
+    }
+
+    /** Makes the table serve exactly {@code snapshot}: linear in both, for a full resync. */
+    public TableDiff apply(ProxySnapshot snapshot) {
+        return apply(RouteChanges.between(slots.keySet(), snapshot));
+    }
+
+    /** Publishes every upserted route into its slot (a new slot for a new key) and empties the removed keys' slots. */
+    public TableDiff apply(RouteChanges changes) {
+        Set<ListenerKey> added = new HashSet<>();
+        Set<ListenerKey> changed = new HashSet<>();
+        Set<ServicePortName> servicePorts = new HashSet<>();
+        for (Map.Entry<ListenerKey, Route> e : changes.upserted().entrySet()) {
+            ListenerKey key = e.getKey();
+            Route route = e.getValue();
+            RouteSlot slot = slots.get(key);
+            if (slot == null) {
+                slots.put(key, new RouteSlot(build(route, null)));
+                index(key, route.servicePort());
+                added.add(key);
+                servicePorts.add(route.servicePort());
+                continue;
+            }
+            ServiceRoute old = slot.get();
+            ServiceRoute next = reuseOrBuild(route, old);
+            if (next != old) {
+                slot.set(next);
+                changed.add(key);
+                servicePorts.add(route.servicePort());
+                servicePorts.add(old.route().servicePort());
+                if (!old.route().servicePort().equals(route.servicePort())) {
+                    unindex(key, old.route().servicePort());
+                    index(key, route.servicePort());
+                }
+            }
+        }
+        Set<ListenerKey> removed = new HashSet<>();
+        for (ListenerKey key : changes.removed()) {
+            RouteSlot slot = slots.remove(key);
+            if (slot != null) {
+                ServicePortName servicePort = slot.get().route().servicePort();
+                slot.set(null);
+                unindex(key, servicePort);
+                removed.add(key);
+                servicePorts.add(servicePort);
+            }
+        }
+        int unchanged = slots.size() - added.size() - changed.size();
+        return new TableDiff(added, removed, changed, unchanged, servicePorts);
+    }
+
+    private void index(ListenerKey key, ServicePortName servicePort) {
+        keysByServicePort.computeIfAbsent(servicePort, s -> new HashSet<>(4)).add(key);
+    }
+
+    private void unindex(ListenerKey key, ServicePortName servicePort) {
+        Set<ListenerKey> keys = keysByServicePort.get(servicePort);
+        if (keys != null && keys.remove(key) && keys.isEmpty()) {
+            keysByServicePort.remove(servicePort);
+        }
+    }
+
+    private ServiceRoute reuseOrBuild(Route route, ServiceRoute old) {
         // Identity first: the control plane hands unchanged routes over as the same objects, and a record's equals
-        // would otherwise compare every endpoint of every route at every sync.
-        if (old != null && (old.route() == route || old.route().equals(route))) {
+        // would otherwise compare every endpoint of the route.
+        if (old.route() == route || old.route().equals(route)) {
             return old;
         }
+        return build(route, old);
+    }
+
+    private ServiceRoute build(Route route, ServiceRoute old) {
         LoadBalancer balancer;
         if (old != null && sameBalancing(old.route(), route)) {
             balancer = old.balancer().withEndpoints(route.endpoints());
@@ -79,25 +177,5 @@ public final class ProxyTable {
 
     private static boolean sameBalancing(Route a, Route b) {
         return a.servicePort().equals(b.servicePort()) && a.affinity().equals(b.affinity());
-    }
-
-    /** What a switch from {@code previous} to this table changes for the sockets. */
-    public TableDiff diffFrom(ProxyTable previous) {
-        Set<ListenerKey> added = new HashSet<>();
-        Set<ListenerKey> changed = new HashSet<>();
-        int unchanged = 0;
-        for (Map.Entry<ListenerKey, ServiceRoute> e : routes.entrySet()) {
-            ServiceRoute old = previous.routes.get(e.getKey());
-            if (old == null) {
-                added.add(e.getKey());
-            } else if (old != e.getValue()) {
-                changed.add(e.getKey());
-            } else {
-                unchanged++;
-            }
-        }
-        Set<ListenerKey> removed = new HashSet<>(previous.routes.keySet());
-        removed.removeAll(routes.keySet());
-        return new TableDiff(added, removed, changed, unchanged);
     }
 }

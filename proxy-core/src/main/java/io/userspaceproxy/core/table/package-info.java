@@ -1,2 +1,2 @@
-/** The routing table the event loops read: built off the loop from a snapshot, published with one volatile write. */
+/** The routing table the event loops read: one route slot per listener, each change published with one volatile write. */
 package io.userspaceproxy.core.table;

@@ -53,6 +53,30 @@ class AffinityTableTest {
     }
 
     @Test
+    void retainServicePort_looksAtThatServicePortsClientsOnly() {
+        balancer(route(Duration.ofHours(1), A, B, C)).pick(ALICE);
+        balancer(api(Duration.ofHours(1))).pick(ALICE);
+
+        affinities.retain(API, List.of());
+
+        assertThat(affinities.endpointOf(API, ALICE)).as("the service port named is gone").isNull();
+        assertThat(affinities.endpointOf(WEB, ALICE)).as("another service port, not named: kept").isEqualTo(A);
+    }
+
+    @Test
+    void retainServicePort_afterItsClientsExpired_findsNothingLeftToSweep() {
+        balancer(route(Duration.ofSeconds(10), A, B)).pick(ALICE);
+        now.addAndGet(Duration.ofSeconds(11).toNanos());
+        assertThat(affinities.size()).as("expired and removed").isZero();
+
+        affinities.retain(WEB, List.of(route(Duration.ofSeconds(10), B)));
+        balancer(route(Duration.ofSeconds(10), A, B)).pick(BOB);
+        affinities.retain(WEB, List.of(route(Duration.ofSeconds(10), B)));
+
+        assertThat(affinities.endpointOf(WEB, BOB)).as("indexed again after its write, then swept").isNull();
+    }
+
+    @Test
     void retain_servicePortGone_forgetsItsClients() {
         balancer(route(Duration.ofHours(1), A, B, C)).pick(ALICE);
 

@@ -35,8 +35,11 @@ class BalancerFactoryTest {
     final ProxyCounters counters = new ProxyCounters();
     final BalancerFactory factory = BalancerFactory.of(affinities, counters);
 
-    ProxyTable build(Route route, ProxyTable previous) {
-        return ProxyTable.build(new ProxySnapshot(Map.of(VIP, route)), previous, factory, counters);
+    final ProxyTable table = ProxyTable.create(factory, counters);
+
+    LoadBalancer publish(Route route) {
+        table.apply(new ProxySnapshot(Map.of(VIP, route)));
+        return table.lookup(VIP).balancer();
     }
 
     @Test
@@ -56,15 +59,14 @@ class BalancerFactoryTest {
     }
 
     @Test
-    void build_endpointsChanged_keepsAffinityMemoryAndRotation() {
-        ProxyTable first = build(route(Duration.ofMinutes(5), A, B, C), ProxyTable.EMPTY);
-        first.lookup(VIP).balancer().pick(ALICE);
-        first.lookup(VIP).balancer().pick(BOB);
+    void apply_endpointsChanged_keepsAffinityMemoryAndRotation() {
+        LoadBalancer first = publish(route(Duration.ofMinutes(5), A, B, C));
+        first.pick(ALICE);
+        first.pick(BOB);
 
-        ProxyTable second = build(route(Duration.ofMinutes(5), A, B, C, D), first);
+        LoadBalancer balancer = publish(route(Duration.ofMinutes(5), A, B, C, D));
 
-        LoadBalancer balancer = second.lookup(VIP).balancer();
-        assertThat(balancer).isNotSameAs(first.lookup(VIP).balancer());
+        assertThat(balancer).isNotSameAs(first);
         assertThat(balancer.pick(ALICE)).isEqualTo(A);
         assertThat(balancer.pick(CAROL)).isEqualTo(C);
     }

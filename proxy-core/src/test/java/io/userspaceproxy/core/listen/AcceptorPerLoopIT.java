@@ -13,6 +13,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionChannels;
@@ -22,6 +23,7 @@ import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +114,51 @@ class AcceptorPerLoopIT {
             throw new AssertionError("connected after stopAccepting: " + refused.socket());
         } catch (ConnectException expected) {
             // every socket of the key is gone
+        }
+    }
+
+    @Test
+    void apply_socketBudgetSpent_bindsOneSocketPerKeyUntilSocketsAreFreedAgain() throws Exception {
+        ListenerSet budgeted = resources.add(new ListenerSet(
+                new ListenerOptions(Transport.EPOLL, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
+                        .withSocketBudget(LOOPS + 1),
+                BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
+        Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()));
+        ListenerKey first = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.41"));
+        ListenerKey second = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.42"));
+        budgeted.apply(new RouteChanges(Map.of(first, route), Set.of()));
+
+        budgeted.apply(new RouteChanges(Map.of(second, route), Set.of()));
+
+        assertThat(budgeted.listeners(first)).hasSize(LOOPS);
+        assertThat(budgeted.listeners(second)).as("past the budget: one socket").hasSize(1);
+        try (TcpTestClient client = TcpTestClient.connect(second.address())) {
+            assertThat(client.readLine()).isEqualTo("echo");
+        }
+
+        ListenerKey third = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.43"));
+        budgeted.apply(new RouteChanges(Map.of(third, route), Set.of(first)));
+
+        assertThat(budgeted.listeners(third)).as("the first key's sockets were given back").hasSize(LOOPS);
+    }
+
+    @Test
+    void apply_moreKeysAtOnceThanTheBudgetAllowsPerLoop_givesEachOneSocketRatherThanSomeNone() {
+        ListenerSet budgeted = resources.add(new ListenerSet(
+                new ListenerOptions(Transport.EPOLL, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
+                        .withSocketBudget(3),
+                BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
+        Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()));
+        Map<ListenerKey, Route> routes = new HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            routes.put(ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10." + (44 + i))), route);
+        }
+
+        ApplyResult result = budgeted.apply(new RouteChanges(routes, Set.of()));
+
+        assertThat(result.bound()).hasSize(3);
+        for (ListenerKey key : routes.keySet()) {
+            assertThat(budgeted.listeners(key)).as("%s", key).hasSize(1);
         }
     }
 }

@@ -12,6 +12,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetSocketAddress;
@@ -29,8 +30,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Building a table from a snapshot and diffing it against the previous one: which listeners a change binds, which
- * it closes, and which keep their socket and only swap their route.
+ * Applying changes to the table of route slots: which listeners a change binds, which it closes, and which keep their
+ * socket and only swap the route in their slot; and that a change costs only what it names.
  */
 class ProxyTableTest {
 
@@ -57,9 +58,7 @@ class ProxyTableTest {
         return new ProxySnapshot(routes);
     }
 
-    private ProxyTable build(ProxySnapshot snapshot, ProxyTable previous) {
-        return ProxyTable.build(snapshot, previous, BalancerFactory.ROUND_ROBIN, counters);
-    }
+    private final ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
 
     static Stream<Arguments> changes() {
         return Stream.of(
@@ -93,63 +92,109 @@ class ProxyTableTest {
 
     private static Arguments scenario(String name, ProxySnapshot before, ProxySnapshot after, Set<ListenerKey> added,
             Set<ListenerKey> removed, Set<ListenerKey> changed, int unchanged) {
-        return Arguments.of(Named.of(name, before), after, new TableDiff(added, removed, changed, unchanged));
+        return Arguments.of(Named.of(name, before), after, added, removed, changed, unchanged);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("changes")
-    void diffFrom_snapshotChange_bindsClosesOrSwaps(ProxySnapshot before, ProxySnapshot after, TableDiff expected) {
-        ProxyTable previous = build(before, ProxyTable.EMPTY);
+    void apply_snapshotChange_bindsClosesOrSwaps(ProxySnapshot before, ProxySnapshot after, Set<ListenerKey> added,
+            Set<ListenerKey> removed, Set<ListenerKey> changed, int unchanged) {
+        table.apply(before);
 
-        TableDiff diff = build(after, previous).diffFrom(previous);
+        TableDiff diff = table.apply(after);
 
-        assertThat(diff).isEqualTo(expected);
+        assertThat(diff.added()).isEqualTo(added);
+        assertThat(diff.removed()).isEqualTo(removed);
+        assertThat(diff.routeChanged()).isEqualTo(changed);
+        assertThat(diff.unchanged()).isEqualTo(unchanged);
+        assertThat(table.keys()).isEqualTo(after.routes().keySet());
     }
 
     @Test
-    void build_identicalRoute_keepsTheSameServiceRoute() {
-        ProxyTable previous = build(snapshot(VIP, ROUTE), ProxyTable.EMPTY);
+    void apply_changes_touchOnlyTheKeysNamed() {
+        table.apply(snapshot(VIP, ROUTE, VIP_OTHER_PORT, ROUTE));
+        ServiceRoute untouched = table.lookup(VIP_OTHER_PORT);
+        RouteSlot slot = table.slot(VIP);
 
-        ProxyTable next = build(snapshot(VIP, ROUTE), previous);
+        TableDiff diff = table.apply(new RouteChanges(Map.of(VIP, ROUTE.withEndpoints(List.of(E3))), Set.of()));
 
-        assertThat(next.lookup(VIP)).isSameAs(previous.lookup(VIP));
+        assertThat(diff.routeChanged()).containsExactly(VIP);
+        assertThat(diff.unchanged()).isEqualTo(1);
+        assertThat(diff.servicePorts()).containsExactly(WEB);
+        assertThat(table.slot(VIP)).as("the listener keeps its slot").isSameAs(slot);
+        assertThat(slot.get().route().endpoints()).containsExactly(E3);
+        assertThat(table.lookup(VIP_OTHER_PORT)).isSameAs(untouched);
     }
 
     @Test
-    void build_endpointsOnlyChange_continuesTheBalancerRotation() {
-        ProxyTable previous = build(snapshot(VIP, ROUTE), ProxyTable.EMPTY);
-        LoadBalancer before = previous.lookup(VIP).balancer();
+    void apply_removedKey_emptiesItsSlotForConnectionsStillArriving() {
+        table.apply(snapshot(VIP, ROUTE));
+        RouteSlot slot = table.slot(VIP);
+
+        table.apply(new RouteChanges(Map.of(), Set.of(VIP)));
+
+        assertThat(slot.get()).isNull();
+        assertThat(table.slot(VIP)).isNull();
+        assertThat(table.hasServicePort(WEB)).isFalse();
+        assertThat(table.routesOf(WEB)).isEmpty();
+    }
+
+    @Test
+    void apply_keyMovesToAnotherServicePort_indexesItThere() {
+        ServicePortName api = new ServicePortName("default", "api", "http", Protocol.TCP);
+        table.apply(snapshot(VIP, ROUTE));
+
+        TableDiff diff = table.apply(snapshot(VIP, Route.of(api, FrontendKind.CLUSTER_IP, List.of(E3))));
+
+        assertThat(diff.servicePorts()).containsExactlyInAnyOrder(WEB, api);
+        assertThat(table.hasServicePort(WEB)).isFalse();
+        assertThat(table.routesOf(api)).extracting(Route::endpoints).containsExactly(List.of(E3));
+    }
+
+    @Test
+    void apply_identicalRoute_keepsTheSameServiceRoute() {
+        table.apply(snapshot(VIP, ROUTE));
+        ServiceRoute before = table.lookup(VIP);
+
+        table.apply(snapshot(VIP, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(E1, E2))));
+
+        assertThat(table.lookup(VIP)).isSameAs(before);
+    }
+
+    @Test
+    void apply_endpointsOnlyChange_continuesTheBalancerRotation() {
+        table.apply(snapshot(VIP, ROUTE));
+        LoadBalancer before = table.lookup(VIP).balancer();
         assertThat(before.pick(null)).isEqualTo(E1);
         assertThat(before.pick(null)).isEqualTo(E2);
 
-        ProxyTable next = build(snapshot(VIP, ROUTE.withEndpoints(List.of(E1, E2, E3))), previous);
+        table.apply(snapshot(VIP, ROUTE.withEndpoints(List.of(E1, E2, E3))));
 
-        assertThat(next.lookup(VIP).balancer().endpoints()).containsExactly(E1, E2, E3);
-        assertThat(next.lookup(VIP).balancer().pick(null)).as("the third pick, not the first again").isEqualTo(E3);
+        assertThat(table.lookup(VIP).balancer().endpoints()).containsExactly(E1, E2, E3);
+        assertThat(table.lookup(VIP).balancer().pick(null)).as("the third pick, not the first again").isEqualTo(E3);
         assertThat(before.endpoints()).as("the old balancer is unchanged").containsExactly(E1, E2);
     }
 
     @Test
-    void build_onlyNewRoutesAndNewAffinity_askTheFactory() {
+    void apply_onlyNewRoutesAndNewAffinity_askTheFactory() {
         AtomicInteger created = new AtomicInteger();
         BalancerFactory counting = route -> {
             created.incrementAndGet();
             return LoadBalancer.roundRobin(route.endpoints());
         };
-        ProxyTable first = ProxyTable.build(snapshot(VIP, ROUTE), ProxyTable.EMPTY, counting, counters);
-        ProxyTable endpointsChanged = ProxyTable.build(snapshot(VIP, ROUTE.withEndpoints(List.of(E3))), first,
-                counting, counters);
+        ProxyTable counted = ProxyTable.create(counting, counters);
+        counted.apply(snapshot(VIP, ROUTE));
+        counted.apply(snapshot(VIP, ROUTE.withEndpoints(List.of(E3))));
         assertThat(created).hasValue(1);
 
-        ProxyTable.build(snapshot(VIP, ROUTE.withAffinity(SessionAffinity.clientIp(Duration.ofMinutes(1)))),
-                endpointsChanged, counting, counters);
+        counted.apply(snapshot(VIP, ROUTE.withAffinity(SessionAffinity.clientIp(Duration.ofMinutes(1)))));
 
         assertThat(created).hasValue(2);
     }
 
     @Test
-    void build_route_bindsTheCountersOfItsServicePort() {
-        ProxyTable table = build(snapshot(VIP, ROUTE, VIP_OTHER_PORT, ROUTE), ProxyTable.EMPTY);
+    void apply_route_bindsTheCountersOfItsServicePort() {
+        table.apply(snapshot(VIP, ROUTE, VIP_OTHER_PORT, ROUTE));
 
         assertThat(table.lookup(VIP).counters()).isSameAs(counters.forServicePort(WEB));
         assertThat(table.lookup(VIP_OTHER_PORT).counters()).isSameAs(counters.forServicePort(WEB));

@@ -14,6 +14,7 @@ import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.TableDiff;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ public final class UdpRelayHarness implements AutoCloseable {
     private final BalancerFactory balancers = BalancerFactory.of(affinities, counters);
     private final UdpFlowTable flows;
     private final List<Channel> listeners = new ArrayList<>();
-    private volatile ProxyTable table = ProxyTable.EMPTY;
+    private final ProxyTable table = ProxyTable.create(balancers, counters);
 
     public UdpRelayHarness(UdpTestTransport transport, UdpRelayOptions options) {
         this.transport = transport;
@@ -51,12 +52,12 @@ public final class UdpRelayHarness implements AutoCloseable {
         return transport;
     }
 
-    /** Builds the table for {@code routes}, publishes it, then lets the flow and affinity tables catch up. */
+    /** Makes the table serve exactly {@code routes}, then lets the flow and affinity tables catch up. */
     public void publish(Map<ListenerKey, Route> routes) {
         ProxySnapshot snapshot = new ProxySnapshot(routes);
-        ProxyTable next = ProxyTable.build(snapshot, table, balancers, counters);
-        table = next;
-        flows.onTableChanged(next);
+        TableDiff diff = table.apply(snapshot);
+        flows.onRoutesChanged(diff.routeChanged());
+        flows.onRoutesChanged(diff.removed());
         affinities.retain(snapshot.routes().values());
     }
 
@@ -65,7 +66,7 @@ public final class UdpRelayHarness implements AutoCloseable {
         Channel channel = new Bootstrap()
                 .group(group)
                 .channel(transport.datagramChannelClass())
-                .handler(flows.listenerHandler(key, () -> table))
+                .handler(flows.listenerHandler(key, () -> table.lookup(key)))
                 .bind(key.address())
                 .sync()
                 .channel();

@@ -6,7 +6,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.time.Duration;
 import java.util.List;
@@ -15,14 +14,14 @@ import java.util.function.Supplier;
 
 /**
  * What every connection accepted on one listener shares, prepared once when the listener is bound so that the
- * per-connection path only reads fields: the route lookup, the backend channel factory, the connect schedule in
+ * per-connection path only reads fields: the listener's route slot, the backend channel factory, the connect schedule in
  * milliseconds, the water marks and the idle timeout in nanoseconds. Immutable and safe to share across event loops.
  */
 final class TcpListenerContext {
 
     private final ListenerKey listener;
     private final ServicePortCounters listenerCounters;
-    private final Supplier<ProxyTable> table;
+    private final Supplier<ServiceRoute> route;
     private final ChannelFactory<? extends Channel> backendChannelFactory;
     private final int[] connectTimeoutMillis;
     private final WriteBufferWaterMark waterMark;
@@ -30,13 +29,13 @@ final class TcpListenerContext {
     private final int spliceThresholdBytes;
     private final TcpConnectionTable connections;
 
-    TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
+    TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
             TcpConnectionTable connections) {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.connections = Objects.requireNonNull(connections, "connections");
         this.listenerCounters = Objects.requireNonNull(listenerCounters, "listenerCounters");
-        this.table = Objects.requireNonNull(table, "table");
+        this.route = Objects.requireNonNull(route, "route");
         this.backendChannelFactory = Objects.requireNonNull(backendChannelFactory, "backendChannelFactory");
         this.waterMark = new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark());
         this.idleTimeoutNanos = options.tcpIdleTimeout().toNanos();
@@ -55,7 +54,7 @@ final class TcpListenerContext {
 
     /** The route now served on this listener, or {@code null} while the listener is being closed. */
     ServiceRoute lookupRoute() {
-        return table.get().lookup(listener);
+        return route.get();
     }
 
     /**

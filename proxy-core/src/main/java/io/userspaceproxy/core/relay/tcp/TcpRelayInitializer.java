@@ -8,15 +8,15 @@ import io.netty.channel.ChannelOption;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.ServiceRoute;
 import java.util.function.Supplier;
 
 /**
  * The child handler of one TCP listener: turns every accepted connection into a relay to an endpoint of the route
- * the current {@link ProxyTable} serves on that listener.
+ * its listener's {@link io.userspaceproxy.core.table.RouteSlot} holds now.
  *
  * <p><b>Lifecycle of a connection.</b> The accepted channel starts with {@code AUTO_READ} off. On activation it
- * looks up its listener's route (one map read from the table the supplier returns), rejects the client with a reset
+ * reads its listener's route (one volatile read of the slot), rejects the client with a reset
  * when the client is outside the route's source ranges or there is no endpoint, picks one, and connects to it on
  * the same event loop, retrying the next endpoint on failure along {@link RelayOptions#connectTimeouts()}. Once the
  * backend connects the frontend starts reading and both directions are relayed as they come: Netty's pooled direct
@@ -47,25 +47,26 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
      * @see #TcpRelayInitializer(ListenerKey, ServicePortCounters, Supplier, RelayOptions, ChannelFactory,
      *      TcpConnectionTable)
      */
-    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
-        this(listener, listenerCounters, table, options, backendChannelFactory, TcpConnectionTable.create());
+        this(listener, listenerCounters, route, options, backendChannelFactory, TcpConnectionTable.create());
     }
 
     /**
-     * @param listener              the listener this initializer serves; its route is looked up per connection
+     * @param listener              the listener this initializer serves
      * @param listenerCounters      the counters of the route the listener was bound for, charged for connections
      *                              that arrive after the route left the table but before the listener closed
-     * @param table                 the current table; read once per accepted connection, from any event loop
+     * @param route                 the listener's route slot; read once per accepted connection, from any event
+     *                              loop; {@code null} once the listener is going away
      * @param options               connect schedule, idle timeout and water marks
      * @param backendChannelFactory makes backend channels of the same transport as the listener
      * @param connections           lists every connection of this listener while it is open (the listener set's
      *                              view and drain); one table may serve many listeners
      */
-    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ProxyTable> table,
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
             TcpConnectionTable connections) {
-        this.context = new TcpListenerContext(listener, listenerCounters, table, options, backendChannelFactory,
+        this.context = new TcpListenerContext(listener, listenerCounters, route, options, backendChannelFactory,
                 connections);
     }
 

@@ -5,10 +5,12 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.OldestFirst;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.ServiceRoute;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,26 +20,27 @@ import java.util.function.Supplier;
 /**
  * Every UDP flow of the proxy: the entry point of the UDP relay. Make one per listener set; it hands out the
  * handler of each UDP listener socket, bounds the number of live flows across all of them, and closes flows that a
- * new routing table makes stale.
+ * changed route makes stale.
  *
  * <p>How a listener is served: bind a datagram channel of the transport in use with
- * {@code new Bootstrap().group(loop).channel(datagramChannelClass).handler(flows.listenerHandler(key, table))
+ * {@code new Bootstrap().group(loop).channel(datagramChannelClass).handler(flows.listenerHandler(key, slot))
  * .bind(key.address())}. The handler tunes the socket when the channel registers (before the bind), then keeps a
  * flow per client address (ip:port): a backend datagram channel on the listener's event loop, connected to the
  * endpoint the route's balancer picked. Client datagrams are written to it as they are; endpoint replies go back
  * out of the listener socket, so their source is the service address and the client never sees the endpoint's.
  *
  * <p>A flow ends when it has carried nothing in either direction for its route's {@code udpIdleTimeout}, when its
- * endpoint or route leaves the table ({@link #onTableChanged}), when its backend socket fails (an ICMP port
+ * endpoint or route leaves its listener ({@link #onRoutesChanged}), when its backend socket fails (an ICMP port
  * unreachable also re-balances the client, see {@code LoadBalancer.pickAfterFailure}), or when its listener
- * closes. Thread-safe; {@link #onTableChanged} is meant for the control plane's sync thread.
+ * closes. Thread-safe; {@link #onRoutesChanged} is meant for the control plane's sync thread.
  */
 public final class UdpFlowTable {
 
     private final UdpRelayOptions options;
     private final UdpSockets sockets;
     private final AtomicInteger liveFlows = new AtomicInteger();
-    private final Set<UdpFlows> listeners = ConcurrentHashMap.newKeySet();
+    /** The flows of every bound listener socket, by key (several sockets per key on epoll). */
+    private final Map<ListenerKey, Set<UdpFlows>> listeners = new ConcurrentHashMap<>();
 
     private UdpFlowTable(UdpRelayOptions options) {
         this.options = options;
@@ -51,29 +54,31 @@ public final class UdpFlowTable {
     /**
      * The handler of one UDP listener socket bound for {@code key}; a new one per bind (it is not sharable).
      *
-     * @param table the current routing table, read once per new flow (a volatile read, typically)
+     * @param route the listener's route slot, read once per new flow and at each sweep
      * @throws IllegalArgumentException when {@code key} is not a UDP listener
      */
-    public ChannelHandler listenerHandler(ListenerKey key, Supplier<ProxyTable> table) {
+    public ChannelHandler listenerHandler(ListenerKey key, Supplier<ServiceRoute> route) {
         Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(route, "route");
         if (key.protocol() != Protocol.UDP) {
             throw new IllegalArgumentException("key: " + key + " (expected: a UDP listener)");
         }
-        return new UdpFrontendHandler(new UdpFlows(this, key, table));
+        return new UdpFrontendHandler(new UdpFlows(this, key, route));
     }
 
     /**
-     * Closes the flows {@code table} (just published) makes stale: every flow of a listener whose route is gone,
-     * and every flow whose endpoint is no longer among its route's endpoints; the client's next datagram opens a
-     * new flow to a live endpoint. A changed {@code udpIdleTimeout} applies to live flows from their next idle
-     * check. Listeners whose route object did not change cost nothing; the others are swept on their own event
+     * Closes the flows that the routes now in the slots of {@code keys} (just published) make stale: every flow of a
+     * listener whose route is gone, and every flow whose endpoint is no longer among its route's endpoints; the
+     * client's next datagram opens a new flow to a live endpoint. A changed {@code udpIdleTimeout} applies to live
+     * flows from their next idle check. Costs what {@code keys} names: other listeners are not looked at; a listener
+     * whose route object did not change since its last sweep costs nothing; the others are swept on their own event
      * loop, shortly after this returns.
      */
-    public void onTableChanged(ProxyTable table) {
-        Objects.requireNonNull(table, "table");
-        for (UdpFlows flows : listeners) {
-            flows.onTableChanged(table);
+    public void onRoutesChanged(Collection<ListenerKey> keys) {
+        for (ListenerKey key : keys) {
+            for (UdpFlows flows : listeners.getOrDefault(key, Set.of())) {
+                flows.onRouteChanged();
+            }
         }
     }
 
@@ -85,10 +90,8 @@ public final class UdpFlowTable {
     /** Live flows of the listeners bound for {@code key}. */
     public int activeFlows(ListenerKey key) {
         int n = 0;
-        for (UdpFlows flows : listeners) {
-            if (flows.key().equals(key)) {
-                n += flows.size();
-            }
+        for (UdpFlows flows : listeners.getOrDefault(key, Set.of())) {
+            n += flows.size();
         }
         return n;
     }
@@ -99,10 +102,8 @@ public final class UdpFlowTable {
      */
     public List<Integer> activeFlowsPerSocket(ListenerKey key) {
         List<Integer> sizes = new ArrayList<>();
-        for (UdpFlows flows : listeners) {
-            if (flows.key().equals(key)) {
-                sizes.add(flows.size());
-            }
+        for (UdpFlows flows : listeners.getOrDefault(key, Set.of())) {
+            sizes.add(flows.size());
         }
         return sizes;
     }
@@ -117,7 +118,7 @@ public final class UdpFlowTable {
      */
     public List<ConnectionInfo> oldest(int limit, Instant now) {
         Objects.requireNonNull(now, "now");
-        Iterable<UdpFlow> live = () -> listeners.stream().flatMap(flows -> flows.live().stream()).iterator();
+        Iterable<UdpFlow> live = () -> listeners.values().stream().flatMap(Set::stream).flatMap(flows -> flows.live().stream()).iterator();
         List<UdpFlow> page = OldestFirst.select(live, limit, flow -> flow.openedNanos);
         List<ConnectionInfo> infos = new ArrayList<>(page.size());
         for (UdpFlow flow : page) {
@@ -153,10 +154,10 @@ public final class UdpFlowTable {
     }
 
     void register(UdpFlows flows) {
-        listeners.add(flows);
+        listeners.computeIfAbsent(flows.key(), k -> ConcurrentHashMap.newKeySet()).add(flows);
     }
 
     void unregister(UdpFlows flows) {
-        listeners.remove(flows);
+        listeners.computeIfPresent(flows.key(), (k, set) -> set.remove(flows) && set.isEmpty() ? null : set);
     }
 }

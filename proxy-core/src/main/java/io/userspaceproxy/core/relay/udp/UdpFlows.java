@@ -13,7 +13,6 @@ import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * whereas a full table must refuse new clients and leave old flows alone, so {@link UdpFlowTable} keeps an exact
  * budget.
  *
- * <p>Threading: everything except {@link #onTableChanged} and {@link #size} runs on the listener's event loop, and
+ * <p>Threading: everything except {@link #onRouteChanged} and {@link #size} runs on the listener's event loop, and
  * every flow's backend channel is registered on that loop too, so flow state needs no synchronization.
  */
 final class UdpFlows {
@@ -49,20 +48,20 @@ final class UdpFlows {
 
     private final UdpFlowTable owner;
     private final ListenerKey key;
-    private final Supplier<ProxyTable> table;
+    private final Supplier<ServiceRoute> route;
     private final Cache<InetSocketAddress, UdpFlow> flows;
     private Channel listener;
     private ChannelFactory<? extends Channel> backendFactory;
     /** Flushes the listener once per event-loop turn, whatever number of flows wrote replies in it. */
     private final Runnable flushListener = this::flushListener;
     private boolean listenerFlushPending;
-    /** The route of the last table swept (a route, null, or NEVER_SWEPT); written by the sync thread only. */
+    /** The route of the last sweep (a route, null, or NEVER_SWEPT); written by the sync thread only. */
     private volatile Object sweptRoute = NEVER_SWEPT;
 
-    UdpFlows(UdpFlowTable owner, ListenerKey key, Supplier<ProxyTable> table) {
+    UdpFlows(UdpFlowTable owner, ListenerKey key, Supplier<ServiceRoute> route) {
         this.owner = owner;
         this.key = key;
-        this.table = table;
+        this.route = route;
         this.flows = Caffeine.newBuilder()
                 .executor(Runnable::run)
                 .removalListener((InetSocketAddress client, UdpFlow flow, RemovalCause cause) -> flow.onRemoved())
@@ -90,7 +89,7 @@ final class UdpFlows {
      * (no route, source range, flow budget exhausted, no endpoint, no socket), having counted why.
      */
     UdpFlow open(InetSocketAddress client) {
-        ServiceRoute route = table.get().lookup(key);
+        ServiceRoute route = this.route.get();
         if (route == null) {
             LOG.debug("{}: no route any more, dropping a datagram from {}", key, client);
             return null;
@@ -173,8 +172,8 @@ final class UdpFlows {
     }
 
     /** Called from the sync thread: sweeps on the event loop if this listener's route object changed. */
-    void onTableChanged(ProxyTable newTable) {
-        ServiceRoute route = newTable.lookup(key);
+    void onRouteChanged() {
+        ServiceRoute route = this.route.get();
         if (route == sweptRoute) {
             return;
         }
@@ -205,7 +204,7 @@ final class UdpFlows {
 
     /** The route currently served on this listener, or {@code null}. Not for the per-datagram path. */
     ServiceRoute currentRoute() {
-        return table.get().lookup(key);
+        return route.get();
     }
 
     Channel listenerChannel() {

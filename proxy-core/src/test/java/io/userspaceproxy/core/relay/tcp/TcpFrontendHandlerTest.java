@@ -90,10 +90,11 @@ class TcpFrontendHandlerTest {
     /** Accepts a connection from {@code client} on a listener whose table holds {@code route} (none when null). */
     private DuplexEmbeddedChannel accept(Route route, InetSocketAddress client) throws Exception {
         ProxySnapshot snapshot = route == null ? ProxySnapshot.EMPTY : new ProxySnapshot(Map.of(LISTENER, route));
-        ProxyTable table = ProxyTable.build(snapshot, ProxyTable.EMPTY, BalancerFactory.ROUND_ROBIN, counters);
+        ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
+        table.apply(snapshot);
         DuplexEmbeddedChannel frontend = new DuplexEmbeddedChannel(client);
         channels.add(frontend);
-        frontend.pipeline().addLast(new TcpRelayInitializer(LISTENER, web(), () -> table, RelayOptions.DEFAULT,
+        frontend.pipeline().addLast(new TcpRelayInitializer(LISTENER, web(), () -> table.lookup(LISTENER), RelayOptions.DEFAULT,
                 backendFactory));
         frontend.register();
         // Only advanceTimeBy moves the loop's clock from here: otherwise real time passes too, and a test that

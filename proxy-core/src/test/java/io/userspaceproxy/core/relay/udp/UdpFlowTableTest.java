@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.table.ProxyTable;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +15,7 @@ class UdpFlowTableTest {
         UdpFlowTable flows = UdpFlowTable.create(UdpRelayOptions.DEFAULT);
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, new InetSocketAddress("127.0.20.1", 80));
 
-        assertThatThrownBy(() -> flows.listenerHandler(tcp, () -> ProxyTable.EMPTY))
+        assertThatThrownBy(() -> flows.listenerHandler(tcp, () -> null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("key: TCP 127.0.20.1:80 (expected: a UDP listener)");
     }

@@ -35,8 +35,8 @@ class UdpFrontendHandlerTest {
 
     final ProxyCounters counters = new ProxyCounters();
     final UdpFlowTable flows = UdpFlowTable.create(UdpRelayOptions.DEFAULT.withMaxFlows(1));
-    volatile ProxyTable table = ProxyTable.EMPTY;
-    final EmbeddedChannel listener = new EmbeddedChannel(flows.listenerHandler(VIP, () -> table));
+    final ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
+    final EmbeddedChannel listener = new EmbeddedChannel(flows.listenerHandler(VIP, () -> table.lookup(VIP)));
 
     @AfterEach
     void tearDown() {
@@ -44,7 +44,7 @@ class UdpFrontendHandlerTest {
     }
 
     void publish(Route route) {
-        table = ProxyTable.build(new ProxySnapshot(Map.of(VIP, route)), table, BalancerFactory.ROUND_ROBIN, counters);
+        table.apply(new ProxySnapshot(Map.of(VIP, route)));
     }
 
     ServicePortCounters dnsCounters() {

@@ -1,0 +1,191 @@
+package io.userspaceproxy.core.listen;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
+import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
+import io.userspaceproxy.core.relay.udp.UdpFlowTable;
+import io.userspaceproxy.core.table.RouteSlot;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listening sockets of every bound key, and how a key is bound: on epoll one SO_REUSEPORT socket per event loop
+ * while the {@link ListenerOptions#socketBudget() socket budget} allows, else (and on NIO, or for port 0) one socket.
+ * Binding and closing are for the control thread; {@link #keys()} and {@link #sockets} may be read from anywhere.
+ */
+final class ListenerSockets {
+
+    private static final Logger log = LoggerFactory.getLogger(ListenerSockets.class);
+
+    private final ListenerOptions options;
+    private final Transport transport;
+    private final EventLoopGroup group;
+    private final UdpFlowTable udpFlows;
+    private final TcpConnectionTable tcpConnections;
+    private final int loops;
+    /** Bound keys and their sockets. Changed by the control thread only. */
+    private final Map<ListenerKey, List<Channel>> bound = new ConcurrentHashMap<>();
+    /** Sockets held or being bound; the control thread's count against the budget. */
+    private int held;
+    private boolean reportedBudget;
+
+    ListenerSockets(ListenerOptions options, EventLoopGroup group, UdpFlowTable udpFlows,
+            TcpConnectionTable tcpConnections) {
+        this.options = options;
+        this.transport = options.transport();
+        this.group = group;
+        this.udpFlows = udpFlows;
+        this.tcpConnections = tcpConnections;
+        int n = 0;
+        for (EventExecutor ignored : group) {
+            n++;
+        }
+        this.loops = n;
+    }
+
+    Set<ListenerKey> keys() {
+        return bound.keySet();
+    }
+
+    boolean isBound(ListenerKey key) {
+        return bound.containsKey(key);
+    }
+
+    /** The sockets of {@code key}, or an empty list. */
+    List<Channel> sockets(ListenerKey key) {
+        return bound.getOrDefault(key, List.of());
+    }
+
+    /**
+     * Starts binding the sockets of {@code key}, which read their route from {@code slot}. Settle the result with
+     * {@link #bound} or {@link #failed}.
+     *
+     * @param following how many more keys this apply will bind after this one: each will need a socket, so a key
+     *                  gets one per event loop only if that still leaves one for each of them within the budget
+     */
+    List<ChannelFuture> bind(ListenerKey key, RouteSlot slot, int following) {
+        boolean perLoop = transport.supportsReusePort() && key.address().getPort() != 0 && loops > 1
+                && withinBudget(following);
+        List<ChannelFuture> sockets = new ArrayList<>(perLoop ? loops : 1);
+        TcpRelayInitializer tcp = null;
+        if (key.protocol() == io.userspaceproxy.core.model.Protocol.TCP) {
+            tcp = new TcpRelayInitializer(key, slot.get().counters(), slot, options.relay(),
+                    transport.backendChannelFactory(), tcpConnections);
+        }
+        if (!perLoop) {
+            sockets.add(tcp != null ? bindTcp(key, group, group, tcp) : bindUdp(key, slot, group));
+        } else {
+            for (EventExecutor executor : group) {
+                EventLoop loop = (EventLoop) executor;
+                sockets.add(tcp != null ? bindTcp(key, loop, loop, tcp) : bindUdp(key, slot, loop));
+            }
+        }
+        held += sockets.size();
+        return sockets;
+    }
+
+    private boolean withinBudget(int following) {
+        if ((long) held + loops + following <= options.socketBudget()) {
+            return true;
+        }
+        if (!reportedBudget) {
+            reportedBudget = true;
+            log.info("{} listening sockets held and {} more listeners to bind, budget {}: listeners get one socket"
+                    + " instead of one per event loop, leaving room for connections under the open-files limit", held,
+                    following + 1, options.socketBudget());
+        }
+        return false;
+    }
+
+    /**
+     * A TCP key's connections stay on the loop that accepted them ({@code group(loop, loop)}): no hand-over to another
+     * loop's queue and no wake-up of it. With one socket for the key, its connections are spread over the loops.
+     */
+    private ChannelFuture bindTcp(ListenerKey key, EventLoopGroup acceptor, EventLoopGroup children,
+            TcpRelayInitializer initializer) {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptor, children)
+                .channelFactory(transport.serverChannelFactory())
+                .childHandler(initializer);
+        transport.applyListenerOptions(bootstrap);
+        return bootstrap.bind(key.address());
+    }
+
+    /**
+     * The kernel hashes every datagram's 4-tuple to one socket of a SO_REUSEPORT group, so a client (ip:port) always
+     * reaches the same socket, hence the same flow on the same loop, and many clients' flows spread over every core.
+     */
+    private ChannelFuture bindUdp(ListenerKey key, RouteSlot slot, EventLoopGroup loop) {
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channelFactory(transport.datagramChannelFactory())
+                .handler(udpFlows.listenerHandler(key, slot));
+        transport.applyListenerOptions(bootstrap);
+        return bootstrap.bind(key.address());
+    }
+
+    /** Records the sockets of a key whose binds all succeeded. */
+    void bound(ListenerKey key, List<ChannelFuture> binds) {
+        List<Channel> sockets = new ArrayList<>(binds.size());
+        for (ChannelFuture f : binds) {
+            sockets.add(f.channel());
+        }
+        bound.put(key, List.copyOf(sockets));
+    }
+
+    /**
+     * Closes the sockets of a key whose bind failed: a failed bind leaves the channel open and registered, and a late
+     * one would hold the port unseen. A key is listened on by all of its sockets or none.
+     */
+    void failed(List<ChannelFuture> binds) {
+        for (ChannelFuture f : binds) {
+            f.channel().close();
+        }
+        held -= binds.size();
+    }
+
+    /**
+     * Closes the sockets of {@code keys} that are bound and waits for them (bounded by the bind timeout), so that a
+     * listener bound next on an overlapping address (0.0.0.0 and one IP) finds the port free.
+     *
+     * @return the keys that were bound and are closed now
+     */
+    List<ListenerKey> close(Collection<ListenerKey> keys) {
+        List<ListenerKey> closed = new ArrayList<>();
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (ListenerKey key : keys) {
+            List<Channel> sockets = bound.remove(key);
+            if (sockets == null) {
+                continue;
+            }
+            closed.add(key);
+            held -= sockets.size();
+            for (Channel socket : sockets) {
+                closing.add(socket.close());
+            }
+        }
+        Duration timeout = options.bindTimeout();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ChannelFuture f : closing) {
+            if (!f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                log.warn("listener {} did not close within {}", f.channel(), timeout);
+            }
+        }
+        return closed;
+    }
+}

@@ -1,0 +1,152 @@
+package io.userspaceproxy.core.listen;
+
+import io.netty.channel.ChannelFuture;
+import io.userspaceproxy.core.balance.AffinityTable;
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.RouteChanges;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.udp.UdpFlowTable;
+import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteSlot;
+import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.TableDiff;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a {@link RouteChanges} into what the sockets must do, touching only what it names: publishes each changed
+ * route into its listener's slot, sweeps the UDP flows and affinity memory of the service ports it changed, closes the
+ * listeners of removed keys, binds listeners for new keys (and retries the keys whose bind failed before), and lets
+ * the counters of service ports that left go once they are idle. Nothing here walks every listener.
+ *
+ * <p>Confined to the control thread (the {@link ListenerSet} serializes calls).
+ */
+final class Reconciler {
+
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+    private final ProxyTable table;
+    private final ListenerSockets sockets;
+    private final UdpFlowTable udpFlows;
+    private final AffinityTable affinities;
+    private final ProxyCounters counters;
+    private final Duration bindTimeout;
+    /** Keys in the table without a listener: their bind failed, or came after {@link #stopAccepting()}. */
+    private final Set<ListenerKey> unbound = new HashSet<>();
+    /** The last bind error logged per key, so that a listener failing the same way at every retry warns once. */
+    private final Map<ListenerKey, String> reportedBindFailures = new HashMap<>();
+    private boolean accepting = true;
+
+    Reconciler(ProxyTable table, ListenerSockets sockets, UdpFlowTable udpFlows, AffinityTable affinities,
+            ProxyCounters counters, Duration bindTimeout) {
+        this.table = table;
+        this.sockets = sockets;
+        this.udpFlows = udpFlows;
+        this.affinities = affinities;
+        this.counters = counters;
+        this.bindTimeout = bindTimeout;
+    }
+
+    ApplyResult apply(RouteChanges changes) {
+        // Publish before touching sockets: a listener bound below serves the new route from its first connection,
+        // and one about to close already refuses new clients instead of sending them to endpoints that are gone.
+        TableDiff diff = table.apply(changes);
+        // Flows to endpoints that left, and affinity to endpoints or services that left, end now (the next datagram
+        // or connection is balanced afresh), as kube-proxy's conntrack cleanup does for UDP.
+        udpFlows.onRoutesChanged(diff.routeChanged());
+        udpFlows.onRoutesChanged(diff.removed());
+        List<ServicePortName> gone = new ArrayList<>();
+        for (ServicePortName servicePort : diff.servicePorts()) {
+            affinities.retain(servicePort, table.routesOf(servicePort));
+            if (!table.hasServicePort(servicePort)) {
+                gone.add(servicePort);
+            }
+        }
+        unbound.removeAll(diff.removed());
+        reportedBindFailures.keySet().removeAll(diff.removed());
+        List<ListenerKey> closed = sockets.close(diff.removed());
+        for (ListenerKey key : closed) {
+            log.debug("stopped listening on {}", key);
+        }
+        unbound.addAll(diff.added());
+        Set<ListenerKey> bound = new HashSet<>();
+        Map<ListenerKey, Throwable> failures = new HashMap<>();
+        Set<ListenerKey> skipped = accepting ? Set.of() : Set.copyOf(unbound);
+        if (accepting) {
+            bindUnbound(bound, failures);
+        }
+        counters.retire(gone, table::hasServicePort);
+        return new ApplyResult(diff, bound, failures, new HashSet<>(closed), skipped);
+    }
+
+    /** From now on keys get no listener; the ones that had one are closed by the caller. */
+    void stopAccepting() {
+        accepting = false;
+        unbound.addAll(sockets.keys());
+    }
+
+    private void bindUnbound(Set<ListenerKey> bound, Map<ListenerKey, Throwable> failures) {
+        Map<ListenerKey, List<ChannelFuture>> binding = new LinkedHashMap<>();
+        int following = unbound.size();
+        for (ListenerKey key : unbound) {
+            RouteSlot slot = table.slot(key);
+            binding.put(key, sockets.bind(key, slot, --following));
+        }
+        long deadline = System.nanoTime() + bindTimeout.toNanos();
+        for (Map.Entry<ListenerKey, List<ChannelFuture>> e : binding.entrySet()) {
+            ListenerKey key = e.getKey();
+            Throwable cause = awaitAll(e.getValue(), deadline);
+            if (cause == null) {
+                sockets.bound(key, e.getValue());
+                bound.add(key);
+                unbound.remove(key);
+                reportedBindFailures.remove(key);
+                log.debug("listening on {} for {}", key, servicePortOf(key));
+            } else {
+                sockets.failed(e.getValue());
+                counters.onBindFailure();
+                failures.put(key, cause);
+                reportBindFailure(key, cause);
+            }
+        }
+    }
+
+    private void reportBindFailure(ListenerKey key, Throwable cause) {
+        String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        if (!reason.equals(reportedBindFailures.put(key, reason))) {
+            log.warn("cannot listen on {} for {}: {} (retrying at every sync)", key, servicePortOf(key), reason);
+        } else {
+            log.debug("still cannot listen on {} for {}: {}", key, servicePortOf(key), reason);
+        }
+    }
+
+    /** Waits for every bind of one key; the first failure, a timeout, or {@code null} when all succeeded. */
+    private Throwable awaitAll(List<ChannelFuture> binds, long deadline) {
+        for (ChannelFuture f : binds) {
+            boolean done = f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (!done) {
+                return new TimeoutException("bind did not complete within " + bindTimeout);
+            }
+            if (!f.isSuccess()) {
+                return f.cause();
+            }
+        }
+        return null;
+    }
+
+    private ServicePortName servicePortOf(ListenerKey key) {
+        ServiceRoute route = table.lookup(key);
+        return route == null ? null : route.route().servicePort();
+    }
+}
