@@ -11,11 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -26,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * without an API server (local development, demos, static nodes).
  *
  * <p>{@link #start} scans the directory synchronously, so the tracker holds every valid object when it returns.
- * A daemon thread then keeps the tracker in step with the files: a {@link WatchService} event triggers a forced
- * rescan (after letting a burst of events settle for {@value #SETTLE_MILLIS} ms, so an editor's write-then-rename
- * is read once), and a periodic rescan (default every second) catches what the watch service misses (some file
+ * A daemon thread then keeps the tracker in step with the files: a {@link WatchService} event triggers a rescan
+ * that re-reads the files it named (after letting a burst of events settle for {@value #SETTLE_MILLIS} ms, so an
+ * editor's write-then-rename is read once; every other file is judged by its stamp, so an edit among 10,000 files
+ * costs one read), and a periodic rescan (default every second) catches what the watch service misses (some file
  * systems, a ConfigMap mount swapping its {@code ..data} symlink, a directory recreated). An edit is therefore
  * applied within about one second. See {@link ManifestScanner} for which files are read and how changes are
  * detected, {@link ManifestParser} for what a file may contain.
@@ -185,8 +189,7 @@ public final class ManifestSource implements AutoCloseable {
         while (!closed) {
             try {
                 key = register(directory, watcher, key);
-                boolean events = awaitEvents(key);
-                scanner.scan(events);
+                scanner.scan(awaitEvents(key));
                 if (failing) {
                     failing = false;
                     log.info("Manifest directory {} can be read again", directory);
@@ -233,25 +236,38 @@ public final class ManifestSource implements AutoCloseable {
         }
     }
 
-    /** Waits up to one rescan interval for a watch event, then for the burst to settle. True if any came. */
-    private boolean awaitEvents(WatchKey key) throws InterruptedException {
+    /**
+     * Waits up to one rescan interval for a watch event, then for the burst to settle. Returns the manifest file
+     * names the events named (to be re-read whatever their stamps say), empty when none came, or {@code null} to
+     * re-read every file: events were lost (overflow), or named something else (a ConfigMap mount's {@code ..data}
+     * swap, which changes every file behind its symlinks at once).
+     */
+    private Set<Path> awaitEvents(WatchKey key) throws InterruptedException {
         if (key == null) {
             Thread.sleep(rescanInterval.toMillis());
-            return false;
+            return Set.of();
         }
         WatchKey signalled = watcher.poll(rescanInterval.toMillis(), TimeUnit.MILLISECONDS);
         if (signalled == null) {
-            return false;
+            return Set.of();
         }
+        Set<Path> named = new HashSet<>();
+        boolean all = false;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_SETTLE_MILLIS);
         while (signalled != null) {
-            signalled.pollEvents();
+            for (WatchEvent<?> event : signalled.pollEvents()) {
+                if (event.context() instanceof Path name && ManifestScanner.isManifestName(name.toString())) {
+                    named.add(name);
+                } else {
+                    all = true;
+                }
+            }
             signalled.reset();
             if (System.nanoTime() > deadline) {
                 break;
             }
             signalled = watcher.poll(SETTLE_MILLIS, TimeUnit.MILLISECONDS);
         }
-        return true;
+        return all ? null : named;
     }
 }

@@ -13,6 +13,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +68,20 @@ class ManifestScannerTest {
 
         writeWithMtime(9090);
         scanner.scan(false);
+
+        assertThat(port()).isEqualTo(9090);
+    }
+
+    @Test
+    void scan_namedByAWatchEvent_rereadsThatFileOnlyWhateverItsStamp() throws IOException {
+        writeWithMtime(8080);
+        ManifestScanner scanner = scanner(MTIME.plusSeconds(60));
+        scanner.scan(true);
+
+        writeWithMtime(9090); // same size, same timestamp, same inode: the stamp cannot tell
+        scanner.scan(Set.of(Path.of("other.yaml")));
+        assertThat(port()).as("not named, stamp unchanged: not read").isEqualTo(8080);
+        scanner.scan(Set.of(Path.of("echo.yaml")));
 
         assertThat(port()).isEqualTo(9090);
     }
