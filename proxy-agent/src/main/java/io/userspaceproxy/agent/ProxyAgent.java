@@ -83,6 +83,7 @@ public final class ProxyAgent implements AutoCloseable {
         RelayOptions relay = new RelayOptions(RelayOptions.DEFAULT_CONNECT_TIMEOUTS, config.tcpIdleTimeout(),
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK,
                 config.tcpSpliceThreshold());
+        JvmMemory.tune();
         int socketBudget = OpenFiles.listenerSocketBudget(OpenFiles.raise());
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())
@@ -188,7 +189,10 @@ public final class ProxyAgent implements AutoCloseable {
         metrics.onServiceChanges(report.state().changedServices());
         metrics.onEndpointChanges(report.state().changedEndpointSlices());
         metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
-        firstSync.countDown();
+        if (firstSync.getCount() > 0) {
+            JvmMemory.afterInitialLoad();
+            firstSync.countDown();
+        }
         if (report.needsRetry()) {
             runner.requestAfter(BIND_RETRY);
         }
