@@ -164,7 +164,7 @@ public final class ProxyAgent implements AutoCloseable {
         runner.request();
     }
 
-    private void syncOnce() {
+    private SyncRunner.Result syncOnce() {
         Instant started = Instant.now();
         Proxier.SyncReport report;
         try {
@@ -188,9 +188,7 @@ public final class ProxyAgent implements AutoCloseable {
         metrics.onEndpointChanges(report.state().changedEndpointSlices());
         metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
         firstSync.countDown();
-        if (report.needsRetry()) {
-            runner.requestAfter(BIND_RETRY);
-        }
+        return report.needsRetry() ? SyncRunner.Result.retryAfter(BIND_RETRY) : SyncRunner.Result.DONE;
     }
 
     /**
