@@ -166,7 +166,7 @@ public final class ProxyAgent implements AutoCloseable {
         runner.request();
     }
 
-    private void syncOnce() {
+    private SyncRunner.Result syncOnce() {
         Instant started = Instant.now();
         Proxier.SyncReport report;
         try {
@@ -193,9 +193,7 @@ public final class ProxyAgent implements AutoCloseable {
             JvmMemory.afterInitialLoad();
             firstSync.countDown();
         }
-        if (report.needsRetry()) {
-            runner.requestAfter(BIND_RETRY);
-        }
+        return report.needsRetry() ? SyncRunner.Result.retryAfter(BIND_RETRY) : SyncRunner.Result.DONE;
     }
 
     /**
