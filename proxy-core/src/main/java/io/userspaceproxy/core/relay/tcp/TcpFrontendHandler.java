@@ -12,7 +12,6 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +49,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         InetAddress client = remote.getAddress();
-        if (!admits(route.route().sourceRanges(), client)) {
+        if (!Cidr.admits(route.route().sourceRanges(), client)) {
             connection.close(CloseReason.SOURCE_RANGE_REJECTED);
             return;
         }
@@ -60,20 +59,6 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         connection.connect(context, route.route().servicePort(), client, first);
-    }
-
-    /** An empty list admits every client; otherwise the client must be inside one of the prefixes. */
-    static boolean admits(List<Cidr> sourceRanges, InetAddress client) {
-        int n = sourceRanges.size();
-        if (n == 0) {
-            return true;
-        }
-        for (int i = 0; i < n; i++) {
-            if (sourceRanges.get(i).contains(client)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override

@@ -14,7 +14,6 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.table.ServiceRoute;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Set;
@@ -95,7 +94,7 @@ final class UdpFlows {
             return null;
         }
         ServicePortCounters counters = route.counters();
-        if (!sourceAllowed(route.route(), client.getAddress())) {
+        if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
             counters.onRejected(CloseReason.SOURCE_RANGE_REJECTED);
             counters.onUdpDatagramDropped();
             return null;
@@ -135,18 +134,6 @@ final class UdpFlows {
         listener.eventLoop().register(backend).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         backend.connect(flow.endpoint.address()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         return flow;
-    }
-
-    private static boolean sourceAllowed(Route route, InetAddress client) {
-        if (route.sourceRanges().isEmpty()) {
-            return true;
-        }
-        for (Cidr range : route.sourceRanges()) {
-            if (range.contains(client)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

@@ -224,17 +224,4 @@ class TcpFrontendHandlerTest {
         assertThat(web().closes(CloseReason.CONNECT_FAILED)).isEqualTo(1);
         assertThat(web().connectionsOpened()).isZero();
     }
-
-    @Test
-    void admits_emptyRanges_admitsEveryone() {
-        assertThat(TcpFrontendHandler.admits(List.of(), IpAddresses.parse("203.0.113.9"))).isTrue();
-    }
-
-    @Test
-    void admits_clientInOneOfSeveralRanges_admits() {
-        List<Cidr> ranges = List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("203.0.113.0/24"));
-
-        assertThat(TcpFrontendHandler.admits(ranges, IpAddresses.parse("203.0.113.9"))).isTrue();
-        assertThat(TcpFrontendHandler.admits(ranges, IpAddresses.parse("198.51.100.1"))).isFalse();
-    }
 }
