@@ -30,6 +30,7 @@ import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.agent.metrics.ConnectionsJson;
 import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
+import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -95,6 +96,7 @@ public final class ProxyAgent implements AutoCloseable {
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
                 network::syncAddresses);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
+        UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
         metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),
                 () -> proxier.localhostNodePorts(true));
     }

@@ -9,6 +9,7 @@ import io.userspaceproxy.core.table.ServiceRoute;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -106,6 +107,30 @@ public final class UdpFlowTable {
             sizes.add(flows.size());
         }
         return sizes;
+    }
+
+    /**
+     * Datagrams the kernel dropped at each key's listener sockets because their receive buffers were full, summed
+     * over a key's sockets (see {@link UdpReceiveDrops}); keys with no drops, and every key off epoll, are absent. A
+     * socket's count starts at zero when it is bound. Reads {@code /proc}: for a metrics scrape, not a hot path.
+     */
+    public Map<ListenerKey, Long> receiveDrops() {
+        Map<Long, Long> byInode = UdpReceiveDrops.byInode();
+        Map<ListenerKey, Long> out = new HashMap<>();
+        if (byInode.isEmpty()) {
+            return out;
+        }
+        listeners.forEach((key, sockets) -> {
+            long drops = 0;
+            for (UdpFlows flows : sockets) {
+                Long n = byInode.get(UdpReceiveDrops.inodeOf(flows.listenerChannel()));
+                drops += n == null ? 0 : n;
+            }
+            if (drops > 0) {
+                out.put(key, drops);
+            }
+        });
+        return out;
     }
 
     /**
