@@ -1,8 +1,7 @@
 package io.userspaceproxy.agent;
 
 import io.userspaceproxy.agent.config.AgentConfig;
-import io.userspaceproxy.agent.demo.DemoBackends;
-import io.userspaceproxy.agent.demo.DemoClient;
+import io.userspaceproxy.agent.demo.Demo;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.sync.ChangeTracker;
 import io.userspaceproxy.agent.sync.LocalEndpoints;
@@ -15,10 +14,6 @@ import io.userspaceproxy.agent.watch.ManifestSource;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.metrics.ProxyCounters;
-import io.userspaceproxy.core.model.FrontendKind;
-import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.agent.config.Configz;
@@ -38,11 +33,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -59,7 +49,6 @@ public final class ProxyAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyAgent.class);
     private static final Duration FIRST_SYNC_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration BIND_RETRY = Duration.ofSeconds(1);
-    private static final int DEMO_REQUESTS = 6;
 
     private final AgentConfig config;
     private final ProxyCounters counters = new ProxyCounters();
@@ -77,7 +66,7 @@ public final class ProxyAgent implements AutoCloseable {
     private ManifestSource manifests;
     private HealthServer healthServer;
     private MetricsServer metricsServer;
-    private DemoBackends demo;
+    private Demo demo;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -146,7 +135,7 @@ public final class ProxyAgent implements AutoCloseable {
                     FIRST_SYNC_TIMEOUT.toSeconds());
         }
         if (config.demo()) {
-            startDemo();
+            demo = Demo.start(proxier.served().routes());
         }
     }
 
@@ -220,34 +209,6 @@ public final class ProxyAgent implements AutoCloseable {
         } catch (HttpBindException e) {
             log.error("{}; running without metrics endpoints", e.getMessage());
         }
-    }
-
-    /** Starts the stand-in backends, then shows the balancing through every TCP ClusterIP, off the sync thread. */
-    private void startDemo() {
-        List<DemoBackends.Backend> backends = new ArrayList<>();
-        Set<String> seen = new LinkedHashSet<>();
-        List<Map.Entry<ListenerKey, Route>> clusterIps = new ArrayList<>();
-        List<Map.Entry<ListenerKey, Route>> udpClusterIps = new ArrayList<>();
-        for (Map.Entry<ListenerKey, Route> e : proxier.served().routes().entrySet()) {
-            Route route = e.getValue();
-            for (var ep : route.endpoints()) {
-                if (seen.add(e.getKey().protocol() + " " + ep)) {
-                    backends.add(new DemoBackends.Backend(e.getKey().protocol(), ep, route.servicePort().toString()));
-                }
-            }
-            if (route.frontend() == FrontendKind.CLUSTER_IP) {
-                (e.getKey().protocol() == Protocol.TCP ? clusterIps : udpClusterIps).add(e);
-            }
-        }
-        demo = DemoBackends.start(backends);
-        Thread t = new Thread(() -> {
-            clusterIps.forEach(e -> DemoClient.show(e.getValue().servicePort().toString(), e.getKey().address(),
-                    DEMO_REQUESTS));
-            udpClusterIps.forEach(e -> DemoClient.showUdp(e.getValue().servicePort().toString(), e.getKey().address(),
-                    DEMO_REQUESTS));
-        }, "demo-client");
-        t.setDaemon(true);
-        t.start();
     }
 
     public ListenerSet listeners() {
