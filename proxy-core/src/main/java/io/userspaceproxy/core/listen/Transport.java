@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -155,10 +154,14 @@ public enum Transport {
         return this;
     }
 
-    /** An event loop group of {@code threads} loops of this transport, its threads named {@code proxy-<transport>-*}. */
+    /**
+     * An event loop group of {@code threads} loops of this transport, its threads named {@code proxy-<transport>-*}.
+     * Its loops close every channel and handle still registered whenever their shutdown begins (see
+     * {@link ClosingEventLoopGroup}).
+     */
     public EventLoopGroup newEventLoopGroup(int threads) {
         requireAvailable();
-        return new MultiThreadIoEventLoopGroup(threads,
+        return new ClosingEventLoopGroup(threads,
                 new DefaultThreadFactory("proxy-" + name().toLowerCase(Locale.ROOT)), ioHandlerFactory());
     }
 
