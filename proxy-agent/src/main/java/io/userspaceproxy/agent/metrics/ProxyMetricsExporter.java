@@ -222,6 +222,9 @@ public final class ProxyMetricsExporter {
         CounterWithCallback.builder().name("userspace_proxy_listener_bind_failures_total")
                 .help("Listeners that could not bind their address")
                 .callback(cb -> cb.call(counters.bindFailures())).register(registry);
+        CounterWithCallback.builder().name("userspace_proxy_listener_accept_errors_total")
+                .help("Accepts that failed on a TCP listener (out of descriptors, typically); it pauses for 1 s")
+                .callback(cb -> cb.call(counters.acceptErrors())).register(registry);
         CounterWithCallback.builder().name("userspace_proxy_listener_conflicts_total")
                 .help("Listeners refused because another service port claimed the same address and port")
                 .callback(cb -> cb.call(counters.listenerConflicts())).register(registry);

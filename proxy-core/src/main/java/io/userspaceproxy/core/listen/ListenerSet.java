@@ -109,7 +109,7 @@ public final class ListenerSet implements AutoCloseable {
         this.udpFlows = UdpFlowTable.create(options.udp());
         this.group = transport.newEventLoopGroup(options.ioThreads());
         this.table = ProxyTable.create(balancerFactory, counters);
-        this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections);
+        this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections, counters);
         this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, counters, options.bindTimeout());
     }
 

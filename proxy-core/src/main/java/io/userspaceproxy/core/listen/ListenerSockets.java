@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
@@ -43,9 +44,11 @@ final class ListenerSockets {
     /** Sockets held or being bound; the control thread's count against the budget. */
     private int held;
     private boolean reportedBudget;
+    private final AcceptErrors acceptErrors;
 
     ListenerSockets(ListenerOptions options, EventLoopGroup group, UdpFlowTable udpFlows,
-            TcpConnectionTable tcpConnections) {
+            TcpConnectionTable tcpConnections, ProxyCounters counters) {
+        this.acceptErrors = new AcceptErrors(counters);
         this.options = options;
         this.transport = options.transport();
         this.group = group;
@@ -121,6 +124,7 @@ final class ListenerSockets {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, children)
                 .channelFactory(transport.serverChannelFactory())
+                .handler(acceptErrors)
                 .childHandler(initializer);
         transport.applyListenerOptions(bootstrap);
         return bootstrap.bind(key.address());
@@ -154,7 +158,14 @@ final class ListenerSockets {
      */
     void failed(List<ChannelFuture> binds) {
         for (ChannelFuture f : binds) {
-            f.channel().close();
+            Channel channel = f.channel();
+            if (channel.isRegistered()) {
+                channel.close();
+            } else {
+                // Never registered (the socket could not even be created, e.g. EMFILE): close() would throw, and
+                // there is no event loop to close it on.
+                channel.unsafe().closeForcibly();
+            }
         }
         held -= binds.size();
     }

@@ -21,6 +21,7 @@ public final class ProxyCounters {
     private final Set<ServicePortName> retiring = ConcurrentHashMap.newKeySet();
     private final LongAdder bindFailures = new LongAdder();
     private final LongAdder listenerConflicts = new LongAdder();
+    private final LongAdder acceptErrors = new LongAdder();
 
     /** The counters of {@code servicePort}, created on first use. Call at sync time, not per connection. */
     public ServicePortCounters forServicePort(ServicePortName servicePort) {
@@ -75,6 +76,15 @@ public final class ProxyCounters {
 
     public long bindFailures() {
         return bindFailures.sum();
+    }
+
+    /** A listener's {@code accept} failed (out of descriptors, typically). */
+    public void onAcceptError() {
+        acceptErrors.increment();
+    }
+
+    public long acceptErrors() {
+        return acceptErrors.sum();
     }
 
     public long listenerConflicts() {
