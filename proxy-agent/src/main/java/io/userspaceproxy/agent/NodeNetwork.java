@@ -9,8 +9,6 @@ import io.userspaceproxy.agent.net.NodeAddresses;
 import io.userspaceproxy.agent.net.VipManager;
 import io.userspaceproxy.agent.state.NodeInfo;
 import io.userspaceproxy.agent.state.ObjectRef;
-import io.userspaceproxy.agent.sync.ClusterState;
-import io.userspaceproxy.agent.sync.LocalEndpoints;
 import io.userspaceproxy.agent.sync.NodeContext;
 import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.core.model.Cidr;
@@ -161,15 +159,14 @@ final class NodeNetwork implements AutoCloseable {
         vips.sync(wanted);
     }
 
-    /** Opens and closes health-check ports for the Services of {@code state}, and updates their answers. */
-    void afterSync(ClusterState state) {
+    /** Opens and closes health-check ports for {@code ports} (per Service), and updates their answers. */
+    void afterSync(Map<ObjectRef, Integer> ports, Map<ObjectRef, Integer> readyOnNode) {
         if (healthChecks == null) {
             healthChecks = ServiceHealthServer.start(healthCheckAddresses(nodePortCidrs()), proxyHealthy,
                     onHealthCheckBindFailure);
         }
-        Map<ObjectRef, Integer> ports = LocalEndpoints.healthCheckNodePorts(state);
         healthChecks.syncServices(ports);
-        healthChecks.syncEndpoints(LocalEndpoints.readyOnNode(state, ports.keySet(), config.nodeName()));
+        healthChecks.syncEndpoints(readyOnNode);
     }
 
     /**

@@ -5,6 +5,7 @@ import io.userspaceproxy.agent.demo.Demo;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.sync.ChangeTracker;
 import io.userspaceproxy.agent.sync.LocalEndpoints;
+import io.userspaceproxy.agent.sync.LocalFacts;
 import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
@@ -28,6 +29,7 @@ import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.Optional;
 import java.time.Clock;
 import java.time.Instant;
@@ -135,7 +137,7 @@ public final class ProxyAgent implements AutoCloseable {
                     FIRST_SYNC_TIMEOUT.toSeconds());
         }
         if (config.demo()) {
-            demo = Demo.start(proxier.served().routes());
+            demo = Demo.start(Map.copyOf(proxier.served()));
         }
     }
 
@@ -172,13 +174,14 @@ public final class ProxyAgent implements AutoCloseable {
         if (!report.addressesSynced()) {
             metrics.onServiceAddressFailure();
         }
-        network.afterSync(report.state());
-        LocalEndpoints.NoLocalEndpoints noLocal = LocalEndpoints.noLocalEndpoints(report.state(), config.nodeName());
+        LocalFacts local = proxier.localFacts();
+        network.afterSync(local.healthCheckNodePorts(), local.readyOnNode());
+        LocalEndpoints.NoLocalEndpoints noLocal = local.noLocalEndpoints();
         metrics.setNoLocalEndpoints(noLocal.internal(), noLocal.external());
         node.current().ifPresent(n -> health.setNodeEligible(
                 SyncHealth.isNodeEligible(n.beingDeleted(), n.taintKeys())));
-        metrics.onServiceChanges(report.state().changedServices());
-        metrics.onEndpointChanges(report.state().changedEndpointSlices());
+        metrics.onServiceChanges(report.changedServices());
+        metrics.onEndpointChanges(report.changedEndpointSlices());
         metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
         if (firstSync.getCount() > 0) {
             JvmMemory.afterInitialLoad();

@@ -9,13 +9,14 @@ import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.agent.state.ServicePortInfo;
 import io.userspaceproxy.agent.sync.ChangeTracker;
 import io.userspaceproxy.agent.sync.NodeContext;
+import io.userspaceproxy.agent.sync.RouteUpdate;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.bench.AbstractProxyBenchmark;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.IpAddresses;
-import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.TableDiff;
 import java.net.InetAddress;
@@ -35,15 +36,15 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * A one-endpoint change applied the way the agent applies it, sockets aside: the EndpointSlice update enters the
- * {@link ChangeTracker}, the sync takes a checkout, {@link SnapshotBuilder} builds the snapshot, and
- * {@link ProxyTable#apply(ProxySnapshot)} publishes it into the listeners' route slots. Among 1,000 or
- * 10,000 Services of 10 endpoints each, one Service's slice alternates between two versions, so every invocation is
- * a real change. This is the end-to-end figure behind "a one-endpoint change at 10,000 Services in under 5 ms";
- * {@code TableBuildBenchmark} isolates the table step.
+ * {@link ChangeTracker}, the sync takes what changed, {@link SnapshotBuilder} rebuilds that Service's routes, and the
+ * resulting {@link RouteChanges} is published into the route slots of a {@link ProxyTable}. Among 1,000 to 100,000
+ * Services of 10 endpoints each, one Service's slice alternates between two versions, so every invocation is a real
+ * change. This is the figure behind "a one-endpoint change at 10,000 Services in under 5 ms".
  *
- * <p>{@link #builder}: {@code memo} is the agent as it runs (one builder, which hands unchanged Services' routes
- * over as the same objects); {@code fresh} gives every sync a new builder, so every route is rebuilt and compared
- * endpoint by endpoint: the behaviour before the builder remembered its routes, measured in the same run.
+ * <p>{@link #sync}: {@code partial} is the agent's per-change path ({@link ChangeTracker#checkoutChanges()} then
+ * {@link SnapshotBuilder#apply}); {@code full} is the baseline in the same run, a full sync of the whole state
+ * ({@link ChangeTracker#checkout()} then {@link SnapshotBuilder#rebuild}, which every sync was before issue 10 and
+ * which the agent still runs on start, on a node change and hourly).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
@@ -54,37 +55,33 @@ public class SyncBenchmark extends AbstractProxyBenchmark {
     private static final NodeContext NODE = new NodeContext("node-a", null, List.of());
     private static final Duration UDP_TIMEOUT = Duration.ofMillis(250);
 
-    @Param({"1000", "10000"})
+    @Param({"1000", "10000", "100000"})
     public int services;
 
-    @Param({"memo", "fresh"})
-    public String builder;
+    @Param({"partial", "full"})
+    public String sync;
 
     private ChangeTracker tracker;
-    private SnapshotBuilder snapshots;
-    private ProxyCounters counters;
-    private ProxySnapshot served;
+    private SnapshotBuilder builder;
     private ProxyTable table;
     private EndpointSliceInfo[] versions;
     private int flip;
 
     @Setup(Level.Trial)
     public void setUp() {
-        tracker = new ChangeTracker();
-        if (!"memo".equals(builder) && !"fresh".equals(builder)) {
-            throw new IllegalArgumentException("builder: " + builder + " (expected: memo or fresh)");
+        if (!"partial".equals(sync) && !"full".equals(sync)) {
+            throw new IllegalArgumentException("sync: " + sync + " (expected: partial or full)");
         }
-        snapshots = new SnapshotBuilder(UDP_TIMEOUT);
-        counters = new ProxyCounters();
+        tracker = new ChangeTracker();
+        builder = new SnapshotBuilder(UDP_TIMEOUT);
         for (int i = 0; i < services; i++) {
             tracker.onServiceUpserted(service(i));
             tracker.onSliceUpserted(slice(i, 0));
         }
         int moved = services / 2;
         versions = new EndpointSliceInfo[] {slice(moved, 1), slice(moved, 0)};
-        served = snapshots.build(tracker.checkout(), NODE).snapshot();
-        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
-        table.apply(served);
+        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        table.apply(builder.rebuild(tracker.checkout(), NODE).changes());
     }
 
     /** One sync after one EndpointSlice changed one endpoint. */
@@ -92,11 +89,10 @@ public class SyncBenchmark extends AbstractProxyBenchmark {
     public TableDiff oneEndpointChanged() {
         tracker.onSliceUpserted(versions[flip]);
         flip ^= 1;
-        SnapshotBuilder b = "memo".equals(builder) ? snapshots : new SnapshotBuilder(UDP_TIMEOUT);
-        ProxySnapshot next = b.build(tracker.checkout(), NODE, served).snapshot();
-        TableDiff diff = table.apply(next);
-        served = next;
-        return diff;
+        RouteUpdate update = "partial".equals(sync)
+                ? builder.apply(tracker.checkoutChanges(), NODE)
+                : builder.rebuild(tracker.checkout(), NODE);
+        return table.apply(update.changes());
     }
 
     static ServiceInfo service(int i) {

@@ -9,11 +9,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SyncBenchmarkTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"memo", "fresh"})
-    void oneEndpointChanged_eachInvocation_reRoutesExactlyOneListenerAndBindsNothing(String builder) {
+    @ValueSource(strings = {"partial", "full"})
+    void oneEndpointChanged_eachInvocation_reRoutesExactlyOneListenerAndBindsNothing(String sync) {
         SyncBenchmark bench = new SyncBenchmark();
         bench.services = 100;
-        bench.builder = builder;
+        bench.sync = sync;
         bench.setUp();
 
         for (int i = 0; i < 3; i++) {

@@ -14,8 +14,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Collects Service and EndpointSlice events from any source (API informers, manifest files) and hands the whole
- * state to the sync loop on {@link #checkout()}.
+ * Collects Service and EndpointSlice events from any source (API informers, manifest files) and hands the sync loop
+ * what changed ({@link #checkoutChanges()}, the per-change path) or the whole state ({@link #checkout()}, for a full
+ * sync).
  *
  * <p>Changes coalesce per object: two updates of one object are one pending change; adding an object and
  * deleting it again before a checkout leaves nothing pending; an upsert equal to what is known (an informer
@@ -41,6 +42,8 @@ public final class ChangeTracker {
     private final Object lock = new Object();
     private final CoalescingMap<ServiceInfo> services = new CoalescingMap<>();
     private final CoalescingMap<EndpointSliceInfo> slices = new CoalescingMap<>();
+    /** The current slices grouped by the Service they name, each group in slice-name order; guarded by {@code lock}. */
+    private final Map<ObjectRef, TreeMap<ObjectRef, EndpointSliceInfo>> slicesByService = new HashMap<>();
     private final LongAdder serviceChanges = new LongAdder();
     private final LongAdder endpointChanges = new LongAdder();
     /** Trigger times of pending slice changes, by Service; guarded by {@code lock}. */
@@ -77,7 +80,12 @@ public final class ChangeTracker {
         Objects.requireNonNull(slice, "slice");
         boolean changed;
         synchronized (lock) {
+            EndpointSliceInfo old = slices.current().get(slice.ref());
             changed = slices.put(slice.ref(), slice);
+            if (changed) {
+                group(old, null);
+                group(slice, slice);
+            }
             Instant t = slice.lastChangeTriggerTime();
             if (changed && t != null && t.isAfter(startedAt)) {
                 triggerTimes.computeIfAbsent(slice.serviceRef(), r -> new ArrayList<>(1)).add(t);
@@ -93,10 +101,26 @@ public final class ChangeTracker {
             EndpointSliceInfo old = slices.current().get(ref);
             changed = slices.put(ref, null);
             if (changed) {
+                group(old, null);
                 triggerTimes.remove(old.serviceRef());
             }
         }
         notifyIf(changed, endpointChanges);
+    }
+
+    /** Puts {@code value} into (or, when null, takes {@code slice} out of) its Service's group. Under the lock. */
+    private void group(EndpointSliceInfo slice, EndpointSliceInfo value) {
+        if (slice == null) {
+            return;
+        }
+        if (value != null) {
+            slicesByService.computeIfAbsent(slice.serviceRef(), r -> new TreeMap<>()).put(slice.ref(), value);
+            return;
+        }
+        TreeMap<ObjectRef, EndpointSliceInfo> group = slicesByService.get(slice.serviceRef());
+        if (group != null && group.remove(slice.ref()) != null && group.isEmpty()) {
+            slicesByService.remove(slice.serviceRef());
+        }
     }
 
     private <V> void record(CoalescingMap<V> map, ObjectRef ref, V value, LongAdder counter) {
@@ -149,6 +173,47 @@ public final class ChangeTracker {
     }
 
     /**
+     * Hands over what changed since the last checkout, and clears it: every Service whose object or whose slices
+     * changed, with its state now (see {@link ClusterChanges}), plus the counts and trigger times. Costs what changed,
+     * never a copy of every Service: this is the per-change path of the sync. {@link #checkout()} is the full one.
+     */
+    public ClusterChanges checkoutChanges() {
+        Map<ObjectRef, ClusterChanges.ServiceState> affected = new HashMap<>();
+        List<Instant> triggers = new ArrayList<>();
+        int changedServices;
+        int changedSlices;
+        synchronized (lock) {
+            triggerTimes.values().forEach(triggers::addAll);
+            triggerTimes.clear();
+            Map<ObjectRef, ServiceInfo> servicesChanged = services.pendingBaselines();
+            Map<ObjectRef, EndpointSliceInfo> slicesChanged = slices.pendingBaselines();
+            for (ObjectRef ref : servicesChanged.keySet()) {
+                affected.put(ref, stateOf(ref));
+            }
+            slicesChanged.forEach((ref, before) -> {
+                EndpointSliceInfo now = slices.current().get(ref);
+                for (EndpointSliceInfo s : new EndpointSliceInfo[] {before, now}) {
+                    if (s != null) {
+                        affected.computeIfAbsent(s.serviceRef(), this::stateOf);
+                    }
+                }
+            });
+            changedServices = services.pendingCount();
+            changedSlices = slices.pendingCount();
+            services.clearPending();
+            slices.clearPending();
+        }
+        return new ClusterChanges(affected, changedServices, changedSlices, triggers);
+    }
+
+    /** A Service's state now. Under the lock. */
+    private ClusterChanges.ServiceState stateOf(ObjectRef service) {
+        TreeMap<ObjectRef, EndpointSliceInfo> group = slicesByService.get(service);
+        return new ClusterChanges.ServiceState(services.current().get(service),
+                group == null ? List.of() : List.copyOf(group.values()));
+    }
+
+    /**
      * Returns the full current state (an immutable copy, with the pending counts and trigger times) and clears what
      * is pending.
      * Cost is linear in the number of objects; the copy is made under the lock, the grouping outside it.
@@ -170,6 +235,7 @@ public final class ChangeTracker {
             services.clearPending();
             slices.clearPending();
         }
+        // The slices come in slice-name order, so each Service's list is in that order, as checkoutChanges() gives it.
         Map<ObjectRef, List<EndpointSliceInfo>> byService = new HashMap<>();
         for (EndpointSliceInfo slice : sliceCopy) {
             byService.computeIfAbsent(slice.serviceRef(), r -> new ArrayList<>()).add(slice);

@@ -19,7 +19,8 @@ final class CoalescingMap<V> {
 
     /** Sorted as it changes (O(log n) per event), so that a checkout copies it in order without sorting. */
     private final Map<ObjectRef, V> current = new TreeMap<>();
-    private final Map<ObjectRef, Baseline<V>> pending = new HashMap<>();
+    /** Replaced rather than cleared at checkout: a cleared HashMap keeps its largest capacity, walked at every copy. */
+    private Map<ObjectRef, Baseline<V>> pending = new HashMap<>();
 
     /**
      * Records that {@code ref} now has {@code value} (null: deleted).
@@ -27,9 +28,16 @@ final class CoalescingMap<V> {
      * @return false when that is what it already had (a no-op, such as an informer resync)
      */
     boolean put(ObjectRef ref, V value) {
-        V old = value == null ? current.remove(ref) : current.put(ref, value);
+        V old = current.get(ref);
         if (Objects.equals(old, value)) {
+            // Keep the instance already known: unchanged objects keep their identity, which is what lets the
+            // snapshot builder recognise an unchanged Service without comparing it field by field.
             return false;
+        }
+        if (value == null) {
+            current.remove(ref);
+        } else {
+            current.put(ref, value);
         }
         Baseline<V> baseline = pending.computeIfAbsent(ref, r -> new Baseline<>(old));
         if (Objects.equals(baseline.value(), value)) {
@@ -46,7 +54,14 @@ final class CoalescingMap<V> {
         return current;
     }
 
+    /** The objects changed since the last checkout, with the value each had then (null: it did not exist). */
+    Map<ObjectRef, V> pendingBaselines() {
+        Map<ObjectRef, V> out = new HashMap<>(pending.size() * 4 / 3 + 1);
+        pending.forEach((ref, baseline) -> out.put(ref, baseline.value()));
+        return out;
+    }
+
     void clearPending() {
-        pending.clear();
+        pending = new HashMap<>();
     }
 }

@@ -31,12 +31,18 @@ public final class LocalEndpoints {
     public static Map<ObjectRef, Integer> healthCheckNodePorts(ClusterState state) {
         Map<ObjectRef, Integer> out = new TreeMap<>();
         for (ServiceInfo s : state.services().values()) {
-            if (s.type() == ServiceType.LOAD_BALANCER && s.externalTrafficPolicy() == TrafficPolicy.LOCAL
-                    && s.healthCheckNodePort() > 0 && !s.isHeadless() && !s.ports().isEmpty()) {
-                out.put(s.ref(), s.healthCheckNodePort());
+            int port = healthCheckNodePort(s);
+            if (port > 0) {
+                out.put(s.ref(), port);
             }
         }
         return out;
+    }
+
+    /** {@code s}'s health check port if it needs a health check server (see above), else 0. */
+    static int healthCheckNodePort(ServiceInfo s) {
+        return s.type() == ServiceType.LOAD_BALANCER && s.externalTrafficPolicy() == TrafficPolicy.LOCAL
+                && s.healthCheckNodePort() > 0 && !s.isHeadless() && !s.ports().isEmpty() ? s.healthCheckNodePort() : 0;
     }
 
     /**
@@ -66,22 +72,27 @@ public final class LocalEndpoints {
         long internal = 0;
         long external = 0;
         for (ServiceInfo s : state.services().values()) {
-            if (s.isHeadless() || s.ports().isEmpty()) {
-                continue;
-            }
-            boolean internalLocal = s.internalTrafficPolicy() == TrafficPolicy.LOCAL;
-            boolean externalLocal = s.externalTrafficPolicy() == TrafficPolicy.LOCAL
-                    && (s.type() == ServiceType.NODE_PORT || s.type() == ServiceType.LOAD_BALANCER
-                    || !s.externalIPs().isEmpty());
-            if ((internalLocal || externalLocal) && countReadyOnNode(state.slicesOf(s.ref()), nodeName) == 0) {
-                internal += internalLocal ? 1 : 0;
-                external += externalLocal ? 1 : 0;
+            if ((internalLocal(s) || externalLocal(s)) && countReadyOnNode(state.slicesOf(s.ref()), nodeName) == 0) {
+                internal += internalLocal(s) ? 1 : 0;
+                external += externalLocal(s) ? 1 : 0;
             }
         }
         return new NoLocalEndpoints(internal, external);
     }
 
-    private static int countReadyOnNode(List<EndpointSliceInfo> slices, String nodeName) {
+    /** A served Service whose internal traffic policy is Local. */
+    static boolean internalLocal(ServiceInfo s) {
+        return !s.isHeadless() && !s.ports().isEmpty() && s.internalTrafficPolicy() == TrafficPolicy.LOCAL;
+    }
+
+    /** A served Service whose external traffic policy is Local and that has external addresses. */
+    static boolean externalLocal(ServiceInfo s) {
+        return !s.isHeadless() && !s.ports().isEmpty() && s.externalTrafficPolicy() == TrafficPolicy.LOCAL
+                && (s.type() == ServiceType.NODE_PORT || s.type() == ServiceType.LOAD_BALANCER
+                || !s.externalIPs().isEmpty());
+    }
+
+    static int countReadyOnNode(List<EndpointSliceInfo> slices, String nodeName) {
         Set<InetSocketAddress> distinct = new HashSet<>();
         for (EndpointSliceInfo slice : slices) {
             for (EndpointInfo e : slice.endpoints()) {

@@ -4,14 +4,15 @@ import io.userspaceproxy.core.listen.ApplyResult;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,7 +36,7 @@ public final class Proxier {
     private final ServiceAddressSync addresses;
     private final LongAdder addressSyncFailures = new LongAdder();
 
-    private ProxySnapshot served = ProxySnapshot.EMPTY;
+    private final LocalFacts localFacts = new LocalFacts();
     /** True until a sync succeeds, and again after one fails: the next sync is then a full one. */
     private boolean needFullSync = true;
     private NodeContext lastNode;
@@ -45,6 +46,8 @@ public final class Proxier {
     private final Set<ListenerKey> localhostNodePorts = ConcurrentHashMap.newKeySet();
     private Set<String> reportedProblems = Set.of();
     private String reportedAddressFailure;
+    /** False after a failed address sync: the next sync tries again even if no address changed. */
+    private boolean addressesInPlace;
 
     /** A proxier that leaves Service addresses alone ({@link ServiceAddressSync#NONE}). */
     public Proxier(ChangeTracker tracker, SnapshotBuilder builder, Supplier<NodeContext> node, ListenerSet listeners) {
@@ -73,8 +76,9 @@ public final class Proxier {
      * @param addressesSynced false when making the Service addresses local failed (logged and counted)
      * @param appliedAt       when the new table started serving
      */
-    public record SyncReport(BuildResult built, ApplyResult applied, ClusterState state, Duration took,
-            boolean addressesSynced, Instant appliedAt, boolean full) {
+    public record SyncReport(RouteUpdate built, ApplyResult applied, int changedServices, int changedEndpointSlices,
+            List<Instant> changeTriggerTimes, Duration took, boolean addressesSynced, Instant appliedAt,
+            boolean full) {
 
         /** True when some listener could not be bound, or some Service address not added: retry soon. */
         public boolean needsRetry() {
@@ -87,8 +91,8 @@ public final class Proxier {
          * negative; the metrics exporter drops those.
          */
         public List<Duration> networkProgrammingLatencies() {
-            List<Duration> out = new ArrayList<>(state.changeTriggerTimes().size());
-            for (Instant t : state.changeTriggerTimes()) {
+            List<Duration> out = new ArrayList<>(changeTriggerTimes.size());
+            for (Instant t : changeTriggerTimes) {
                 out.add(Duration.between(t, appliedAt));
             }
             return out;
@@ -99,8 +103,9 @@ public final class Proxier {
      * Applies the pending changes. A sync is <em>full</em>, in kube-proxy's sense (its
      * {@code sync_full_proxy_rules_duration_seconds}), when it is the first, follows a failed one, sees the node
      * change (zone, NodePort addresses: every Service is reconsidered), or comes {@link #FULL_SYNC_PERIOD} after the
-     * last full one; any other sync is <em>partial</em>: it applies only the Service and EndpointSlice changes
-     * handed over, so an endpoint-only change is always partial.
+     * last full one: it takes the whole state. Any other sync is <em>partial</em>: it takes only the Services whose
+     * object or slices changed ({@link ChangeTracker#checkoutChanges()}) and costs what they changed, so an
+     * endpoint-only change is always partial and cheap.
      */
     public SyncReport sync() {
         long start = System.nanoTime();
@@ -109,32 +114,50 @@ public final class Proxier {
                 || start - lastFullSyncNanos >= FULL_SYNC_PERIOD.toNanos();
         lastSyncFull = full;
         needFullSync = true;
-        ClusterState state = tracker.checkout();
-        BuildResult built = builder.build(state, context, served);
+        RouteUpdate built;
+        int changedServices;
+        int changedSlices;
+        List<Instant> triggers;
+        if (full) {
+            ClusterState state = tracker.checkout();
+            built = builder.rebuild(state, context);
+            localFacts.replaceAll(state, context.nodeName());
+            changedServices = state.changedServices();
+            changedSlices = state.changedEndpointSlices();
+            triggers = state.changeTriggerTimes();
+        } else {
+            ClusterChanges changes = tracker.checkoutChanges();
+            built = builder.apply(changes, context);
+            localFacts.apply(changes, context.nodeName());
+            changedServices = changes.changedServices();
+            changedSlices = changes.changedEndpointSlices();
+            triggers = changes.changeTriggerTimes();
+        }
         reportNewProblems(built.problems());
-        boolean addressesSynced = syncAddresses(built.snapshot());
-        ApplyResult applied = listeners.apply(built.snapshot());
+        boolean addressesSynced = full || builder.serviceAddressesChanged() || !addressesInPlace
+                ? syncAddresses(builder.serviceAddresses()) : true;
+        ApplyResult applied = listeners.apply(built.changes());
         Instant appliedAt = Instant.now();
-        trackLocalhostNodePorts(built.snapshot(), applied);
-        served = built.snapshot();
+        trackLocalhostNodePorts(applied);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        logSummary(built, applied, took);
+        logSummary(built, applied, took, full);
         needFullSync = false;
         lastNode = context;
         if (full) {
             lastFullSyncNanos = start;
         }
-        return new SyncReport(built, applied, state, took, addressesSynced, appliedAt, full);
+        return new SyncReport(built, applied, changedServices, changedSlices, triggers, took, addressesSynced,
+                appliedAt, full);
     }
 
     /**
      * Keeps {@link #localhostNodePorts(boolean)} current from what the apply bound and closed: costs what changed,
      * never a walk over every listener.
      */
-    private void trackLocalhostNodePorts(ProxySnapshot snapshot, ApplyResult applied) {
+    private void trackLocalhostNodePorts(ApplyResult applied) {
         localhostNodePorts.removeAll(applied.closed());
         for (ListenerKey key : applied.bound()) {
-            Route route = snapshot.routes().get(key);
+            Route route = builder.routes().get(key);
             if (route != null && route.frontend() == FrontendKind.NODE_PORT
                     && key.address().getAddress().isLoopbackAddress()) {
                 localhostNodePorts.add(key);
@@ -165,9 +188,11 @@ public final class Proxier {
     }
 
     /** Logs a failure when it first appears (at debug while it repeats) and once when it clears. */
-    private boolean syncAddresses(ProxySnapshot snapshot) {
+    private boolean syncAddresses(Set<InetAddress> wanted) {
+        addressesInPlace = false;
         try {
-            addresses.sync(ServiceAddressSync.of(snapshot));
+            addresses.sync(wanted);
+            addressesInPlace = true;
             if (reportedAddressFailure != null) {
                 log.info("Service addresses are in place again");
                 reportedAddressFailure = null;
@@ -187,9 +212,14 @@ public final class Proxier {
         }
     }
 
-    /** The snapshot of the last sync. */
-    public ProxySnapshot served() {
-        return served;
+    /** The route every listener serves after the last sync; a live read-only view, safe to read from any thread. */
+    public Map<ListenerKey, Route> served() {
+        return builder.routes();
+    }
+
+    /** The health-check and no-local-endpoints facts after the last sync. */
+    public LocalFacts localFacts() {
+        return localFacts;
     }
 
     /** Logs each problem once, when it first appears, rather than at every sync while it lasts. */
@@ -203,12 +233,23 @@ public final class Proxier {
         reportedProblems = now;
     }
 
-    private static void logSummary(BuildResult built, ApplyResult applied, Duration took) {
+    /** One line per sync that changed something (INFO); a sync that changed nothing says so at DEBUG. */
+    private static void logSummary(RouteUpdate built, ApplyResult applied, Duration took, boolean full) {
         BuildResult.Counts c = built.counts();
-        log.info("sync: {} services, {} service ports, {} listeners ({} new, {} closed, {} re-routed, {} failed),"
-                        + " {} without endpoints, in {} ms",
+        boolean changed = !built.changes().isEmpty() || !applied.bound().isEmpty()
+                || !applied.bindFailures().isEmpty();
+        if (changed ? !log.isInfoEnabled() : !log.isDebugEnabled()) {
+            return;
+        }
+        String line = String.format("sync (%s): %d services, %d service ports, %d listeners (%d new, %d closed,"
+                        + " %d re-routed, %d failed), %d without endpoints, in %.1f ms", full ? "full" : "partial",
                 c.services(), c.servicePorts(), c.listeners(), applied.bound().size(), applied.closed().size(),
                 applied.diff().routeChanged().size(), applied.bindFailures().size(), c.listenersWithoutEndpoints(),
-                took.toMillis());
+                took.toNanos() / 1e6);
+        if (changed) {
+            log.info(line);
+        } else {
+            log.debug(line);
+        }
     }
 }

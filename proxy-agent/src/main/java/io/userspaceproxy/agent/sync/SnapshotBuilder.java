@@ -12,28 +12,34 @@ import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * Turns the cluster state into the {@link ProxySnapshot} the data plane serves, by kube-proxy's rules.
+ * Turns Services and EndpointSlices into the routes the data plane serves, by kube-proxy's rules: incrementally
+ * ({@link #rebuild} for a full sync, then {@link #apply} with only what changed, each returning the listeners whose
+ * route changed) or all at once ({@link #build}, a {@link ProxySnapshot}).
  *
  * <p>Per Service (skipping headless and ExternalName ones) and per port, one listener on every ClusterIP at
  * {@code port}; for NodePort and LoadBalancer Services with a node port, one on every node address at
  * {@code nodePort}; one on every external IP, and for LoadBalancer Services on every ingress IP at {@code port}
  * (those carry {@code loadBalancerSourceRanges}). Each listener's endpoints are of its address's family and
- * chosen by {@link EndpointSelector}. Two claims on one listener are settled by {@link ListenerClaims}.
+ * chosen by {@link EndpointSelector}. Two claims on one listener are settled by {@link RouteBook}.
  *
- * <p>The output is a pure function of the inputs (Services and slices are walked in name order), so an
- * unchanged cluster gives an equal snapshot and the data plane keeps its sockets and balancers. Inputs are not
- * modified.
+ * <p>The routes are a pure function of the inputs (contests are settled in Service-name order), so an unchanged
+ * cluster gives equal routes and the data plane keeps its sockets and balancers. Inputs are not modified.
  *
  * <p>A Service whose {@link ServiceInfo}, slice objects and node context are the very instances of the previous
  * build (the change tracker keeps unchanged objects as they were) hands over the previous build's listener keys
@@ -44,11 +50,15 @@ import java.util.Objects;
 public final class SnapshotBuilder {
 
     private final Duration defaultUdpTimeout;
-    /** Per Service, what its last build claimed and the inputs it came from. Replaced at every build. */
-    private Map<ObjectRef, Memo> memos = Map.of();
+    /** Per Service, what its last build claimed and the inputs it came from. */
+    private Map<ObjectRef, Memo> memos = new HashMap<>();
+    /** The incremental state of {@link #rebuild} and {@link #apply}; {@link #build} does not touch it. */
+    private RouteBook book = new RouteBook(Map.of());
+    private NodeContext bookNode;
+    private boolean addressesChanged;
 
     /** One listener claim of a service port. */
-    private record Claim(ListenerKey key, Route route) {
+    record Claim(ListenerKey key, Route route) {
     }
 
     /** The claims one Service made, and the exact input instances they were made from. */
@@ -82,50 +92,115 @@ public final class SnapshotBuilder {
     }
 
     /**
+     * Builds the whole snapshot at once, for tests and tools; the agent's syncs use {@link #rebuild} and
+     * {@link #apply}. Use one style or the other on one builder: they share the memo of unchanged Services.
+     *
      * @param previous the snapshot being served, so that a contested listener stays with its current holder
      */
     public BuildResult build(ClusterState state, NodeContext node, ProxySnapshot previous) {
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(previous, "previous");
-        ListenerClaims claims = new ListenerClaims();
+        RouteBook one = new RouteBook(previous.routes());
         Map<ObjectRef, Memo> nextMemos = new HashMap<>(state.services().size() * 4 / 3 + 1);
-        int served = 0;
-        int skipped = 0;
-        int ports = 0;
+        Set<ListenerKey> claimOrder = new LinkedHashSet<>();
         for (ServiceInfo service : state.services().values()) {
-            if (service.isHeadless()) {
-                skipped++;
-                continue;
-            }
-            served++;
-            ports += service.ports().size();
-            List<EndpointSliceInfo> slices = state.slicesOf(service.ref());
-            Memo memo = memos.get(service.ref());
-            if (memo == null || !memo.madeFrom(service, slices, node)) {
-                List<Claim> made = new ArrayList<>();
-                for (ServicePortInfo port : service.ports()) {
-                    claimPort(service, port, new EndpointSelector(service, port, slices, node), node, made);
-                }
-                memo = new Memo(service, slices, node, List.copyOf(made));
-            }
-            for (Claim c : memo.claims()) {
-                claims.claim(c.key(), c.route());
-            }
-            nextMemos.put(service.ref(), memo);
+            List<Claim> claims = claims(service, state.slicesOf(service.ref()), node, nextMemos);
+            one.put(service.ref(), service.isHeadless(), service.ports().size(), claims);
+            claims.forEach(c -> claimOrder.add(c.key()));
         }
         memos = nextMemos;
-        List<String> problems = new ArrayList<>();
-        Map<ListenerKey, Route> routes = claims.resolve(previous, problems);
-        int empty = 0;
-        for (Route r : routes.values()) {
-            if (r.endpoints().isEmpty()) {
-                empty++;
-            }
+        one.resolve();
+        Map<ListenerKey, Route> routes = new LinkedHashMap<>();
+        for (ListenerKey key : claimOrder) {
+            routes.put(key, one.routes().get(key));
         }
-        BuildResult.Counts counts = new BuildResult.Counts(served, skipped, ports, routes.size(), empty,
-                claims.conflicts());
-        return new BuildResult(new ProxySnapshot(routes), problems, counts);
+        return new BuildResult(new ProxySnapshot(routes), one.problems(), one.counts());
+    }
+
+    /**
+     * A full sync: makes the kept state exactly {@code state} on {@code node} (every Service considered; the ones
+     * whose inputs are the very instances of last time hand over their routes as they are) and returns what changed.
+     */
+    public RouteUpdate rebuild(ClusterState state, NodeContext node) {
+        Set<ObjectRef> gone = new HashSet<>(book.services());
+        for (ServiceInfo service : state.services().values()) {
+            gone.remove(service.ref());
+            put(service, state.slicesOf(service.ref()), node);
+        }
+        for (ObjectRef ref : gone) {
+            book.remove(ref);
+            memos.remove(ref);
+        }
+        bookNode = node;
+        return update();
+    }
+
+    /**
+     * A partial sync: rebuilds the Services named by {@code changes} alone and returns what changed. Costs what
+     * changed: nothing else is looked at.
+     *
+     * @throws IllegalStateException when {@code node} differs from the last build's: every Service depends on it,
+     *                               so that takes {@link #rebuild}
+     */
+    public RouteUpdate apply(ClusterChanges changes, NodeContext node) {
+        if (!node.equals(bookNode)) {
+            throw new IllegalStateException("the node changed since the last build (" + bookNode + " -> " + node
+                    + "): rebuild everything instead");
+        }
+        changes.services().forEach((ref, now) -> {
+            if (now.service() == null) {
+                book.remove(ref);
+                memos.remove(ref);
+            } else {
+                put(now.service(), now.slices(), node);
+            }
+        });
+        return update();
+    }
+
+    /** The route every listener serves after the last {@link #rebuild} or {@link #apply}; a live read-only view. */
+    public Map<ListenerKey, Route> routes() {
+        return book.routes();
+    }
+
+    /** The Service addresses of every listener now (see {@link RouteBook#serviceAddresses()}). */
+    public Set<InetAddress> serviceAddresses() {
+        return book.serviceAddresses();
+    }
+
+    /** Whether the last {@link #rebuild} or {@link #apply} added or removed a Service address. */
+    public boolean serviceAddressesChanged() {
+        return addressesChanged;
+    }
+
+    private RouteUpdate update() {
+        RouteChanges changes = book.resolve();
+        addressesChanged = book.takeAddressesChanged();
+        return new RouteUpdate(changes, book.problems(), book.counts());
+    }
+
+    private void put(ServiceInfo service, List<EndpointSliceInfo> slices, NodeContext node) {
+        book.put(service.ref(), service.isHeadless(), service.ports().size(), claims(service, slices, node, memos));
+    }
+
+    /** The claims of one Service, reused from its memo when its inputs are the very same instances; recorded. */
+    private List<Claim> claims(ServiceInfo service, List<EndpointSliceInfo> slices, NodeContext node,
+            Map<ObjectRef, Memo> into) {
+        if (service.isHeadless()) {
+            into.remove(service.ref());
+            return List.of();
+        }
+        Memo memo = memos.get(service.ref());
+        if (memo == null || !memo.madeFrom(service, slices, node)) {
+            List<Claim> made = new ArrayList<>();
+            for (ServicePortInfo port : service.ports()) {
+                claimPort(service, port, new EndpointSelector(service, port, slices, node), node, made);
+            }
+            memo = new Memo(service, slices, node, List.copyOf(made));
+        }
+        into.put(service.ref(), memo);
+        return memo.claims();
     }
 
     private void claimPort(ServiceInfo service, ServicePortInfo port, EndpointSelector selector, NodeContext node,

@@ -232,4 +232,59 @@ class ChangeTrackerTest {
 
         assertThat(t.checkout().changeTriggerTimes()).containsExactly(START.plusSeconds(3));
     }
+
+    @Test
+    void checkoutChanges_handsOverOnlyTheServicesWhoseObjectOrSlicesChanged() {
+        ObjectRef web = ObjectRef.of("demo", "web");
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onServiceUpserted(service(web, 80));
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.1"));
+        tracker.onSliceUpserted(slice("web-1", "web", "127.0.0.2"));
+        tracker.checkoutChanges();
+
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.3"));
+        ClusterChanges changes = tracker.checkoutChanges();
+
+        assertThat(changes.services()).containsOnlyKeys(ECHO);
+        assertThat(changes.services().get(ECHO).service()).isEqualTo(service(ECHO, 80));
+        assertThat(changes.services().get(ECHO).slices()).containsExactly(slice("echo-1", "echo", "127.0.0.3"));
+        assertThat(changes.changedServices()).isZero();
+        assertThat(changes.changedEndpointSlices()).isEqualTo(1);
+        assertThat(tracker.checkoutChanges().services()).as("handed over once").isEmpty();
+    }
+
+    @Test
+    void checkoutChanges_deletedServiceAndSlice_areHandedOverAsGone() {
+        tracker.onServiceUpserted(service(ECHO, 80));
+        tracker.onSliceUpserted(slice("echo-1", "echo", "127.0.0.1"));
+        tracker.checkoutChanges();
+
+        tracker.onServiceDeleted(ECHO);
+        tracker.onSliceDeleted(ObjectRef.of("demo", "echo-1"));
+        ClusterChanges changes = tracker.checkoutChanges();
+
+        assertThat(changes.services().get(ECHO).service()).isNull();
+        assertThat(changes.services().get(ECHO).slices()).isEmpty();
+    }
+
+    @Test
+    void equalObjectDeliveredAgain_keepsTheKnownInstanceAndChangesNothing() {
+        ServiceInfo first = service(ECHO, 80);
+        tracker.onServiceUpserted(first);
+        tracker.checkoutChanges();
+
+        tracker.onServiceUpserted(service(ECHO, 80)); // an informer resync: equal, another instance
+
+        assertThat(tracker.hasPending()).isFalse();
+        assertThat(tracker.checkout().services().get(ECHO)).isSameAs(first);
+    }
+
+    @Test
+    void checkoutChanges_slicesOfAService_comeInSliceNameOrder() {
+        tracker.onSliceUpserted(slice("echo-b", "echo", "127.0.0.2"));
+        tracker.onSliceUpserted(slice("echo-a", "echo", "127.0.0.1"));
+
+        assertThat(tracker.checkoutChanges().services().get(ECHO).slices()).extracting(EndpointSliceInfo::ref)
+                .containsExactly(ObjectRef.of("demo", "echo-a"), ObjectRef.of("demo", "echo-b"));
+    }
 }

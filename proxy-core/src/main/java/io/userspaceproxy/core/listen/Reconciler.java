@@ -42,8 +42,11 @@ final class Reconciler {
     private final AffinityTable affinities;
     private final ProxyCounters counters;
     private final Duration bindTimeout;
-    /** Keys in the table without a listener: their bind failed, or came after {@link #stopAccepting()}. */
-    private final Set<ListenerKey> unbound = new HashSet<>();
+    /**
+     * Keys in the table without a listener: their bind failed, or came after {@link #stopAccepting()}. Replaced
+     * when emptied: a cleared HashSet keeps the capacity of the start-up's 10,000 binds, and every apply walks it.
+     */
+    private Set<ListenerKey> unbound = new HashSet<>();
     /** The last bind error logged per key, so that a listener failing the same way at every retry warns once. */
     private final Map<ListenerKey, String> reportedBindFailures = new HashMap<>();
     private boolean accepting = true;
@@ -85,6 +88,9 @@ final class Reconciler {
         Set<ListenerKey> skipped = accepting ? Set.of() : Set.copyOf(unbound);
         if (accepting) {
             bindUnbound(bound, failures);
+            if (unbound.isEmpty()) {
+                unbound = new HashSet<>();
+            }
         }
         counters.retire(gone, table::hasServicePort);
         return new ApplyResult(diff, bound, failures, new HashSet<>(closed), skipped);
