@@ -148,6 +148,7 @@ run_agent() {
   ((edit < n)) || edit=0
   helper gen "$dir" "$n" "$VIP_OCTET" "$SERVICE_PORT" "$BACKEND_PORT" "$PER_FILE" "$edit" \
     || die "could not write the manifests of $name"
+  [[ $(cat "$dir"/*.yaml | grep -c '^kind: Service$') == "$n" ]] || die "the manifests of $name do not hold $n Services"
   metrics_port=$(free_port) healthz_port=$(free_port)
   METRICS_URL="http://127.0.0.1:$metrics_port/metrics"
   log "($name) $n Services in $(find "$dir" -name '*.yaml' | wc -l) files; starting the agent"

@@ -103,7 +103,7 @@ def gen(directory, n, octet, port, backend_port, per_file, edit):
         docs.append(service_yaml(i, octet, port))
         if i != edit:
             docs.append(slice_yaml(i, BACKENDS["a"], backend_port))
-        if len(docs) >= 2 * per_file or i == n - 1:
+        if (i + 1) % per_file == 0 or i == n - 1:
             with open(os.path.join(directory, f"services-{i // per_file:05d}.yaml"), "w") as f:
                 f.write("---\n".join(docs))
             docs = []
