@@ -21,7 +21,8 @@
 #        when its _count moved by exactly one (a window holding another sync, periodic or retry, is reported and
 #        measured again, at most EDITS extra times), and the time from the rename to the first new connection
 #        answered by the new backend (polled every 2 ms);
-#      - a sweep: one connection to every Service (64 at a time, 3 s each), counted served or why not;
+#      - a sweep: one connection to every Service (64 at a time, 3 s to connect, 1 s to answer), counted served or
+#        why not (it stops early when none of the first 1,000 is served);
 #      - resident memory and descriptors again at the end.
 #   5. One summary table on stdout, beside issue 10's targets (progress on stderr).
 # Exits non-zero only when the harness itself fails (a tool missing, an address in use, a backend that does not
@@ -132,7 +133,7 @@ log "$(nproc) cores: the agent binds one socket per event loop per TCP Service p
   "$((SERVICES * $(nproc))) descriptors for listeners"
 
 # ------------------------------------------------------------------------------------------------ backends
-helper serve "$WORK/backend.port" 2>"$WORK/backend.log" &
+python3 "$HELPER" serve "$WORK/backend.port" 2>"$WORK/backend.log" &  # not through helper(): $! is python
 PIDS+=($!)
 for _ in $(seq 100); do [[ -s $WORK/backend.port ]] && break; kill -0 "${PIDS[-1]}" 2>/dev/null || break; sleep 0.1; done
 [[ -s $WORK/backend.port ]] || { cat "$WORK/backend.log" >&2; die "the backends did not start within 10 s"; }
@@ -179,10 +180,11 @@ startup_lines() {
     kill -0 "$AGENT_PID" 2>/dev/null || break
     sleep 0.1
   done
+  FIRST_SYNC="none logged within 30 s after the last Service served"
   [[ -n $line ]] || line=$(wc -l <"$1")
   INFO_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* INFO ' || true)
   WARN_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* WARN ' || true)
-  FIRST_SYNC=$(sed -n "${line}s/.* - //p" "$1")
+  grep -q ' INFO  Proxier - sync: ' <(sed -n "${line}p" "$1") && FIRST_SYNC=$(sed -n "${line}s/.* - //p" "$1")
 }
 
 metric() { helper metrics "$METRICS_URL" 2>/dev/null | sed -n "s/^$1=//p" | grep . || echo n/a; }
@@ -245,6 +247,9 @@ NO_ANSWER=$(awk -F= '$1 == "closed_unanswered" || $1 == "answer_timeout" {n += $
 END_RSS=$(status_kib "$FULL_PID" VmRSS) END_HWM=$(status_kib "$FULL_PID" VmHWM) END_FDS=$(fds "$FULL_PID")
 END_BIND_FAILURES=$(metric bind_failures)
 END_SYNCS=$(grep -c ' INFO  Proxier - sync: ' "$WORK/full.log" || true)
+FAILED_SYNCS=$(grep -c ' ERROR SyncRunner - sync failed' "$WORK/full.log" || true)
+LOG_SIZE="$(wc -l <"$WORK/full.log") lines, $(($(stat -c %s "$WORK/full.log") / 1048576)) MiB"
+EDIT_NOTE=$(grep -m1 'stopped\|aborted' "$WORK/edits.txt" 2>/dev/null || true)
 ALIVE=$(kill -0 "$FULL_PID" 2>/dev/null && echo yes || echo "no (exited)")
 
 # ------------------------------------------------------------------------------------------------ summary
@@ -271,7 +276,7 @@ scrape_stats() {
   echo "| measure | value | issue 10 target |"
   echo "| --- | --- | --- |"
   echo "| start-up: JVM start to the last Service served | $STARTUP s (base, $BASE_SERVICES Services: $BASE_STARTUP s) | 18,000 Services within 60 s |"
-  echo "| Services answering in the sweep (after the edits) | $(sweep_value served) of $SERVICES (refused $(sweep_value refused), connect timeout $(sweep_value connect_timeout), no answer $NO_ANSWER) | all |"
+  echo "| Services answering in the sweep (after the edits) | $(sweep_value served) of $SERVICES (refused $(sweep_value refused), connect timeout $(sweep_value connect_timeout), no answer $NO_ANSWER, not tried $(sweep_value not_tried)) | all |"
   echo "| listener bind failures (metric, at start-up / end) | $BIND_FAILURES / $END_BIND_FAILURES; log: $CANNOT_LISTEN 'cannot listen', $EMFILE 'Too many open files' | 0 |"
   echo "| open descriptors of the agent (start-up / end) | $STARTUP_FDS / $END_FDS (limit $NOFILE) | |"
   echo "| resident memory after start-up (VmRSS; VmHWM) | $(mib "$STARTUP_RSS") MiB; $(mib "$STARTUP_HWM") MiB (base: $(mib "$BASE_RSS") MiB) | |"
@@ -281,14 +286,22 @@ scrape_stats() {
   echo "| one-edit sync (agent's histogram), p50 / max | $(edit_value sync_p50_ms) / $(edit_value sync_max_ms) ms ($(edit_value edits_counted) edits; $(edit_value windows_with_other_syncs) windows with another sync) | < 5 ms at 10,000 |"
   echo "| edit to first connection on the new endpoint, p50 / max | $(edit_value traffic_p50_ms) / $(edit_value traffic_max_ms) ms | < 1,500 ms |"
   echo "| /metrics, idle | $(scrape_stats) | < 2 MB, < 250 ms |"
-  echo "| syncs logged in the whole run; agent alive at the end | $END_SYNCS; $ALIVE | |"
+  echo "| syncs logged / failed in the whole run; agent alive at the end | $END_SYNCS / $FAILED_SYNCS; $ALIVE | |"
+  echo "| the agent's log over the whole run | $LOG_SIZE | |"
   echo
   echo "First sync: $FIRST_SYNC"
+  [[ -z $EDIT_NOTE ]] || echo "Edits: $EDIT_NOTE"
 } | tee "$WORK/summary.md"
 if [[ -n $KEEP ]]; then
   mkdir -p "$KEEP"
   cp "$WORK/summary.md" "$WORK/edits.txt" "$WORK/sweep.txt" "$KEEP/" 2>/dev/null || true
-  cp "$WORK/full.log" "$KEEP/agent-full.log"
+  # At most the first 20,000 and the last 2,000 lines: a failing agent can log gigabytes.
+  if (($(wc -l <"$WORK/full.log") > 22000)); then
+    { head -n 20000 "$WORK/full.log"; echo "[... $LOG_SIZE in all; cut by run.sh ...]"; tail -n 2000 "$WORK/full.log"; } \
+      >"$KEEP/agent-full.log"
+  else
+    cp "$WORK/full.log" "$KEEP/agent-full.log"
+  fi
   cp "$WORK/full/services-00000.yaml" "$WORK/full/edit-slice.yaml" "$KEEP/"
   log "kept in $KEEP"
 fi
