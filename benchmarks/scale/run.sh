@@ -9,8 +9,9 @@
 #   3. A base agent with BASE_SERVICES Services: resident memory once its last Service serves; then it is stopped.
 #   4. The agent with SERVICES Services (`java -jar proxy-agent.jar --proxy-mode=userspace --manifests DIR`):
 #      - start-up: seconds from starting the JVM until a connection to the LAST Service's ClusterIP is answered by
-#        a backend (polled every 50 ms, each attempt bounded by 1 s); VmRSS and VmHWM (/proc/PID/status) and the
-#        open descriptors (/proc/PID/fd) at that moment; INFO and WARN lines logged up to the end of the first
+#        a backend (polled every 50 ms, each attempt bounded by 1 s), and until every ClusterIP has a listening
+#        socket (`ss`, polled every 0.2 s; the agent binds in no particular order); VmRSS and VmHWM
+#        (/proc/PID/status) and the open descriptors (/proc/PID/fd) at that moment; INFO and WARN lines logged up to the end of the first
 #        sync (its "sync:" summary line); bind failures (`userspace_proxy_listener_bind_failures_total`, and the
 #        log's "cannot listen" and "Too many open files" lines);
 #      - /metrics SCRAPES times while every Service but the probed last one is idle (curl -w: bytes, seconds;
@@ -117,7 +118,7 @@ LAST_OCTET=$((VIP_OCTET + (SERVICES - 1) / 62500))
 ((VIP_OCTET >= 1 && LAST_OCTET <= 254)) || die "VIP_OCTET=$VIP_OCTET: ClusterIPs would leave 127.1-254.x.y"
 # Another process listening in our ClusterIP range on SERVICE_PORT would answer for the agent: refuse to measure.
 in_use=$(ss -Htln | awk -v p=":$SERVICE_PORT" -v lo="$VIP_OCTET" -v hi="$LAST_OCTET" '
-  { split($4, a, "."); if (a[1] == "127" && a[2] + 0 >= lo && a[2] + 0 <= hi && substr($4, length($4) - length(p) + 1) == p) n++ }
+  { sub(/^\[::ffff:/, "", $4); split($4, a, "."); if (a[1] == "127" && a[2] + 0 >= lo && a[2] + 0 <= hi && substr($4, length($4) - length(p) + 1) == p) n++ }
   END { print n + 0 }')
 ((in_use == 0)) || die "$in_use sockets already listen on 127.$VIP_OCTET-$LAST_OCTET.*:$SERVICE_PORT (another run?);" \
   "pick another VIP_OCTET or SERVICE_PORT"
@@ -162,13 +163,45 @@ run_agent() {
   PIDS+=("$AGENT_PID")
   STARTUP=$(helper wait-served "$(helper vip $((n - 1)) "$VIP_OCTET")" "$SERVICE_PORT" "$t0" \
     "$(awk -v t="$t0" -v s="$STARTUP_TIMEOUT" 'BEGIN {printf "%.3f", t + s}')" "$AGENT_PID") || rc=$?
-  RSS=$(status_kib "$AGENT_PID" VmRSS) HWM=$(status_kib "$AGENT_PID" VmHWM) FDS=$(fds "$AGENT_PID")
   case $rc in
-    0) log "($name) the last Service served after $STARTUP s; VmRSS $(mib "$RSS") MiB, $FDS descriptors" ;;
+    0) log "($name) the last Service served after $STARTUP s" ;;
     1) STARTUP="not served within ${STARTUP_TIMEOUT}s"; log "($name) $STARTUP" ;;
     *) STARTUP="agent exited"; log "($name) the agent exited before its last Service served:"
        tail -n 20 "$WORK/$name.log" >&2 ;;
   esac
+  wait_all_listening "$n" "$t0"
+  RSS=$(status_kib "$AGENT_PID" VmRSS) HWM=$(status_kib "$AGENT_PID" VmHWM) FDS=$(fds "$AGENT_PID")
+  log "($name) every ClusterIP listening: $ALL_LISTENING; VmRSS $(mib "$RSS") MiB, $FDS descriptors"
+}
+
+# listening: how many of our ClusterIPs have a listening TCP socket on SERVICE_PORT (sockets per address vary; on
+# epoll the agent's are IPv6 sockets bound to the v4-mapped address, which ss shows as [::ffff:127.1.0.1]:8080).
+listening() {
+  ss -Htln "sport = :$SERVICE_PORT" | awk -v lo="$VIP_OCTET" -v hi="$LAST_OCTET" \
+    '{ sub(/^\[::ffff:/, "", $4); split($4, a, "."); if (a[1] == "127" && a[2] + 0 >= lo && a[2] + 0 <= hi) print $4 }' | sort -u | wc -l
+}
+
+# wait_all_listening N T0: sets ALL_LISTENING to the seconds from T0 until all N ClusterIPs listen (the last
+# Service's answer above only shows its own listener: the agent binds in no particular order), or why not: the
+# agent exited, STARTUP_TIMEOUT passed, or the count stalled for 30 s.
+wait_all_listening() {
+  local n=$1 t0=$2 count last=-1 since=$EPOCHREALTIME
+  while :; do
+    count=$(listening)
+    if ((count == n)); then
+      ALL_LISTENING=$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN {printf "%.3f s", a - b}'); return
+    fi
+    kill -0 "$AGENT_PID" 2>/dev/null || { ALL_LISTENING="agent exited ($count of $n listening)"; return; }
+    if awk -v a="$EPOCHREALTIME" -v b="$t0" -v s="$STARTUP_TIMEOUT" 'BEGIN {exit !(a - b > s)}'; then
+      ALL_LISTENING="not within ${STARTUP_TIMEOUT}s ($count of $n listening)"; return
+    fi
+    if ((count != last)); then
+      last=$count since=$EPOCHREALTIME
+    elif awk -v a="$EPOCHREALTIME" -v b="$since" 'BEGIN {exit !(a - b > 30)}'; then
+      ALL_LISTENING="stalled at $count of $n listening (no change for 30 s)"; return
+    fi
+    sleep 0.2
+  done
 }
 
 # startup_lines LOG: INFO and WARN lines up to the end of the first sync (its summary), waited for up to 30 s.
@@ -184,15 +217,15 @@ startup_lines() {
   [[ -n $line ]] || line=$(wc -l <"$1")
   INFO_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* INFO ' || true)
   WARN_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* WARN ' || true)
-  grep -q ' INFO  Proxier - sync: ' <(sed -n "${line}p" "$1") && FIRST_SYNC=$(sed -n "${line}s/.* - //p" "$1")
+  if sed -n "${line}p" "$1" | grep -q ' INFO  Proxier - sync: '; then FIRST_SYNC=$(sed -n "${line}s/.* - //p" "$1"); fi
 }
 
 metric() { helper metrics "$METRICS_URL" 2>/dev/null | sed -n "s/^$1=//p" | grep . || echo n/a; }
 
-BASE_RSS=n/a BASE_STARTUP=n/a
+BASE_RSS=n/a BASE_STARTUP=n/a BASE_LISTENING=n/a
 if ((BASE_SERVICES < SERVICES)); then
   run_agent base "$BASE_SERVICES"
-  BASE_RSS=$RSS BASE_STARTUP=$STARTUP
+  BASE_RSS=$RSS BASE_STARTUP=$STARTUP BASE_LISTENING=$ALL_LISTENING
   [[ -z $KEEP ]] || { mkdir -p "$KEEP"; cp "$WORK/base.log" "$KEEP/agent-base.log"; }
   stop "$AGENT_PID"
 fi
@@ -276,10 +309,11 @@ scrape_stats() {
   echo "| measure | value | issue 10 target |"
   echo "| --- | --- | --- |"
   echo "| start-up: JVM start to the last Service served | $STARTUP s (base, $BASE_SERVICES Services: $BASE_STARTUP s) | 18,000 Services within 60 s |"
+  echo "| start-up: JVM start to every ClusterIP listening | $ALL_LISTENING (base: $BASE_LISTENING) | |"
   echo "| Services answering in the sweep (after the edits) | $(sweep_value served) of $SERVICES (refused $(sweep_value refused), connect timeout $(sweep_value connect_timeout), no answer $NO_ANSWER, not tried $(sweep_value not_tried)) | all |"
   echo "| listener bind failures (metric, at start-up / end) | $BIND_FAILURES / $END_BIND_FAILURES; log: $CANNOT_LISTEN 'cannot listen', $EMFILE 'Too many open files' | 0 |"
-  echo "| open descriptors of the agent (start-up / end) | $STARTUP_FDS / $END_FDS (limit $NOFILE) | |"
-  echo "| resident memory after start-up (VmRSS; VmHWM) | $(mib "$STARTUP_RSS") MiB; $(mib "$STARTUP_HWM") MiB (base: $(mib "$BASE_RSS") MiB) | |"
+  echo "| open descriptors of the agent (every ClusterIP listening / end) | $STARTUP_FDS / $END_FDS (limit $NOFILE) | |"
+  echo "| resident memory once every ClusterIP listens (VmRSS; VmHWM) | $(mib "$STARTUP_RSS") MiB; $(mib "$STARTUP_HWM") MiB (base: $(mib "$BASE_RSS") MiB) | |"
   echo "| resident memory per Service beyond the base | $per_service KiB | < 8 KiB beyond a 200 MiB base |"
   echo "| resident memory at the end (VmRSS; VmHWM) | $(mib "$END_RSS") MiB; $(mib "$END_HWM") MiB | |"
   echo "| INFO / WARN lines to the end of the first sync | $INFO_LINES / $WARN_LINES | one summary per sync |"
