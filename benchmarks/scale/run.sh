@@ -213,7 +213,7 @@ startup_lines() {
     kill -0 "$AGENT_PID" 2>/dev/null || break
     sleep 0.1
   done
-  FIRST_SYNC="none logged within 30 s after the last Service served"
+  FIRST_SYNC="none logged by 30 s after start-up was measured"
   [[ -n $line ]] || line=$(wc -l <"$1")
   INFO_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* INFO ' || true)
   WARN_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* WARN ' || true)
@@ -310,7 +310,7 @@ scrape_stats() {
   echo "| --- | --- | --- |"
   echo "| start-up: JVM start to the last Service served | $STARTUP s (base, $BASE_SERVICES Services: $BASE_STARTUP s) | 18,000 Services within 60 s |"
   echo "| start-up: JVM start to every ClusterIP listening | $ALL_LISTENING (base: $BASE_LISTENING) | |"
-  echo "| Services answering in the sweep (after the edits) | $(sweep_value served) of $SERVICES (refused $(sweep_value refused), connect timeout $(sweep_value connect_timeout), no answer $NO_ANSWER, not tried $(sweep_value not_tried)) | all |"
+  echo "| Services answering in the sweep (after the edits) | $(sweep_value served) of $SERVICES (refused $(sweep_value refused), connect timeout $(sweep_value connect_timeout), connect error $(sweep_value connect_error), no answer $NO_ANSWER, not tried $(sweep_value not_tried)) | all |"
   echo "| listener bind failures (metric, at start-up / end) | $BIND_FAILURES / $END_BIND_FAILURES; log: $CANNOT_LISTEN 'cannot listen', $EMFILE 'Too many open files' | 0 |"
   echo "| open descriptors of the agent (every ClusterIP listening / end) | $STARTUP_FDS / $END_FDS (limit $NOFILE) | |"
   echo "| resident memory once every ClusterIP listens (VmRSS; VmHWM) | $(mib "$STARTUP_RSS") MiB; $(mib "$STARTUP_HWM") MiB (base: $(mib "$BASE_RSS") MiB) | |"
