@@ -19,6 +19,7 @@ import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.agent.config.Configz;
@@ -28,6 +29,7 @@ import io.userspaceproxy.agent.health.SyncHealth;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.agent.metrics.ConnectionsJson;
+import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
 import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
@@ -97,6 +99,7 @@ public final class ProxyAgent implements AutoCloseable {
                 network::syncAddresses);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
+        DirectMemoryMetrics.register(metrics.registry(), DirectMemoryGuard.jvm());
         metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),
                 () -> proxier.localhostNodePorts(true));
     }
