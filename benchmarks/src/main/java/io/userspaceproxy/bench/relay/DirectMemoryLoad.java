@@ -6,6 +6,7 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -52,6 +53,7 @@ public final class DirectMemoryLoad {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final Duration SETTLE = Duration.ofSeconds(150);
     private static final int SLOW_BATCH = 100;
+    private static final String ACTIVE = "userspace_proxy_connections_active{";
     private static URI metrics;
 
     private DirectMemoryLoad() {
@@ -201,6 +203,7 @@ public final class DirectMemoryLoad {
         }
     }
 
+    /** {@code n} connections to {@code target}, less those reset before {@code connect} returned. */
     private static List<Socket> connect(InetSocketAddress target, int n, int receiveBuffer) throws IOException {
         List<Socket> clients = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -208,22 +211,37 @@ public final class DirectMemoryLoad {
             if (receiveBuffer > 0) {
                 s.setReceiveBufferSize(receiveBuffer);
             }
-            s.connect(target, 5_000);
+            try {
+                s.connect(target, 5_000);
+            } catch (SocketException reset) {
+                s.close(); // refused by the agent (for memory, in the slow phase): the reset beat connect's return
+                continue;
+            }
             s.setSoTimeout(10_000);
             clients.add(s);
         }
         return clients;
     }
 
+    /**
+     * Closes the clients, then every backend connection, again until the agent has none left: a backend connection
+     * still in the accept queue at the first pass is accepted later and closed at a later pass.
+     */
     private static void closeAll(List<Socket> clients, List<SocketChannel> accepted) throws Exception {
         for (Socket s : clients) {
             s.close();
         }
-        for (SocketChannel c : accepted) {
-            c.close();
-        }
-        accepted.clear();
-        awaitMetric("userspace_proxy_connections_active", 0);
+        long end = System.nanoTime() + SETTLE.toNanos();
+        do {
+            for (SocketChannel c : accepted) {
+                c.close();
+                accepted.remove(c);
+            }
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("connections still open: " + metric(ACTIVE, ""));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        } while (metric(ACTIVE, "") != 0);
     }
 
     private static void send(SocketChannel backend, long total) {
