@@ -15,6 +15,7 @@ import io.userspaceproxy.agent.watch.ManifestSource;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.agent.config.Configz;
@@ -24,6 +25,7 @@ import io.userspaceproxy.agent.health.SyncHealth;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.agent.metrics.ConnectionsJson;
+import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
 import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
@@ -88,6 +90,7 @@ public final class ProxyAgent implements AutoCloseable {
                 network::syncAddresses);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
+        DirectMemoryMetrics.register(metrics.registry(), DirectMemoryGuard.jvm());
         metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),
                 () -> proxier.localhostNodePorts(true));
     }

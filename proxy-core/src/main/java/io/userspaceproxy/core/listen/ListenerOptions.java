@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.listen;
 
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import java.time.Duration;
@@ -17,9 +18,11 @@ import java.util.Objects;
  * @param socketBudget how many listening sockets all listeners may hold together before a new key gets one socket
  *                     instead of one per event loop (see {@link ListenerSet}): keeps listeners from using up the
  *                     open-files limit at tens of thousands of Services
+ * @param memoryGuard  refuses new TCP connections and UDP flows while direct memory is near its limit, so those
+ *                     already open keep relaying; {@link DirectMemoryGuard#jvm()} by default
  */
 public record ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout,
-        UdpRelayOptions udp, int socketBudget) {
+        UdpRelayOptions udp, int socketBudget, DirectMemoryGuard memoryGuard) {
 
     public static final Duration DEFAULT_BIND_TIMEOUT = Duration.ofSeconds(5);
 
@@ -28,6 +31,7 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
         Objects.requireNonNull(relay, "relay");
         Objects.requireNonNull(bindTimeout, "bindTimeout");
         Objects.requireNonNull(udp, "udp");
+        Objects.requireNonNull(memoryGuard, "memoryGuard");
         if (ioThreads <= 0) {
             throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: > 0)");
         }
@@ -37,6 +41,12 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
         if (socketBudget <= 0) {
             throw new IllegalArgumentException("socketBudget: " + socketBudget + " (expected: > 0)");
         }
+    }
+
+    /** Options guarded by this JVM's direct memory. */
+    public ListenerOptions(Transport transport, int ioThreads, RelayOptions relay, Duration bindTimeout,
+            UdpRelayOptions udp, int socketBudget) {
+        this(transport, ioThreads, relay, bindTimeout, udp, socketBudget, DirectMemoryGuard.jvm());
     }
 
     /** Options without a socket budget: every key gets one socket per event loop where the transport allows. */
@@ -57,26 +67,30 @@ public record ListenerOptions(Transport transport, int ioThreads, RelayOptions r
     }
 
     public ListenerOptions withTransport(Transport newTransport) {
-        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout, udp, socketBudget);
+        return new ListenerOptions(newTransport, ioThreads, relay, bindTimeout, udp, socketBudget, memoryGuard);
     }
 
     public ListenerOptions withIoThreads(int threads) {
-        return new ListenerOptions(transport, threads, relay, bindTimeout, udp, socketBudget);
+        return new ListenerOptions(transport, threads, relay, bindTimeout, udp, socketBudget, memoryGuard);
     }
 
     public ListenerOptions withRelay(RelayOptions newRelay) {
-        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout, udp, socketBudget);
+        return new ListenerOptions(transport, ioThreads, newRelay, bindTimeout, udp, socketBudget, memoryGuard);
     }
 
     public ListenerOptions withBindTimeout(Duration timeout) {
-        return new ListenerOptions(transport, ioThreads, relay, timeout, udp, socketBudget);
+        return new ListenerOptions(transport, ioThreads, relay, timeout, udp, socketBudget, memoryGuard);
     }
 
     public ListenerOptions withUdp(UdpRelayOptions newUdp) {
-        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, newUdp, socketBudget);
+        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, newUdp, socketBudget, memoryGuard);
     }
 
     public ListenerOptions withSocketBudget(int budget) {
-        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, udp, budget);
+        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, udp, budget, memoryGuard);
+    }
+
+    public ListenerOptions withMemoryGuard(DirectMemoryGuard guard) {
+        return new ListenerOptions(transport, ioThreads, relay, bindTimeout, udp, socketBudget, guard);
     }
 }

@@ -106,7 +106,7 @@ public final class ListenerSet implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         this.transport = options.transport().requireAvailable();
         this.affinities = affinities;
-        this.udpFlows = UdpFlowTable.create(options.udp());
+        this.udpFlows = UdpFlowTable.create(options.udp(), options.memoryGuard());
         this.group = transport.newEventLoopGroup(options.ioThreads());
         this.table = ProxyTable.create(balancerFactory, counters);
         this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections, counters);

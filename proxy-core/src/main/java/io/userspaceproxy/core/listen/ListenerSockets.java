@@ -88,7 +88,7 @@ final class ListenerSockets {
         TcpRelayInitializer tcp = null;
         if (key.protocol() == io.userspaceproxy.core.model.Protocol.TCP) {
             tcp = new TcpRelayInitializer(key, slot.get().counters(), slot, options.relay(),
-                    transport.backendChannelFactory(), tcpConnections);
+                    transport.backendChannelFactory(), tcpConnections, options.memoryGuard());
         }
         if (!perLoop) {
             sockets.add(tcp != null ? bindTcp(key, group, group, tcp) : bindUdp(key, slot, group));

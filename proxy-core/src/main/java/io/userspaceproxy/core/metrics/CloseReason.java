@@ -17,6 +17,11 @@ public enum CloseReason {
     NO_ENDPOINTS,
     /** The client's address is outside the Service's load-balancer source ranges. */
     SOURCE_RANGE_REJECTED,
+    /**
+     * Direct memory was near its limit ({@link io.userspaceproxy.core.relay.DirectMemoryGuard}): the client was
+     * refused so that the connections already open keep their buffers.
+     */
+    MEMORY_REJECTED,
     /** Nothing moved in either direction for the idle timeout. */
     IDLE_TIMEOUT,
     /** The agent was shutting down and the drain timeout ran out. */

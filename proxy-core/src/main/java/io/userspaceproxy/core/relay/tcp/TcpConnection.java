@@ -431,7 +431,7 @@ final class TcpConnection extends TimerEntry {
             connector = null;
         }
         switch (reason) {
-            case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, CONNECT_FAILED -> reset(frontend);
+            case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, MEMORY_REJECTED, CONNECT_FAILED -> reset(frontend);
             case BACKEND_ERROR -> {
                 closeIfConnected();
                 frontend.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

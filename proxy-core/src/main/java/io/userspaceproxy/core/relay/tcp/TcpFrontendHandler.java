@@ -44,6 +44,10 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             connection.close(CloseReason.NO_ENDPOINTS);
             return;
         }
+        if (!context.memoryGuard().admits()) {
+            connection.close(CloseReason.MEMORY_REJECTED);
+            return;
+        }
         if (!(frontend.remoteAddress() instanceof InetSocketAddress remote)) {
             connection.close(CloseReason.FRONTEND_ERROR); // the client is already gone
             return;

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.WriteBufferWaterMark;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.time.Duration;
@@ -28,10 +29,12 @@ final class TcpListenerContext {
     private final long idleTimeoutNanos;
     private final int spliceThresholdBytes;
     private final TcpConnectionTable connections;
+    private final DirectMemoryGuard memoryGuard;
 
     TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
-            TcpConnectionTable connections) {
+            TcpConnectionTable connections, DirectMemoryGuard memoryGuard) {
+        this.memoryGuard = Objects.requireNonNull(memoryGuard, "memoryGuard");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.connections = Objects.requireNonNull(connections, "connections");
         this.listenerCounters = Objects.requireNonNull(listenerCounters, "listenerCounters");
@@ -46,6 +49,11 @@ final class TcpListenerContext {
             // RelayOptions bounds every timeout to [1 ms, Integer.MAX_VALUE ms].
             connectTimeoutMillis[i] = (int) timeouts.get(i).toMillis();
         }
+    }
+
+    /** Asked once per accepted connection, before routing: refuses newcomers when direct memory is near its limit. */
+    DirectMemoryGuard memoryGuard() {
+        return memoryGuard;
     }
 
     ListenerKey listener() {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.util.function.Supplier;
@@ -66,8 +67,18 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
             TcpConnectionTable connections) {
+        this(listener, listenerCounters, route, options, backendChannelFactory, connections, DirectMemoryGuard.jvm());
+    }
+
+    /**
+     * As above, with the guard that refuses new connections (a reset, counted as
+     * {@link io.userspaceproxy.core.metrics.CloseReason#MEMORY_REJECTED}) while direct memory is near its limit.
+     */
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
+            RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
+            TcpConnectionTable connections, DirectMemoryGuard memoryGuard) {
         this.context = new TcpListenerContext(listener, listenerCounters, route, options, backendChannelFactory,
-                connections);
+                connections, memoryGuard);
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandler;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.relay.ConnectionInfo;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.OldestFirst;
 import io.userspaceproxy.core.table.ServiceRoute;
 import java.time.Instant;
@@ -39,17 +40,30 @@ public final class UdpFlowTable {
 
     private final UdpRelayOptions options;
     private final UdpSockets sockets;
+    private final DirectMemoryGuard memoryGuard;
     private final AtomicInteger liveFlows = new AtomicInteger();
     /** The flows of every bound listener socket, by key (several sockets per key on epoll). */
     private final Map<ListenerKey, Set<UdpFlows>> listeners = new ConcurrentHashMap<>();
 
-    private UdpFlowTable(UdpRelayOptions options) {
+    private UdpFlowTable(UdpRelayOptions options, DirectMemoryGuard memoryGuard) {
         this.options = options;
+        this.memoryGuard = memoryGuard;
         this.sockets = new UdpSockets(options);
     }
 
     public static UdpFlowTable create(UdpRelayOptions options) {
-        return new UdpFlowTable(Objects.requireNonNull(options, "options"));
+        return create(options, DirectMemoryGuard.jvm());
+    }
+
+    /** A table whose new flows are refused (counted) while {@code memoryGuard} says direct memory is near its limit. */
+    public static UdpFlowTable create(UdpRelayOptions options, DirectMemoryGuard memoryGuard) {
+        return new UdpFlowTable(Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(memoryGuard, "memoryGuard"));
+    }
+
+    /** Asked once per new flow, never per datagram. */
+    DirectMemoryGuard memoryGuard() {
+        return memoryGuard;
     }
 
     /**

@@ -85,7 +85,7 @@ final class UdpFlows {
 
     /**
      * Opens the flow of a client seen for the first time, or returns {@code null} when its datagram must be dropped
-     * (no route, source range, flow budget exhausted, no endpoint, no socket), having counted why.
+     * (no route, source range, direct memory near its limit, flow budget exhausted, no endpoint, no socket), having counted why.
      */
     UdpFlow open(InetSocketAddress client) {
         ServiceRoute route = this.route.get();
@@ -97,6 +97,11 @@ final class UdpFlows {
         if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
             counters.onRejected(CloseReason.SOURCE_RANGE_REJECTED);
             counters.onUdpDatagramDropped();
+            return null;
+        }
+        if (!owner.memoryGuard().admits()) {
+            counters.onRejected(CloseReason.MEMORY_REJECTED);
+            counters.onUdpFlowRejected();
             return null;
         }
         if (!owner.tryAcquireFlow()) {
