@@ -208,7 +208,7 @@ wait_all_listening() {
 startup_lines() {
   local line=0
   for _ in $(seq 300); do
-    line=$(grep -n -m1 ' INFO  Proxier - sync: ' "$1" | cut -d: -f1 || true)
+    line=$(grep -n -m1 ' INFO  Proxier - sync (full): ' "$1" | cut -d: -f1 || true)
     [[ -n $line ]] && break
     kill -0 "$AGENT_PID" 2>/dev/null || break
     sleep 0.1
@@ -217,7 +217,7 @@ startup_lines() {
   [[ -n $line ]] || line=$(wc -l <"$1")
   INFO_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* INFO ' || true)
   WARN_LINES=$(head -n "$line" "$1" | grep -c '^[^ ]* WARN ' || true)
-  if sed -n "${line}p" "$1" | grep -q ' INFO  Proxier - sync: '; then FIRST_SYNC=$(sed -n "${line}s/.* - //p" "$1"); fi
+  if sed -n "${line}p" "$1" | grep -q ' INFO  Proxier - sync (full): '; then FIRST_SYNC=$(sed -n "${line}s/.* - //p" "$1"); fi
 }
 
 metric() { helper metrics "$METRICS_URL" 2>/dev/null | sed -n "s/^$1=//p" | grep . || echo n/a; }
@@ -279,7 +279,7 @@ NO_ANSWER=$(awk -F= '$1 == "closed_unanswered" || $1 == "answer_timeout" {n += $
   "$WORK/sweep.txt")
 END_RSS=$(status_kib "$FULL_PID" VmRSS) END_HWM=$(status_kib "$FULL_PID" VmHWM) END_FDS=$(fds "$FULL_PID")
 END_BIND_FAILURES=$(metric bind_failures)
-END_SYNCS=$(grep -c ' INFO  Proxier - sync: ' "$WORK/full.log" || true)
+END_SYNCS=$(grep -c ' INFO  Proxier - sync (' "$WORK/full.log" || true)
 FAILED_SYNCS=$(grep -c ' ERROR SyncRunner - sync failed' "$WORK/full.log" || true)
 LOG_SIZE="$(wc -l <"$WORK/full.log") lines, $(($(stat -c %s "$WORK/full.log") / 1048576)) MiB"
 EDIT_NOTE=$(grep -m1 'stopped\|aborted' "$WORK/edits.txt" 2>/dev/null || true)

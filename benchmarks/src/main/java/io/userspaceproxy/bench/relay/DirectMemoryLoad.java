@@ -73,8 +73,8 @@ public final class DirectMemoryLoad {
         try (ServerSocketChannel server = ServerSocketChannel.open();
                 DatagramSocket echo = new DatagramSocket(new InetSocketAddress("127.0.0.1", udpBackendPort))) {
             server.bind(new InetSocketAddress("127.0.0.1", tcpBackendPort), 4096);
-            Thread acceptor = Thread.ofPlatform().daemon().start(() -> acceptUntilClosed(server, accepted));
-            Thread.ofPlatform().daemon().start(() -> echoUntilClosed(echo));
+            Thread acceptor = daemon(() -> acceptUntilClosed(server, accepted));
+            daemon(() -> echoUntilClosed(echo));
             report("baseline", directUsed(), "");
             idle(tcp, idle, accepted);
             udp(udp, flows);
@@ -130,7 +130,7 @@ public final class DirectMemoryLoad {
         awaitMetric("userspace_proxy_connections_active", 1);
         SocketChannel backend = accepted.get(0);
         long total = (long) mib << 20;
-        Thread sender = Thread.ofPlatform().daemon().start(() -> send(backend, total));
+        Thread sender = daemon(() -> send(backend, total));
         byte[] buffer = new byte[64 * 1024];
         long read = 0;
         long peak = 0;
@@ -317,5 +317,13 @@ public final class DirectMemoryLoad {
     private static InetSocketAddress address(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    /** A started daemon thread (Java 17: no {@code Thread.ofPlatform()} yet). */
+    private static Thread daemon(Runnable task) {
+        Thread t = new Thread(task);
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 }
