@@ -84,7 +84,7 @@ public final class ProxyAgent implements AutoCloseable {
                         .withListenerReceiveBuffer(config.udpReceiveBuffer()))
                 .withSocketBudget(socketBudget), counters);
         this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
-        this.metrics = ProxyMetricsExporter.create(counters, health);
+        this.metrics = ProxyMetricsExporter.create(counters, health, config.metricsServicePorts());
         this.network = new NodeNetwork(config, node, new IpCommand());
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
                 network::syncAddresses);

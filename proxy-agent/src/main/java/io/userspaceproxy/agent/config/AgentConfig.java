@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent.config;
 
+import io.userspaceproxy.agent.metrics.ServicePortSeries;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,6 +40,7 @@ import java.util.function.Predicate;
  * @param initOnly          {@code --init-only}: set up the node (VIP interface, leftovers removed), then exit
  * @param tcpSpliceThreshold bytes one read must move for its TCP connection to switch to splice(2); 0 never
  * @param udpReceiveBuffer  kernel receive buffer of each UDP listener socket in bytes; 0 keeps the default
+ * @param metricsServicePorts which service ports get per-service-port series on {@code /metrics}
  */
 public record AgentConfig(
         Path manifests,
@@ -61,7 +63,8 @@ public record AgentConfig(
         boolean cleanup,
         boolean initOnly,
         int tcpSpliceThreshold,
-        int udpReceiveBuffer) {
+        int udpReceiveBuffer,
+        ServicePortSeries metricsServicePorts) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -158,7 +161,7 @@ public record AgentConfig(
                 minSync, sync, o.demo, verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
                 o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold,
-                o.udpReceiveBuffer);
+                o.udpReceiveBuffer, ServicePortSeries.parse(o.metricsServicePorts));
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */

@@ -72,6 +72,11 @@ public final class AgentOptions {
                     + " Default: ${DEFAULT-VALUE}.")
     int udpReceiveBuffer;
 
+    @Option(names = "--metrics-service-ports", paramLabel = "active|all|none", defaultValue = "active",
+            description = "Which service ports get per-service-port series on /metrics: those that have seen traffic"
+                    + " (zero counters left out), all (zeros included), or none. Default: ${DEFAULT-VALUE}.")
+    String metricsServicePorts;
+
     @Option(names = "--max-udp-flows", paramLabel = "N", defaultValue = "65536",
             description = "At most this many live UDP flows; past it new flows are refused and counted."
                     + " Default: ${DEFAULT-VALUE}.")

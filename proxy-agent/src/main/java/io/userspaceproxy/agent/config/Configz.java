@@ -33,6 +33,7 @@ public final class Configz {
         ours.put("tcpIdleTimeout", GoDuration.format(c.tcpIdleTimeout()));
         ours.put("maxUdpFlows", c.maxUdpFlows());
         ours.put("udpReceiveBuffer", c.udpReceiveBuffer());
+        ours.put("metricsServicePorts", c.metricsServicePorts().flagValue());
         ours.put("tcpSpliceThreshold", c.tcpSpliceThreshold());
         ours.put("drainTimeout", GoDuration.format(c.drainTimeout()));
         Map<String, Object> body = new LinkedHashMap<>();

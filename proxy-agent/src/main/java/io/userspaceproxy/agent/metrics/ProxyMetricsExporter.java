@@ -47,7 +47,7 @@ public final class ProxyMetricsExporter {
     private final Counter serviceAddressFailures;
     private final Counter healthCheckBindFailures;
 
-    private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health) {
+    private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health, ServicePortSeries servicePorts) {
         syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
                 .help("SyncProxyRules latency in seconds").classicOnly().classicUpperBounds(SYNC_BUCKETS)
                 .register(registry);
@@ -86,13 +86,20 @@ public final class ProxyMetricsExporter {
                 .help("healthCheckNodePort listeners that could not be opened (port in use)").register(registry);
         registerProbes(health);
         registerListeners(counters);
-        ServicePortMetrics.register(registry, counters);
+        ServicePortMetrics.register(registry, counters, servicePorts);
         setNoLocalEndpoints(0, 0);
     }
 
     /** An exporter reading the data plane's {@code counters} and the probe counts of {@code health} on scrape. */
     public static ProxyMetricsExporter create(ProxyCounters counters, SyncHealth health) {
-        return new ProxyMetricsExporter(Objects.requireNonNull(counters, "counters"), Objects.requireNonNull(health, "health"));
+        return create(counters, health, ServicePortSeries.ACTIVE);
+    }
+
+    /** @param servicePorts which service ports get per-service-port series ({@code --metrics-service-ports}) */
+    public static ProxyMetricsExporter create(ProxyCounters counters, SyncHealth health,
+            ServicePortSeries servicePorts) {
+        return new ProxyMetricsExporter(Objects.requireNonNull(counters, "counters"),
+                Objects.requireNonNull(health, "health"), Objects.requireNonNull(servicePorts, "servicePorts"));
     }
 
     /**

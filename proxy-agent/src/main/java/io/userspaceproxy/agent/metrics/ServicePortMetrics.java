@@ -18,7 +18,8 @@ import java.util.function.ToLongFunction;
  * The data plane's per-service-port counters as Prometheus families, declared in one table and read from
  * {@link ProxyCounters} on scrape: the hot path keeps incrementing its bound {@code LongAdder}s and never sees
  * Prometheus. Every series carries {@code service_port} ({@code namespace/name:port}) and {@code protocol}; some
- * add one more label. {@code connections_*} families are emitted for TCP ports only and {@code udp_*} for UDP
+ * add one more label. By default ({@link ServicePortSeries#ACTIVE}) only service ports that have seen traffic have
+ * series, and a counter appears once it is not zero: at 10,000 idle Services a scrape holds none of them. {@code connections_*} families are emitted for TCP ports only and {@code udp_*} for UDP
  * ports only, so a port shows no zeros for the protocol it does not speak.
  */
 final class ServicePortMetrics {
@@ -74,8 +75,14 @@ final class ServicePortMetrics {
     private ServicePortMetrics() {
     }
 
-    /** Registers every family of {@link #FAMILIES}, reading {@code counters} on each scrape. */
-    static void register(PrometheusRegistry registry, ProxyCounters counters) {
+    /**
+     * Registers every family of {@link #FAMILIES}, reading {@code counters} on each scrape for the service ports
+     * {@code which} names.
+     */
+    static void register(PrometheusRegistry registry, ProxyCounters counters, ServicePortSeries which) {
+        if (which == ServicePortSeries.NONE) {
+            return;
+        }
         for (Family family : FAMILIES) {
             List<String> labels = new ArrayList<>(List.of(SERVICE_PORT, PROTOCOL));
             if (family.label() != null) {
@@ -83,10 +90,10 @@ final class ServicePortMetrics {
             }
             if (family.gauge()) {
                 GaugeWithCallback.builder().name(family.name()).help(family.help()).labelNames(labels.toArray(String[]::new))
-                        .callback(cb -> emit(counters, family, cb::call)).register(registry);
+                        .callback(cb -> emit(counters, family, which, cb::call)).register(registry);
             } else {
                 CounterWithCallback.builder().name(family.name()).help(family.help()).labelNames(labels.toArray(String[]::new))
-                        .callback(cb -> emit(counters, family, cb::call)).register(registry);
+                        .callback(cb -> emit(counters, family, which, cb::call)).register(registry);
             }
         }
     }
@@ -96,16 +103,21 @@ final class ServicePortMetrics {
         void call(double value, String... labelValues);
     }
 
-    private static void emit(ProxyCounters counters, Family family, Sink sink) {
+    private static void emit(ProxyCounters counters, Family family, ServicePortSeries which, Sink sink) {
+        boolean all = which == ServicePortSeries.ALL;
         for (Map.Entry<ServicePortName, ServicePortCounters> e : counters.servicePorts().entrySet()) {
             ServicePortName port = e.getKey();
-            if (family.protocol() != null && family.protocol() != port.protocol()) {
+            if (family.protocol() != null && family.protocol() != port.protocol()
+                    || !all && !hasSeenTraffic(e.getValue())) {
                 continue;
             }
             String name = port.toString();
             String protocol = port.protocol().name();
             for (Series s : family.series()) {
-                double value = s.read().applyAsLong(e.getValue());
+                long value = s.read().applyAsLong(e.getValue());
+                if (value == 0 && !all && !family.gauge()) {
+                    continue; // a counter that never moved: absent until it does, then never goes back
+                }
                 if (s.labelValue() == null) {
                     sink.call(value, name, protocol);
                 } else {
@@ -113,6 +125,25 @@ final class ServicePortMetrics {
                 }
             }
         }
+    }
+
+    /**
+     * Whether anything ever happened on {@code c}'s service port: every TCP connection is either opened or closed
+     * with a reason (refusals included), every new UDP client either opens a flow or is refused or dropped, and
+     * bytes only move on one of those. Reads
+     * uncontended adders and stops at the first that moved, so an idle port costs a dozen reads per family.
+     */
+    static boolean hasSeenTraffic(ServicePortCounters c) {
+        if (c.connectionsOpened() != 0 || c.bytesToBackend() != 0 || c.udpFlowsOpened() != 0
+                || c.udpFlowsRejected() != 0 || c.udpDatagramsDropped() != 0 || c.connectFailures() != 0) {
+            return true;
+        }
+        for (CloseReason reason : CloseReason.values()) {
+            if (c.closes(reason) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<Series> closeSeries() {

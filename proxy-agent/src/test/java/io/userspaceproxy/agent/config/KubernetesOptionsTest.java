@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import io.userspaceproxy.agent.metrics.ServicePortSeries;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -149,7 +150,8 @@ class KubernetesOptionsTest {
         AgentConfig c = parse();
         assertThatThrownBy(() -> new AgentConfig(tmp, c.nodeName(), c.nodePortAddresses(), c.bindAddress(), c.udpTimeout(),
                 c.tcpIdleTimeout(), 1, c.minSyncPeriod(), c.syncPeriod(), false, 0, c.healthzBindAddress(),
-                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, false, 0, 0))
+                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, false, 0, 0,
+                ServicePortSeries.ACTIVE))
                 .hasMessageEndingWith("(expected: exactly one source)");
     }
 }

@@ -32,7 +32,7 @@ class ProxyMetricsExporterTest {
     private final ProxyCounters counters = new ProxyCounters();
     private final SyncHealth health = SyncHealth.create(Duration.ofSeconds(30),
             Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC));
-    private final ProxyMetricsExporter exporter = ProxyMetricsExporter.create(counters, health);
+    private ProxyMetricsExporter exporter = ProxyMetricsExporter.create(counters, health);
 
     @Test
     void scrape_fresh_hasKubeProxyFamilies() throws IOException {
@@ -133,7 +133,6 @@ class ProxyMetricsExporterTest {
                 "userspace_proxy_connections_active{" + WEB_LABELS + "} 1.0",
                 "userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"idle_timeout\",service_port=\"shop/web:http\"} 1.0",
                 "userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"no_endpoints\",service_port=\"shop/web:http\"} 1.0",
-                "userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"completed\",service_port=\"shop/web:http\"} 0.0",
                 "userspace_proxy_bytes_total{direction=\"to_backend\"," + WEB_LABELS + "} 100.0",
                 "userspace_proxy_bytes_total{direction=\"to_frontend\"," + WEB_LABELS + "} 2048.0",
                 "userspace_proxy_connect_failures_total{" + WEB_LABELS + "} 1.0",
@@ -142,6 +141,8 @@ class ProxyMetricsExporterTest {
                 "userspace_proxy_rejections_total{protocol=\"TCP\",reason=\"source_range\",service_port=\"shop/web:http\"} 1.0",
                 "userspace_proxy_affinity_hits_total{" + WEB_LABELS + "} 1.0");
         assertThat(text).doesNotContain("userspace_proxy_udp_flows_total{" + WEB_LABELS);
+        assertThat(text).as("a counter that never moved is left out")
+                .doesNotContain("reason=\"completed\",service_port=\"shop/web:http\"");
 
         web.onConnectionClosed(CloseReason.COMPLETED);
         assertThat(scrape()).contains("userspace_proxy_connections_active{" + WEB_LABELS + "} 0.0",
@@ -199,6 +200,35 @@ class ProxyMetricsExporterTest {
                 "kubeproxy_proxy_healthz_total{code=\"200\"} 1.0",
                 "kubeproxy_proxy_healthz_total{code=\"503\"} 1.0",
                 "kubeproxy_proxy_livez_total{code=\"200\"} 1.0");
+    }
+
+    @Test
+    void scrape_servicePortSeriesAll_writesIdlePortsAndZeros() throws IOException {
+        exporter = ProxyMetricsExporter.create(counters, health, ServicePortSeries.ALL);
+        counters.forServicePort(WEB);
+
+        assertThat(scrape()).contains("userspace_proxy_connections_total{" + WEB_LABELS + "} 0.0",
+                "userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"completed\",service_port=\"shop/web:http\"} 0.0");
+    }
+
+    @Test
+    void scrape_servicePortSeriesNone_writesNoServicePortEvenWithTraffic() throws IOException {
+        exporter = ProxyMetricsExporter.create(counters, health, ServicePortSeries.NONE);
+        counters.forServicePort(WEB).onConnectionOpened();
+
+        assertThat(scrape()).doesNotContain("service_port=").contains("kubeproxy_sync_proxy_rules_duration_seconds");
+    }
+
+    @Test
+    void scrape_activeByDefault_idlePortHasNoSeriesUntilItsFirstConnection() throws IOException {
+        ServicePortCounters web = counters.forServicePort(WEB);
+        assertThat(scrape()).doesNotContain("shop/web:http");
+
+        web.onConnectionOpened();
+        web.onConnectionClosed(CloseReason.COMPLETED);
+
+        assertThat(scrape()).contains("userspace_proxy_connections_total{" + WEB_LABELS + "} 1.0",
+                "userspace_proxy_connections_active{" + WEB_LABELS + "} 0.0");
     }
 
     private String scrape() throws IOException {
