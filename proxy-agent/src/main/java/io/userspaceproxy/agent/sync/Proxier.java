@@ -212,6 +212,11 @@ public final class Proxier {
         }
     }
 
+    /** Loads and links the per-change path on a scratch copy ({@link SyncWarmUp}); call on the sync thread. */
+    public void warmUp() {
+        SyncWarmUp.run(builder.defaultUdpTimeout());
+    }
+
     /** The route every listener serves after the last sync; a live read-only view, safe to read from any thread. */
     public Map<ListenerKey, Route> served() {
         return builder.routes();

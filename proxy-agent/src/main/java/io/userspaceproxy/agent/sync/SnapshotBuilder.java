@@ -86,6 +86,11 @@ public final class SnapshotBuilder {
         this.defaultUdpTimeout = defaultUdpTimeout;
     }
 
+    /** The UDP idle timeout of Services without the udp-timeout annotation. */
+    Duration defaultUdpTimeout() {
+        return defaultUdpTimeout;
+    }
+
     /** Builds with no previous snapshot: conflicts go to the Service that sorts first. */
     public BuildResult build(ClusterState state, NodeContext node) {
         return build(state, node, ProxySnapshot.EMPTY);

@@ -114,4 +114,33 @@ class ProxierIT {
     private static ListenerKey key(String ip, int port) {
         return ListenerKey.of(Protocol.TCP, new InetSocketAddress(ip(ip), port));
     }
+
+    @Test
+    void sync_endpointOnlyChange_isPartialReroutesOneListenerAndLeavesTheAddressesAlone() {
+        serve();
+        proxier.sync();
+
+        tracker.onSliceUpserted(slice("web-1", "web", backend.address().getPort(), ready("127.0.0.2")));
+        Proxier.SyncReport report = proxier.sync();
+
+        assertThat(report.full()).isFalse();
+        assertThat(report.built().changes().upserted()).containsKey(key("127.0.34.1", 8080));
+        assertThat(report.applied().bound()).isEmpty();
+        assertThat(requested).as("no address came or went: no address sync").hasSize(1);
+    }
+
+    @Test
+    void warmUp_touchesNothingOfTheAgent() {
+        serve();
+        proxier.sync();
+        Set<ListenerKey> bound = listeners.boundKeys();
+        tracker.onSliceUpserted(slice("web-1", "web", backend.address().getPort(), ready("127.0.0.2")));
+
+        proxier.warmUp();
+
+        assertThat(tracker.hasPending()).as("the pending change is still there").isTrue();
+        assertThat(listeners.boundKeys()).isEqualTo(bound);
+        assertThat(proxier.served()).doesNotContainKey(
+                ListenerKey.of(Protocol.TCP, new InetSocketAddress("127.255.255.254", 9)));
+    }
 }
