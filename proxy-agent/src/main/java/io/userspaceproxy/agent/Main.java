@@ -6,6 +6,9 @@ import io.userspaceproxy.agent.config.ConfigFileException;
 import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
 import io.userspaceproxy.agent.net.IpCommand;
 import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -13,6 +16,8 @@ import picocli.CommandLine;
  * exits with status 2 and a message naming it (picocli's convention for usage errors, as kube-proxy's).
  */
 public final class Main {
+
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     static final int EXIT_USAGE = 2;
 
@@ -54,7 +59,7 @@ public final class Main {
         if (config.initOnly()) {
             return NodeNetwork.initOnly(config, new IpCommand());
         }
-        return ProxyAgent.runUntilStopped(config);
+        return runUntilStopped(config);
     }
 
     /** {@code --write-config-to}: writes the effective configuration, as kube-proxy does, and exits. */
@@ -67,5 +72,38 @@ public final class Main {
             System.err.println("error: cannot write " + config.writeConfigTo() + ": " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * Runs until SIGTERM or SIGINT, then drains (see {@link #drain}) and exits 0, whether or not connections had to
+     * be cut at the drain's end; returns 1 when the agent could not start.
+     *
+     * <p>The drain runs in a shutdown hook, which the JVM starts on either signal. A signal's exit status would be
+     * 128 + its number; a drained agent has done what it was asked, so the hook ends the JVM with status 0 itself,
+     * once the listeners, connections and servers are closed.
+     */
+    static int runUntilStopped(AgentConfig config) {
+        ProxyAgent agent;
+        try {
+            agent = ProxyAgent.start(config);
+        } catch (IOException | RuntimeException e) {
+            log.error("cannot start: {}", e.toString(), e);
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
+            agent.drain(config.drainTimeout());
+            agent.close();
+            Runtime.getRuntime().halt(0);
+        }, "drain"));
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
     }
 }

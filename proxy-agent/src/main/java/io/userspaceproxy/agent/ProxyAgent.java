@@ -4,8 +4,6 @@ import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.demo.Demo;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.sync.ChangeTracker;
-import io.userspaceproxy.agent.sync.LocalEndpoints;
-import io.userspaceproxy.agent.sync.LocalFacts;
 import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
@@ -65,6 +63,7 @@ public final class ProxyAgent implements AutoCloseable {
     private final SyncHealth health;
     private final ProxyMetricsExporter metrics;
     private final NodeNetwork network;
+    private final SyncReporting reporting;
     private final AtomicBoolean closed = new AtomicBoolean();
     private AutoCloseable source;
     private ManifestSource manifests;
@@ -88,6 +87,7 @@ public final class ProxyAgent implements AutoCloseable {
         this.network = new NodeNetwork(config, node, new IpCommand());
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
                 network::syncAddresses);
+        this.reporting = new SyncReporting(health, metrics, network, node, tracker);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
         DirectMemoryMetrics.register(metrics.registry(), DirectMemoryGuard.jvm());
@@ -168,24 +168,10 @@ public final class ProxyAgent implements AutoCloseable {
         try {
             report = proxier.sync();
         } catch (RuntimeException e) {
-            metrics.onSyncFailed(Duration.between(started, Instant.now()), proxier.lastSyncFull());
+            reporting.failed(started, proxier.lastSyncFull());
             throw e;
         }
-        health.onSynced(started);
-        metrics.onSync(report.took(), Instant.now(), report.full());
-        report.networkProgrammingLatencies().forEach(metrics::onNetworkProgrammingLatency);
-        if (!report.addressesSynced()) {
-            metrics.onServiceAddressFailure();
-        }
-        LocalFacts local = proxier.localFacts();
-        network.afterSync(local.healthCheckNodePorts(), local.readyOnNode());
-        LocalEndpoints.NoLocalEndpoints noLocal = local.noLocalEndpoints();
-        metrics.setNoLocalEndpoints(noLocal.internal(), noLocal.external());
-        node.current().ifPresent(n -> health.setNodeEligible(
-                SyncHealth.isNodeEligible(n.beingDeleted(), n.taintKeys())));
-        metrics.onServiceChanges(report.changedServices());
-        metrics.onEndpointChanges(report.changedEndpointSlices());
-        metrics.setPendingChanges(tracker.pendingServiceChanges(), tracker.pendingEndpointChanges());
+        reporting.synced(started, report, proxier.localFacts());
         if (firstSync.getCount() > 0) {
             JvmMemory.afterInitialLoad();
             firstSync.countDown();
@@ -306,38 +292,5 @@ public final class ProxyAgent implements AutoCloseable {
             healthServer.close();
         }
         log.info("userspace-proxy stopped");
-    }
-
-    /**
-     * Runs until SIGTERM or SIGINT, then drains (see {@link #drain}) and exits 0, whether or not connections had to
-     * be cut at the drain's end; returns 1 when the agent could not start.
-     *
-     * <p>The drain runs in a shutdown hook, which the JVM starts on either signal. A signal's exit status would be
-     * 128 + its number; a drained agent has done what it was asked, so the hook ends the JVM with status 0 itself,
-     * once the listeners, connections and servers are closed.
-     */
-    static int runUntilStopped(AgentConfig config) {
-        ProxyAgent agent;
-        try {
-            agent = start(config);
-        } catch (IOException | RuntimeException e) {
-            log.error("cannot start: {}", e.toString(), e);
-            return 1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 1;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("shutting down");
-            agent.drain(config.drainTimeout());
-            agent.close();
-            Runtime.getRuntime().halt(0);
-        }, "drain"));
-        try {
-            new CountDownLatch(1).await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
     }
 }

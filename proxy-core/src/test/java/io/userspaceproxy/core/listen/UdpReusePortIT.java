@@ -109,15 +109,16 @@ class UdpReusePortIT {
         int clients = 64;
 
         for (int i = 0; i < clients; i++) {
-            try (UdpTestClient client = resources.add(UdpTestClient.bind("127.0.0.1"))) {
-                Set<String> answeredBy = new HashSet<>();
-                for (int n = 0; n < 3; n++) {
-                    UdpTestClient.Reply reply = client.exchange(vip, "q" + n, REPLY).orElseThrow();
-                    assertThat(reply.source()).isEqualTo(vip);
-                    answeredBy.add(reply.backend());
-                }
-                assertThat(answeredBy).as("client %d stays on one endpoint", i).hasSize(1);
+            // Kept open to the end: a client closed here could hand its ephemeral port to the next one, which would
+            // then be the same flow (one 4-tuple), and the count below one short.
+            UdpTestClient client = resources.add(UdpTestClient.bind("127.0.0.1"));
+            Set<String> answeredBy = new HashSet<>();
+            for (int n = 0; n < 3; n++) {
+                UdpTestClient.Reply reply = client.exchange(vip, "q" + n, REPLY).orElseThrow();
+                assertThat(reply.source()).isEqualTo(vip);
+                answeredBy.add(reply.backend());
             }
+            assertThat(answeredBy).as("client %d stays on one endpoint", i).hasSize(1);
         }
 
         List<Integer> perSocket = proxy.udpFlows().activeFlowsPerSocket(key);
