@@ -212,7 +212,7 @@ class UdpRelayIT {
 
     @ParameterizedTest
     @EnumSource(UdpTestTransport.class)
-    void onTableChanged_endpointRemoved_nextDatagramReachesAnotherEndpoint(UdpTestTransport transport)
+    void onRoutesChanged_endpointRemoved_nextDatagramReachesAnotherEndpoint(UdpTestTransport transport)
             throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpEchoBackend ep2 = echo("ep2");
@@ -231,7 +231,7 @@ class UdpRelayIT {
 
     @ParameterizedTest
     @EnumSource(UdpTestTransport.class)
-    void onTableChanged_routeGone_closesItsFlows(UdpTestTransport transport) throws Exception {
+    void onRoutesChanged_routeGone_closesItsFlows(UdpTestTransport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
