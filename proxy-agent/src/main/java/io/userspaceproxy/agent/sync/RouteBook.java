@@ -71,11 +71,12 @@ final class RouteBook {
     }
 
     /**
-     * Replaces the claims of {@code service}.
+     * Replaces the claims of {@code service}; the listeners they touch, before and after, are settled by the next
+     * {@link #resolve()}.
      *
      * @param headless true for a Service that gets no listener (headless, ExternalName): counted, claims nothing
      * @param ports    its port count (for the counts)
-     * @param made     its claims in order; empty when it is gone or headless
+     * @param made     its claims in order (empty when headless); {@code null} when the Service is gone
      */
     void put(ObjectRef service, boolean headless, int ports, List<SnapshotBuilder.Claim> made) {
         Entry old = made == null ? services.remove(service) : services.put(service, new Entry(headless, ports, made));
