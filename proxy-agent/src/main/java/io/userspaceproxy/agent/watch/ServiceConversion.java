@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.api.model.SessionAffinityConfig;
+import io.userspaceproxy.agent.config.GoDuration;
 import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.agent.state.ServicePortInfo;
@@ -278,8 +279,13 @@ final class ServiceConversion {
         if (value == null) {
             return null;
         }
-        Duration d = DurationText.parse(value.trim());
-        if (d == null || d.isZero()) {
+        Duration d;
+        try {
+            d = GoDuration.parse(value.trim());
+        } catch (IllegalArgumentException e) {
+            d = null;
+        }
+        if (d == null || d.isNegative() || d.isZero()) {
             problems.invalid("metadata.annotations[\"" + KubernetesObjects.UDP_TIMEOUT_ANNOTATION + "\"]", value,
                     "a duration > 0 such as 250ms, 5s or 1m30s");
             return null;

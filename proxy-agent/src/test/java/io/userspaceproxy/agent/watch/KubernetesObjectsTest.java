@@ -26,6 +26,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class KubernetesObjectsTest {
 
@@ -321,6 +324,25 @@ class KubernetesObjectsTest {
 
         assertRejected(s, "Service demo/a: metadata.annotations[\"userspace-proxy.io/udp-timeout\"]: \"5 seconds\""
                 + " (expected: a duration > 0 such as 250ms, 5s or 1m30s)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-5s", "0", "0s", "1d"})
+    void service_udpTimeoutNotAPositiveGoDuration_isRejected(String value) {
+        Service s = service("a", "clusterIP: 10.0.0.1", "ports: [{port: 80}]");
+        s.getMetadata().getAnnotations().put(KubernetesObjects.UDP_TIMEOUT_ANNOTATION, value);
+
+        assertRejected(s, "Service demo/a: metadata.annotations[\"userspace-proxy.io/udp-timeout\"]: \"" + value
+                + "\" (expected: a duration > 0 such as 250ms, 5s or 1m30s)");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1.5h, PT1H30M", "100\u00b5s, PT0.0001S", "2h0m1s, PT2H1S", "+250ms, PT0.25S"})
+    void service_udpTimeoutInGoSyntax_isTheAgentsOneGoDurationParser(String value, Duration expected) {
+        Service s = service("a", "clusterIP: 10.0.0.1", "ports: [{port: 80}]");
+        s.getMetadata().getAnnotations().put(KubernetesObjects.UDP_TIMEOUT_ANNOTATION, value);
+
+        assertThat(convert(s).udpTimeout()).isEqualTo(expected);
     }
 
     @Test
