@@ -2,6 +2,7 @@ package io.userspaceproxy.agent.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.userspaceproxy.core.model.IpAddresses;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -22,8 +23,8 @@ public final class Configz {
         kubeProxy.put("mode", AgentConfig.SUPPORTED_MODE);
         kubeProxy.put("hostnameOverride", c.nodeName());
         kubeProxy.put("bindAddress", c.bindAddress().getHostAddress());
-        kubeProxy.put("healthzBindAddress", hostPort(c.healthzBindAddress()));
-        kubeProxy.put("metricsBindAddress", hostPort(c.metricsBindAddress()));
+        kubeProxy.put("healthzBindAddress", IpAddresses.format(c.healthzBindAddress()));
+        kubeProxy.put("metricsBindAddress", IpAddresses.format(c.metricsBindAddress()));
         kubeProxy.put("nodePortAddresses", c.nodePortAddresses().given());
         kubeProxy.put("syncPeriod", GoDuration.format(c.syncPeriod()));
         kubeProxy.put("minSyncPeriod", GoDuration.format(c.minSyncPeriod()));
@@ -44,10 +45,5 @@ public final class Configz {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render /configz: " + e.getMessage(), e);
         }
-    }
-
-    private static String hostPort(java.net.InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }

@@ -3,9 +3,8 @@ package io.userspaceproxy.agent.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.userspaceproxy.core.model.IpAddresses;
 import java.io.IOException;
-import java.net.Inet6Address;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,14 +93,14 @@ public final class KubeProxyConfigurationFile {
         settings.qps().ifPresent(q -> client.put("qps", number(settings.qps())));
         putIfNotEmpty(root, "clientConnection", client);
         settings.configSyncPeriod().ifPresent(d -> root.put("configSyncPeriod", GoDuration.format(d)));
-        settings.healthzBindAddress().ifPresent(a -> root.put("healthzBindAddress", hostPort(a)));
+        settings.healthzBindAddress().ifPresent(a -> root.put("healthzBindAddress", IpAddresses.format(a)));
         settings.hostnameOverride().ifPresent(h -> root.put("hostnameOverride", h));
         Map<String, Object> iptables = new LinkedHashMap<>();
         settings.minSyncPeriod().ifPresent(d -> iptables.put("minSyncPeriod", GoDuration.format(d)));
         settings.syncPeriod().ifPresent(d -> iptables.put("syncPeriod", GoDuration.format(d)));
         putIfNotEmpty(root, "iptables", iptables);
         settings.verbosity().ifPresent(v -> root.put("logging", Map.of("verbosity", v)));
-        settings.metricsBindAddress().ifPresent(a -> root.put("metricsBindAddress", hostPort(a)));
+        settings.metricsBindAddress().ifPresent(a -> root.put("metricsBindAddress", IpAddresses.format(a)));
         root.put("mode", USERSPACE);
         if (!settings.nodePortAddresses().isEmpty()) {
             root.put("nodePortAddresses", settings.nodePortAddresses());
@@ -124,10 +123,5 @@ public final class KubeProxyConfigurationFile {
     private static Object number(OptionalDouble value) {
         double d = value.getAsDouble();
         return d == Math.rint(d) && Math.abs(d) < 1e15 ? (Object) (long) d : (Object) d;
-    }
-
-    private static String hostPort(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 }

@@ -3,9 +3,9 @@ package io.userspaceproxy.agent.http;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import io.userspaceproxy.core.model.IpAddresses;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -104,9 +104,7 @@ public final class AgentHttpServer implements AutoCloseable {
 
     /** {@code ip:port}, with brackets around IPv6, and never a DNS lookup. */
     public static String format(InetSocketAddress address) {
-        String host = address.isUnresolved() ? address.getHostString() : address.getAddress().getHostAddress();
-        boolean v6 = !address.isUnresolved() && address.getAddress() instanceof Inet6Address;
-        return (v6 ? "[" + host + "]" : host) + ":" + address.getPort();
+        return IpAddresses.format(address);
     }
 
     private static ExecutorService newExecutor(String name) {

@@ -315,7 +315,7 @@ class KubeProxyConfigurationFileTest {
         KubeProxyConfigurationFile.write(settings, file);
 
         assertThat(KubeProxyConfigurationFile.read(file)).isEqualTo(settings);
-        assertThat(Files.readString(file)).contains("healthzBindAddress: \"[0:0:0:0:0:0:0:0]:10256\"");
+        assertThat(Files.readString(file)).contains("healthzBindAddress: \"[::]:10256\"");
         assertThat(logs.list).isEmpty();
     }
 

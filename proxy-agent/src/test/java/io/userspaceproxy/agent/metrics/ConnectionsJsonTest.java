@@ -54,8 +54,8 @@ class ConnectionsJsonTest {
                 NOW, Duration.ofSeconds(61), 1, 2);
 
         assertThat(ConnectionsJson.render(1, List.of(info))).contains(
-                "{\"client\": \"[0:0:0:0:0:0:0:1]:40000\", \"service\": \"kube-system/dns\", "
-                        + "\"listener\": \"UDP [fd00:0:0:0:0:0:0:10]:53\", \"endpoint\": \"[fd00:0:0:0:0:0:0:5]:5353\", "
+                "{\"client\": \"[::1]:40000\", \"service\": \"kube-system/dns\", "
+                        + "\"listener\": \"UDP [fd00::10]:53\", \"endpoint\": \"[fd00::5]:5353\", "
                         + "\"connected\": false,",
                 "\"ageSeconds\": 61.000,");
     }

@@ -96,7 +96,7 @@ class SnapshotBuilderTest {
                         svc("echo", "127.0.10.1", 80).clusterIPs(ips("127.0.10.1", "fd00::10")).build(),
                         List.of(slice("s4", "echo", 8080, ready("127.0.0.1")),
                                 slice("s6", "echo", 8080, ready("fd00::1"))),
-                        Map.of(VIP, List.of("127.0.0.1:8080"), "TCP [fd00:0:0:0:0:0:0:10]:80", List.of("[fd00:0:0:0:0:0:0:1]:8080"))),
+                        Map.of(VIP, List.of("127.0.0.1:8080"), "TCP [fd00::10]:80", List.of("[fd00::1]:8080"))),
                 scenario("an endpoint listed in two slices is used once", echo,
                         List.of(slice("a", "echo", 8080, ready("127.0.0.1"), ready("127.0.0.2")),
                                 slice("b", "echo", 8080, ready("127.0.0.2"), ready("127.0.0.3"))),

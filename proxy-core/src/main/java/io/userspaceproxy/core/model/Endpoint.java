@@ -1,6 +1,5 @@
 package io.userspaceproxy.core.model;
 
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -28,9 +27,6 @@ public record Endpoint(InetSocketAddress address) {
 
     /** {@code 10.0.0.1:80} or {@code [fd00::1]:80}, never a host name (so no DNS lookup). */
     static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return address.getAddress() instanceof Inet6Address
-                ? "[" + host + "]:" + address.getPort()
-                : host + ":" + address.getPort();
+        return IpAddresses.format(address);
     }
 }

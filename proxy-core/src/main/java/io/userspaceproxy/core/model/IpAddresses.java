@@ -1,6 +1,8 @@
 package io.userspaceproxy.core.model;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 
 /**
@@ -51,5 +53,13 @@ public final class IpAddresses {
             }
         }
         return true;
+    }
+
+    /**
+     * {@code ip:port}, the one way the project writes a socket address: an IPv6 address in brackets and in its
+     * canonical short form (RFC 5952), as Netty's {@code NetUtil} writes it; an unresolved one as its host name.
+     */
+    public static String format(InetSocketAddress address) {
+        return NetUtil.toSocketAddressString(address);
     }
 }

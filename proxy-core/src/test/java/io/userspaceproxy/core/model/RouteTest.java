@@ -42,6 +42,6 @@ class RouteTest {
 
     @Test
     void listenerKey_toString_bracketsIpv6() {
-        assertThat(ListenerKey.of(Protocol.UDP, Endpoint.of("fd00::10", 53).address())).hasToString("UDP [fd00:0:0:0:0:0:0:10]:53");
+        assertThat(ListenerKey.of(Protocol.UDP, Endpoint.of("fd00::10", 53).address())).hasToString("UDP [fd00::10]:53");
     }
 }
