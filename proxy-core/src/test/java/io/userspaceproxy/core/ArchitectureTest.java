@@ -10,7 +10,7 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The data plane's dependency direction: listen → relay → table → balance → metrics → model, each package using
+ * The data plane's dependency direction: handover → listen → relay → table → balance → metrics → model, each package using
  * only those after it, and no Kubernetes client or agent types anywhere in core.
  */
 @AnalyzeClasses(packages = "io.userspaceproxy.core", importOptions = ImportOption.DoNotIncludeTests.class)
@@ -19,18 +19,20 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule layersDependDownwardOnly = layeredArchitecture()
             .consideringOnlyDependenciesInLayers()
+            .layer("handover").definedBy("io.userspaceproxy.core.handover..")
             .layer("listen").definedBy("io.userspaceproxy.core.listen..")
             .layer("relay").definedBy("io.userspaceproxy.core.relay..")
             .layer("table").definedBy("io.userspaceproxy.core.table..")
             .layer("balance").definedBy("io.userspaceproxy.core.balance..")
             .layer("metrics").definedBy("io.userspaceproxy.core.metrics..")
             .layer("model").definedBy("io.userspaceproxy.core.model..")
-            .whereLayer("listen").mayNotBeAccessedByAnyLayer()
+            .whereLayer("handover").mayNotBeAccessedByAnyLayer()
+            .whereLayer("listen").mayOnlyBeAccessedByLayers("handover")
             .whereLayer("relay").mayOnlyBeAccessedByLayers("listen")
             .whereLayer("table").mayOnlyBeAccessedByLayers("listen", "relay")
             .whereLayer("balance").mayOnlyBeAccessedByLayers("listen", "relay", "table")
             .whereLayer("metrics").mayOnlyBeAccessedByLayers("listen", "relay", "table", "balance")
-            .whereLayer("model").mayOnlyBeAccessedByLayers("listen", "relay", "table", "balance", "metrics");
+            .whereLayer("model").mayOnlyBeAccessedByLayers("handover", "listen", "relay", "table", "balance", "metrics");
 
     @ArchTest
     static final ArchRule relaysOfDifferentProtocolsAreIndependent = slices()

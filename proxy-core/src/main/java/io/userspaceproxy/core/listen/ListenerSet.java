@@ -17,10 +17,13 @@ import io.userspaceproxy.core.table.ProxyTable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,15 +51,27 @@ import org.slf4j.LoggerFactory;
  * sharing the ports, see below), {@link #awaitDrained} (open connections finish on their own, up to a deadline),
  * then {@link #close()}, which ends what is left, counted as {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}.
  *
- * <p><b>Upgrade hand-off.</b> On epoll every TCP listener sets SO_REUSEPORT, so a new agent can bind the same keys
- * while this one still serves; the kernel spreads new connections over both until this one stops accepting, and
- * from then on sends every new connection to the new agent, while connections already accepted here continue.
- * Connections queued in this agent's accept queues at the instant its listeners close are reset by the kernel,
- * unless {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs which applies.
- * UDP listeners share their ports the same way: some clients' next datagrams then reach the new agent, which opens
- * a flow of its own for them, as happens to every client when the old agent stops anyway.
+ * <p><b>Upgrade hand-over.</b> An upgrade must not close a listening socket that still holds work: connections in
+ * its accept queue (handshake done, not yet accepted) or datagrams in its receive buffer. So an old agent lends the
+ * sockets themselves to the new one ({@link #lendDescriptors}; the descriptors travel over a Unix domain socket as
+ * {@code SCM_RIGHTS}, as HAProxy's {@code expose-fd listeners} and Envoy's hot restart do), and the new agent
+ * {@link #inherit inherits} them: its next apply adopts each inherited socket for its key instead of binding, binds
+ * keys it received nothing for, and closes inherited sockets no key of its table wants. For a while both processes
+ * hold every socket and either may accept; then the old one {@link #stopAccepting() stops accepting}, which
+ * deregisters each socket from its event loop and closes only its own descriptor: the kernel socket, its queue
+ * included, lives on in the new agent, and nothing is reset. On NIO there is no descriptor to lend, and a new agent
+ * binds as below.
  *
- * <p>Threading: {@link #apply}, {@link #stopAccepting} and {@link #close} are meant for one control-plane thread
+ * <p>Without a hand-over (none possible, or it failed), on epoll every listener sets SO_REUSEPORT, so a new agent
+ * binds the same keys while this one still serves; the kernel spreads new connections over both until this one
+ * stops accepting, and from then on sends every new connection to the new agent, while connections already accepted
+ * here continue. Connections queued in this agent's accept queues at the instant its listeners close are then reset
+ * by the kernel, unless {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs
+ * which applies. UDP listeners share their ports the same way: some clients' next datagrams then reach the new
+ * agent, which opens a flow of its own for them, as happens to every client when the old agent stops anyway.
+ *
+ * <p>Threading: {@link #apply}, {@link #stopAccepting}, {@link #inherit}, {@link #lendDescriptors} and {@link #close}
+ * are meant for one control-plane thread
  * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #awaitDrained}
  * blocks any thread but an event loop, without holding the lock the others take. {@link #table()},
  * {@link #boundKeys()}, {@link #connections} and {@link #connectionCount()} may be read from any thread at any time.
@@ -74,6 +89,8 @@ public final class ListenerSet implements AutoCloseable {
     private final ProxyTable table;
     private final ListenerSockets sockets;
     private final Reconciler reconciler;
+    /** Keys whose sockets were lent to a new agent: closing this process's descriptors of them loses nothing. */
+    private final Set<ListenerKey> lent = new HashSet<>();
     private boolean closed;
 
     /**
@@ -218,6 +235,37 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     /**
+     * Runs {@code use} with the descriptor of every listening socket (a key on epoll has one per event loop; NIO has
+     * none to give), under the lock {@link #apply} and {@link #stopAccepting} take, so that no descriptor is closed,
+     * or its number reused by another socket, while {@code use} sends them. Keep {@code use} short and bounded:
+     * syncs wait for it. The sockets are marked as lent: when this set later stops accepting, it logs that their
+     * queues live on in the new agent rather than warning about resets.
+     *
+     * @throws IllegalStateException when called on an event loop or after {@link #close()}
+     */
+    public synchronized <T> T lendDescriptors(Function<List<ListenerDescriptor>, T> use) {
+        requireControlThread();
+        List<ListenerDescriptor> descriptors = sockets.descriptors();
+        T result = use.apply(descriptors);
+        descriptors.forEach(d -> lent.add(d.key()));
+        return result;
+    }
+
+    /**
+     * Takes sockets an old agent handed over: the next {@link #apply} adopts those whose key it serves (instead of
+     * binding; every socket of a key, whatever the socket budget) and closes the rest. The descriptors now belong to
+     * this set: it closes them, whether or not they are adopted. Call before the first apply; NIO closes them at
+     * once and binds as usual.
+     *
+     * @throws IllegalStateException when called on an event loop or after {@link #close()}
+     */
+    public synchronized void inherit(Collection<ListenerDescriptor> descriptors) {
+        Objects.requireNonNull(descriptors, "descriptors");
+        requireControlThread();
+        sockets.inherit(descriptors);
+    }
+
+    /**
      * Closes every listener but leaves accepted connections to finish (the first step of a graceful drain). Later
      * applies still publish their routes but bind nothing. New TCP clients are refused from here on, or, while a new
      * agent listens on the same ports, go to it (see the class comment for what the kernel does with connections
@@ -225,7 +273,11 @@ public final class ListenerSet implements AutoCloseable {
      */
     public synchronized void stopAccepting() {
         requireControlThread();
-        if (transport.supportsReusePort() && sockets.keys().stream().anyMatch(k -> k.protocol() == Protocol.TCP)) {
+        if (!sockets.keys().isEmpty() && lent.containsAll(sockets.keys())) {
+            log.info("closing this agent's descriptors of {} listener(s) lent to a new agent: what waits in their"
+                    + " queues is the new agent's to accept", sockets.keys().size());
+        } else if (transport.supportsReusePort()
+                && sockets.keys().stream().anyMatch(k -> k.protocol() == Protocol.TCP)) {
             AcceptQueueMigration.report(log, AcceptQueueMigration.read(AcceptQueueMigration.SYSCTL));
         }
         reconciler.stopAccepting();

@@ -4,18 +4,28 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.table.RouteSlot;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The listening sockets of every bound key, and how a key is bound: on epoll one SO_REUSEPORT socket per event loop
  * while the {@link ListenerOptions#socketBudget() socket budget} allows, else (and on NIO, or for port 0) one socket.
+ * A key for which sockets were {@link #inherit inherited} from an old agent adopts them instead of binding: every one
+ * of them, whatever the budget, since each may hold connections in its accept queue.
  * Binding and closing are for the control thread; {@link #keys()} and {@link #sockets} may be read from anywhere.
  */
 final class ListenerSockets {
@@ -41,6 +53,8 @@ final class ListenerSockets {
     private final int loops;
     /** Bound keys and their sockets. Changed by the control thread only. */
     private final Map<ListenerKey, List<Channel>> bound = new ConcurrentHashMap<>();
+    /** Descriptors received from an old agent, by key, until a bind adopts them or {@link #closeInherited} runs. */
+    private final Map<ListenerKey, List<Integer>> inherited = new HashMap<>();
     /** Sockets held or being bound; the control thread's count against the budget. */
     private int held;
     private boolean reportedBudget;
@@ -82,14 +96,14 @@ final class ListenerSockets {
      *                  gets one per event loop only if that still leaves one for each of them within the budget
      */
     List<ChannelFuture> bind(ListenerKey key, RouteSlot slot, int following) {
+        List<Integer> adopted = inherited.remove(key);
+        if (adopted != null) {
+            return adopt(key, slot, adopted);
+        }
         boolean perLoop = transport.supportsReusePort() && key.address().getPort() != 0 && loops > 1
                 && withinBudget(following);
         List<ChannelFuture> sockets = new ArrayList<>(perLoop ? loops : 1);
-        TcpRelayInitializer tcp = null;
-        if (key.protocol() == io.userspaceproxy.core.model.Protocol.TCP) {
-            tcp = new TcpRelayInitializer(key, slot.get().counters(), slot, options.relay(),
-                    transport.backendChannelFactory(), tcpConnections, options.memoryGuard());
-        }
+        TcpRelayInitializer tcp = tcpInitializer(key, slot);
         if (!perLoop) {
             sockets.add(tcp != null ? bindTcp(key, group, group, tcp) : bindUdp(key, slot, group));
         } else {
@@ -100,6 +114,87 @@ final class ListenerSockets {
         }
         held += sockets.size();
         return sockets;
+    }
+
+    private TcpRelayInitializer tcpInitializer(ListenerKey key, RouteSlot slot) {
+        return key.protocol() != Protocol.TCP ? null : new TcpRelayInitializer(key, slot.get().counters(), slot,
+                options.relay(), transport.backendChannelFactory(), tcpConnections, options.memoryGuard());
+    }
+
+    /**
+     * Registers inherited sockets as they are, already bound and listening: one socket stays with one event loop and
+     * its connections there, as a bound one would; a key with a single socket spreads its connections over the loops.
+     * Whatever waits in a socket's accept queue or receive buffer is read as soon as its registration completes.
+     */
+    private List<ChannelFuture> adopt(ListenerKey key, RouteSlot slot, List<Integer> fds) {
+        TcpRelayInitializer tcp = tcpInitializer(key, slot);
+        List<ChannelFuture> sockets = new ArrayList<>(fds.size());
+        Iterator<EventExecutor> loops = group.iterator();
+        for (int fd : fds) {
+            if (!loops.hasNext()) {
+                loops = group.iterator();
+            }
+            EventLoopGroup loop = fds.size() == 1 ? group : (EventLoop) loops.next();
+            if (tcp != null) {
+                sockets.add(serverBootstrap(loop, loop, tcp, () -> new EpollServerSocketChannel(fd)).register());
+            } else {
+                sockets.add(datagramBootstrap(key, slot, loop, () -> new EpollDatagramChannel(fd)).register());
+            }
+        }
+        held += sockets.size();
+        return sockets;
+    }
+
+    /**
+     * Keeps sockets received from an old agent for the binds to come ({@link #bind} of their key adopts them). Only
+     * epoll channels can wrap a descriptor: on NIO they are closed at once (the kernel socket lives on while the old
+     * agent holds it, and this agent binds beside it).
+     */
+    void inherit(Collection<ListenerDescriptor> descriptors) {
+        for (ListenerDescriptor d : descriptors) {
+            if (transport != Transport.EPOLL) {
+                log.debug("{} transport cannot adopt inherited sockets; closing the one of {}", transport, d.key());
+                closeDescriptor(d.fd());
+                continue;
+            }
+            inherited.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(d.fd());
+        }
+    }
+
+    /**
+     * Closes the inherited sockets no bind took: their keys are not in this agent's table. Closing them here closes
+     * only this process's descriptors; the old agent's own close then ends them.
+     *
+     * @return the keys whose sockets were closed
+     */
+    List<ListenerKey> closeInherited() {
+        List<ListenerKey> keys = new ArrayList<>(inherited.keySet());
+        for (List<Integer> fds : inherited.values()) {
+            fds.forEach(ListenerSockets::closeDescriptor);
+        }
+        inherited.clear();
+        return keys;
+    }
+
+    private static void closeDescriptor(int fd) {
+        try {
+            new FileDescriptor(fd).close();
+        } catch (IOException e) {
+            log.debug("closing inherited descriptor {} failed: {}", fd, e.toString());
+        }
+    }
+
+    /** The descriptor of every socket of every bound key; none on NIO, whose channels do not expose them. */
+    List<ListenerDescriptor> descriptors() {
+        List<ListenerDescriptor> all = new ArrayList<>();
+        bound.forEach((key, sockets) -> {
+            for (Channel socket : sockets) {
+                if (socket instanceof UnixChannel unix && socket.isOpen()) {
+                    all.add(new ListenerDescriptor(key, unix.fd().intValue()));
+                }
+            }
+        });
+        return all;
     }
 
     private boolean withinBudget(int following) {
@@ -121,13 +216,18 @@ final class ListenerSockets {
      */
     private ChannelFuture bindTcp(ListenerKey key, EventLoopGroup acceptor, EventLoopGroup children,
             TcpRelayInitializer initializer) {
+        return serverBootstrap(acceptor, children, initializer, transport.serverChannelFactory()).bind(key.address());
+    }
+
+    private ServerBootstrap serverBootstrap(EventLoopGroup acceptor, EventLoopGroup children,
+            TcpRelayInitializer initializer, ChannelFactory<? extends ServerChannel> channels) {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, children)
-                .channelFactory(transport.serverChannelFactory())
+                .channelFactory(channels)
                 .handler(acceptErrors)
                 .childHandler(initializer);
         transport.applyListenerOptions(bootstrap);
-        return bootstrap.bind(key.address());
+        return bootstrap;
     }
 
     /**
@@ -135,12 +235,17 @@ final class ListenerSockets {
      * reaches the same socket, hence the same flow on the same loop, and many clients' flows spread over every core.
      */
     private ChannelFuture bindUdp(ListenerKey key, RouteSlot slot, EventLoopGroup loop) {
+        return datagramBootstrap(key, slot, loop, transport.datagramChannelFactory()).bind(key.address());
+    }
+
+    private Bootstrap datagramBootstrap(ListenerKey key, RouteSlot slot, EventLoopGroup loop,
+            ChannelFactory<? extends Channel> channels) {
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
-                .channelFactory(transport.datagramChannelFactory())
+                .channelFactory(channels)
                 .handler(udpFlows.listenerHandler(key, slot));
         transport.applyListenerOptions(bootstrap);
-        return bootstrap.bind(key.address());
+        return bootstrap;
     }
 
     /** Records the sockets of a key whose binds all succeeded. */

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns a {@link RouteChanges} into what the sockets must do, touching only what it names: publishes each changed
  * route into its listener's slot, sweeps the UDP flows and affinity memory of the service ports it changed, closes the
- * listeners of removed keys, binds listeners for new keys (and retries the keys whose bind failed before), and lets
- * the counters of service ports that left go once they are idle. Nothing here walks every listener.
+ * listeners of removed keys, binds listeners for new keys (and retries the keys whose bind failed before) or adopts
+ * the sockets an old agent handed over for them, closes inherited sockets that no key took, and lets the counters of service ports that left go once they are idle. Nothing here walks every listener.
  *
  * <p>Confined to the control thread (the {@link ListenerSet} serializes calls).
  */
@@ -91,6 +91,11 @@ final class Reconciler {
             if (unbound.isEmpty()) {
                 unbound = new HashSet<>();
             }
+        }
+        List<ListenerKey> unwanted = sockets.closeInherited();
+        if (!unwanted.isEmpty()) {
+            log.info("closed the inherited sockets of {} key(s) this agent does not serve: {}", unwanted.size(),
+                    unwanted);
         }
         counters.retire(gone, table::hasServicePort);
         return new ApplyResult(diff, bound, failures, new HashSet<>(closed), skipped);

@@ -1,0 +1,2 @@
+/** Hands the listening sockets from a running agent to its successor over a Unix domain socket, so an upgrade drops nothing. */
+package io.userspaceproxy.core.handover;
