@@ -6,7 +6,7 @@ import io.userspaceproxy.agent.config.ConfigFileException;
 import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
 import io.userspaceproxy.agent.net.IpCommand;
 import java.io.IOException;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -75,7 +75,7 @@ public final class Main {
     }
 
     /**
-     * Runs until SIGTERM or SIGINT, then drains (see {@link #drain}) and exits 0, whether or not connections had to
+     * Runs until SIGTERM or SIGINT, or until a new agent has taken over this one's sockets, then drains (see {@link #drain}) and exits 0, whether or not connections had to
      * be cut at the drain's end; returns 1 when the agent could not start.
      *
      * <p>The drain runs in a shutdown hook, which the JVM starts on either signal. A signal's exit status would be
@@ -100,9 +100,13 @@ public final class Main {
             Runtime.getRuntime().halt(0);
         }, "drain"));
         try {
-            new CountDownLatch(1).await();
+            agent.handedOver().get();
+            log.info("a new agent took over; draining, then exiting");
+            System.exit(0); // the hook drains, as on SIGTERM
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.error("waiting for a hand-over failed: {}", e.toString());
         }
         return 0;
     }

@@ -35,6 +35,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -67,9 +68,10 @@ public final class ProxyAgent implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private AutoCloseable source;
     private ManifestSource manifests;
-    private HealthServer healthServer;
-    private MetricsServer metricsServer;
+    private volatile HealthServer healthServer;
+    private volatile MetricsServer metricsServer;
     private Demo demo;
+    private AgentHandover handover;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -110,7 +112,10 @@ public final class ProxyAgent implements AutoCloseable {
     private void startParts() throws IOException, InterruptedException {
         log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
                 listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
-        startServers();
+        handover = AgentHandover.begin(config.handoverSocket(), listeners, counters);
+        if (!handover.portsHeldByPredecessor()) {
+            startServers();
+        }
         network.start(health::healthy, metrics::onHealthCheckBindFailure);
         // Load everything first, then listen for changes: the first sync then serves the whole directory (or every
         // Service of the cluster), not whichever objects happened to be read when the first change fired.
@@ -139,6 +144,10 @@ public final class ProxyAgent implements AutoCloseable {
             log.warn("the first sync has not finished after {} s; serving as soon as it does",
                     FIRST_SYNC_TIMEOUT.toSeconds());
         }
+        handover.takeOver(this::startServers, () -> {
+            listeners.stopAccepting();
+            stopServers();
+        });
         if (config.demo()) {
             demo = Demo.start(Map.copyOf(proxier.served()));
         }
@@ -188,7 +197,7 @@ public final class ProxyAgent implements AutoCloseable {
      * Health and metrics come up first, so probes answer while the first sync runs. A port already in use is
      * reported and the agent goes on without that server: it must never keep the data plane from starting.
      */
-    private void startServers() {
+    private synchronized void startServers() {
         try {
             healthServer = HealthServer.start(config.healthzBindAddress(), health);
             log.info("serving /healthz and /livez on {}", AgentHttpServer.format(healthServer.address()));
@@ -285,12 +294,27 @@ public final class ProxyAgent implements AutoCloseable {
         runner.close();
         network.close();
         listeners.close();
+        if (handover != null) {
+            handover.close();
+        }
+        stopServers();
+        log.info("userspace-proxy stopped");
+    }
+
+    /** Frees the health and metrics ports: at the end, or for the agent that takes over from this one. */
+    private synchronized void stopServers() {
         if (metricsServer != null) {
             metricsServer.close();
+            metricsServer = null;
         }
         if (healthServer != null) {
             healthServer.close();
+            healthServer = null;
         }
-        log.info("userspace-proxy stopped");
+    }
+
+    /** Completes once a new agent has taken over this one's sockets and ports (see {@link AgentHandover}). */
+    public CompletableFuture<Void> handedOver() {
+        return handover != null ? handover.handedOver() : new CompletableFuture<>();
     }
 }

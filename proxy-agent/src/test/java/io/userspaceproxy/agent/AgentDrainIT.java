@@ -68,20 +68,16 @@ class AgentDrainIT {
     }
 
     private Process startAgent(String name, int metricsPort) throws IOException {
-        Process p = new ProcessBuilder(AgentProcess.command("--proxy-mode=userspace", "--manifests", tmp.toString(),
-                "--min-sync-period", "0", "--drain-timeout", "60s", "--v=2",
+        Process p = AgentProcess.start(tmp.resolve(name + ".log"), "--proxy-mode=userspace", "--manifests",
+                tmp.toString(), "--min-sync-period", "0", "--drain-timeout", "60s", "--v=2",
                 "--healthz-bind-address", "127.0.0.1:0",
-                "--metrics-bind-address", "127.0.0.1:" + metricsPort))
-                .redirectErrorStream(true)
-                .redirectOutput(tmp.resolve(name + ".log").toFile())
-                .start();
+                "--metrics-bind-address", "127.0.0.1:" + metricsPort);
         agents.add(p);
         return p;
     }
 
     private String log(String name) throws IOException {
-        Path f = tmp.resolve(name + ".log");
-        return Files.exists(f) ? Files.readString(f) : "";
+        return AgentProcess.log(tmp.resolve(name + ".log"));
     }
 
     /** Connects through the VIP and reads the backend's greeting; the socket stays open for the caller. */

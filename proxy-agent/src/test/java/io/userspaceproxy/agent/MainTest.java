@@ -76,7 +76,8 @@ class MainTest {
         for (String flag : new String[] {"--proxy-mode", "--manifests", "--hostname-override", "--nodeport-addresses",
             "--bind-address", "--udp-timeout", "--tcp-idle-timeout", "--tcp-splice-threshold", "--udp-receive-buffer",
             "--max-udp-flows", "--min-sync-period",
-            "--sync-period", "--healthz-bind-address", "--metrics-bind-address", "--drain-timeout", "--config",
+            "--sync-period", "--healthz-bind-address", "--metrics-bind-address", "--drain-timeout", "--handover-socket",
+            "--config",
             "--write-config-to", "--demo", "--v"}) {
             assertThat(help).as("help mentions %s", flag).contains(flag);
         }

@@ -41,6 +41,7 @@ import java.util.function.Predicate;
  * @param tcpSpliceThreshold bytes one read must move for its TCP connection to switch to splice(2); 0 never
  * @param udpReceiveBuffer  kernel receive buffer of each UDP listener socket in bytes; 0 keeps the default
  * @param metricsServicePorts which service ports get per-service-port series on {@code /metrics}
+ * @param handoverSocket    nullable: the Unix socket of upgrade hand-overs (see {@link HandoverSocket}); null: none
  */
 public record AgentConfig(
         Path manifests,
@@ -64,7 +65,8 @@ public record AgentConfig(
         boolean initOnly,
         int tcpSpliceThreshold,
         int udpReceiveBuffer,
-        ServicePortSeries metricsServicePorts) {
+        ServicePortSeries metricsServicePorts,
+        Path handoverSocket) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -161,7 +163,8 @@ public record AgentConfig(
                 minSync, sync, o.demo, verbosity, healthz, metrics, drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
                 o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold,
-                o.udpReceiveBuffer, ServicePortSeries.parse(o.metricsServicePorts));
+                o.udpReceiveBuffer, ServicePortSeries.parse(o.metricsServicePorts),
+                HandoverSocket.resolve(o.handoverSocket, metrics));
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */
@@ -264,12 +267,10 @@ public record AgentConfig(
     }
 
     private static String nodeName(String override) {
-        if (override != null && !override.isBlank()) {
-            return override.trim().toLowerCase(java.util.Locale.ROOT);
-        }
         String env = System.getenv("NODE_NAME");
-        if (env != null && !env.isBlank()) {
-            return env.trim().toLowerCase(java.util.Locale.ROOT);
+        String given = override != null && !override.isBlank() ? override : env != null && !env.isBlank() ? env : null;
+        if (given != null) {
+            return given.trim().toLowerCase(java.util.Locale.ROOT);
         }
         // The kernel's host name, as Go's os.Hostname() reads it: no DNS lookup at start-up.
         try {

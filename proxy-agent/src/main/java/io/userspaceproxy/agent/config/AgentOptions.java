@@ -105,6 +105,14 @@ public final class AgentOptions {
                     + " close the rest and exit 0. Default: ${DEFAULT-VALUE}.")
     String drainTimeout;
 
+    @Option(names = "--handover-socket", paramLabel = "PATH",
+            description = "Unix socket through which an agent started with the same command line takes over this one's"
+                    + " listening sockets, queued connections included, at an upgrade (and this one takes over from an"
+                    + " agent already running); none disables it. Default: /run/userspace-proxy/handover-PORT.sock"
+                    + " where that directory is writable, else in java.io.tmpdir; PORT is the metrics port (none when"
+                    + " it is 0).")
+    String handoverSocket;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Read a kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration; flags given on the command"
                     + " line win over it.")

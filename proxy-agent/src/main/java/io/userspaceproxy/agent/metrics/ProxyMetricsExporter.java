@@ -235,6 +235,10 @@ public final class ProxyMetricsExporter {
         CounterWithCallback.builder().name("userspace_proxy_listener_conflicts_total")
                 .help("Listeners refused because another service port claimed the same address and port")
                 .callback(cb -> cb.call(counters.listenerConflicts())).register(registry);
+        CounterWithCallback.builder().name("userspace_proxy_handover_failures_total")
+                .help("Upgrade hand-overs of the listening sockets that did not complete (the agent bound beside its"
+                        + " predecessor instead)")
+                .callback(cb -> cb.call(counters.handoverFailures())).register(registry);
     }
 
     private static double seconds(Duration d) {

@@ -189,6 +189,7 @@ class ProxyMetricsExporterTest {
         counters.onBindFailure();
         counters.onListenerConflict();
         counters.onListenerConflict();
+        counters.onHandoverFailure();
         health.probe(Probe.HEALTHZ);
         health.setNodeEligible(false);
         health.probe(Probe.HEALTHZ);
@@ -197,6 +198,7 @@ class ProxyMetricsExporterTest {
         assertThat(scrape()).contains(
                 "userspace_proxy_listener_bind_failures_total 1.0",
                 "userspace_proxy_listener_conflicts_total 2.0",
+                "userspace_proxy_handover_failures_total 1.0",
                 "kubeproxy_proxy_healthz_total{code=\"200\"} 1.0",
                 "kubeproxy_proxy_healthz_total{code=\"503\"} 1.0",
                 "kubeproxy_proxy_livez_total{code=\"200\"} 1.0");

@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent.testing;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +19,19 @@ public final class AgentProcess {
             throw new IllegalStateException(jar + " is missing: run the tests with `mvn verify`, which packages first");
         }
         return jar;
+    }
+
+    /** Starts the packaged agent with {@code args}, its standard output and error going to {@code log}. */
+    public static Process start(Path log, String... args) throws IOException {
+        return new ProcessBuilder(command(args))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+
+    /** What an agent started by {@link #start} has logged so far; empty before it wrote anything. */
+    public static String log(Path log) throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
     }
 
     public static List<String> command(String... args) {

@@ -22,6 +22,7 @@ public final class ProxyCounters {
     private final LongAdder bindFailures = new LongAdder();
     private final LongAdder listenerConflicts = new LongAdder();
     private final LongAdder acceptErrors = new LongAdder();
+    private final LongAdder handoverFailures = new LongAdder();
 
     /** The counters of {@code servicePort}, created on first use. Call at sync time, not per connection. */
     public ServicePortCounters forServicePort(ServicePortName servicePort) {
@@ -72,6 +73,18 @@ public final class ProxyCounters {
 
     public void onListenerConflict() {
         listenerConflicts.increment();
+    }
+
+    /**
+     * An upgrade hand-over of the listening sockets did not complete (the agent bound beside its predecessor
+     * instead), or a successor could not be offered one.
+     */
+    public void onHandoverFailure() {
+        handoverFailures.increment();
+    }
+
+    public long handoverFailures() {
+        return handoverFailures.sum();
     }
 
     public long bindFailures() {
