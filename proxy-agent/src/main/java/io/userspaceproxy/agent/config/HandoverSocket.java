@@ -14,7 +14,8 @@ import java.nio.file.Path;
  */
 public final class HandoverSocket {
 
-    static final String RUN_DIR = "/run/userspace-proxy";
+    /** The host directory the DaemonSet shares between an old and a new pod. */
+    public static final String RUN_DIR = "/run/userspace-proxy";
     /** The flag value that turns the hand-over off. */
     static final String NONE = "none";
 

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.userspaceproxy.agent.config.HandoverSocket;
 import io.userspaceproxy.agent.config.VipSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -159,6 +160,25 @@ class DeployManifestsTest {
         assertThat(volume.getHostPath().getPath()).isEqualTo(mount.getMountPath());
         assertThat(volume.getHostPath().getType()).isEqualTo("DirectoryOrCreate");
         assertThat(container.getArgs()).noneMatch(a -> a.startsWith("--vip-state-file") || a.startsWith("--manifests"));
+    }
+
+    @Test
+    void daemonSet_upgrade_surgesWithTheHandoverDirectoryOnTheHostAndNoHostPorts() {
+        DaemonSet daemonSet = (DaemonSet) byKind.get(DaemonSet.class);
+        var rolling = daemonSet.getSpec().getUpdateStrategy().getRollingUpdate();
+        Container container = container();
+        VolumeMount mount = container.getVolumeMounts().stream()
+                .filter(m -> m.getMountPath().equals(HandoverSocket.RUN_DIR)).findFirst().orElseThrow();
+        Volume volume = podSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
+                .findFirst().orElseThrow();
+
+        assertThat(daemonSet.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+        assertThat(rolling.getMaxSurge().getIntVal()).as("the new pod starts beside the old one").isEqualTo(1);
+        assertThat(rolling.getMaxUnavailable().getIntVal()).as("the old pod runs until then").isZero();
+        assertThat(volume.getHostPath().getPath()).as("both pods meet there").isEqualTo(HandoverSocket.RUN_DIR);
+        assertThat(container.getPorts()).as("host ports would keep the surge pod off the node").isEmpty();
+        assertThat(container.getArgs()).noneMatch(a -> a.startsWith("--handover-socket")
+                || a.startsWith("--metrics-bind-address"));
     }
 
     @Test
