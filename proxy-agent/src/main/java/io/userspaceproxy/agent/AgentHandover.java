@@ -35,8 +35,8 @@ final class AgentHandover implements AutoCloseable {
     private final ListenerSet listeners;
     private final ProxyCounters counters;
     private final CompletableFuture<Void> handedOver = new CompletableFuture<>();
-    private Handover pending;
-    private HandoverServer server;
+    private volatile Handover pending;
+    private volatile HandoverServer server;
 
     private AgentHandover(Path socket, ListenerSet listeners, ProxyCounters counters) {
         this.socket = socket;

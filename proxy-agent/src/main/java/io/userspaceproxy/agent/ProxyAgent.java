@@ -257,6 +257,9 @@ public final class ProxyAgent implements AutoCloseable {
      */
     public boolean drain(Duration timeout) {
         runner.close();
+        if (handover != null) {
+            handover.close(); // a draining agent has no sockets to offer: a new one binds beside it
+        }
         int open = listeners.connectionCount();
         log.info("draining: stopped accepting; waiting up to {} for {} open connection(s)", GoDuration.format(timeout),
                 open);
