@@ -30,6 +30,8 @@ final class AgentHandover implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AgentHandover.class);
     static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /** The old agent closes every listener (each close bounded by 5 s) and its HTTP servers before it confirms. */
+    private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(15);
 
     private final Path socket;
     private final ListenerSet listeners;
@@ -81,15 +83,16 @@ final class AgentHandover implements AutoCloseable {
     }
 
     /**
-     * After the first apply: has the old agent stop accepting and free its ports (waiting at most {@link #TIMEOUT}),
+     * After the first apply: has the old agent stop accepting and free its ports (waiting at most 15 s),
      * then runs {@code startServers} if they were waiting for that, then offers this agent's own sockets to the next
      * agent. {@code retire} is what this agent does when that one takes over (stop accepting, free the ports).
      */
     void takeOver(Runnable startServers, Runnable retire) {
         if (pending != null) {
             try {
-                pending.takeOver(TIMEOUT);
-                log.info("took over from the agent (pid {}): it stopped accepting and drains", pending.predecessorPid());
+                pending.takeOver(RELEASE_TIMEOUT);
+                log.info("took over from the agent (pid {}): it stopped accepting and drains",
+                        pending.predecessorPid());
             } catch (HandoverException e) {
                 counters.onHandoverFailure();
                 log.warn("the running agent (pid {}) did not confirm the take-over: {}; serving beside it",

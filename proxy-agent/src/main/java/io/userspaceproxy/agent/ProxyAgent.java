@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * source, sync loop) and stops them in reverse. The source (manifest files, or the API server's informers) feeds
  * the tracker; the tracker wakes the sync loop; each sync builds a snapshot, makes its Service addresses local and
  * hands it to the listener set. On a cluster the sync loop starts only once the informers' caches have synced.
+ * At an upgrade it takes over the running agent's listening sockets and then its ports ({@link AgentHandover}).
  */
 public final class ProxyAgent implements AutoCloseable {
 
@@ -71,7 +72,7 @@ public final class ProxyAgent implements AutoCloseable {
     private volatile HealthServer healthServer;
     private volatile MetricsServer metricsServer;
     private Demo demo;
-    private AgentHandover handover;
+    private volatile AgentHandover handover;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -194,8 +195,9 @@ public final class ProxyAgent implements AutoCloseable {
     }
 
     /**
-     * Health and metrics come up first, so probes answer while the first sync runs. A port already in use is
-     * reported and the agent goes on without that server: it must never keep the data plane from starting.
+     * Health and metrics come up first, so probes answer while the first sync runs; when a running agent holds their
+     * ports, right after taking over from it (see {@link AgentHandover}). A port already in use is reported and the
+     * agent goes on without that server: it must never keep the data plane from starting.
      */
     private synchronized void startServers() {
         try {

@@ -10,8 +10,8 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The data plane's dependency direction: handover → listen → relay → table → balance → metrics → model, each package using
- * only those after it, and no Kubernetes client or agent types anywhere in core.
+ * The data plane's dependency direction: handover → listen → relay → table → balance → metrics → model, each
+ * package using only those after it, and no Kubernetes client or agent types anywhere in core.
  */
 @AnalyzeClasses(packages = "io.userspaceproxy.core", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
@@ -32,7 +32,8 @@ class ArchitectureTest {
             .whereLayer("table").mayOnlyBeAccessedByLayers("listen", "relay")
             .whereLayer("balance").mayOnlyBeAccessedByLayers("listen", "relay", "table")
             .whereLayer("metrics").mayOnlyBeAccessedByLayers("listen", "relay", "table", "balance")
-            .whereLayer("model").mayOnlyBeAccessedByLayers("handover", "listen", "relay", "table", "balance", "metrics");
+            .whereLayer("model").mayOnlyBeAccessedByLayers("handover", "listen", "relay", "table", "balance",
+                    "metrics");
 
     @ArchTest
     static final ArchRule relaysOfDifferentProtocolsAreIndependent = slices()

@@ -67,7 +67,9 @@ final class HandoverChannel {
         }
     }
 
-    /** The next line, or a {@link HandoverException} when the peer closed, spoke out of turn, or the deadline passed. */
+    /**
+     * The next line, or a {@link HandoverException} when the peer closed, spoke out of turn, or the deadline passed.
+     */
     String readLine(long deadlineNanos) throws HandoverException {
         Object next = take(deadlineNanos);
         if (next instanceof String line) {

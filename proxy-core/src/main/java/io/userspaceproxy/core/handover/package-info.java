@@ -1,2 +1,5 @@
-/** Hands the listening sockets from a running agent to its successor over a Unix domain socket, so an upgrade drops nothing. */
+/**
+ * Hands the listening sockets from a running agent to its successor over a Unix domain socket, so that an upgrade
+ * drops nothing.
+ */
 package io.userspaceproxy.core.handover;

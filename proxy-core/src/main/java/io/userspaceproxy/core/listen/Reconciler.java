@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Turns a {@link RouteChanges} into what the sockets must do, touching only what it names: publishes each changed
  * route into its listener's slot, sweeps the UDP flows and affinity memory of the service ports it changed, closes the
  * listeners of removed keys, binds listeners for new keys (and retries the keys whose bind failed before) or adopts
- * the sockets an old agent handed over for them, closes inherited sockets that no key took, and lets the counters of service ports that left go once they are idle. Nothing here walks every listener.
+ * the sockets an old agent handed over for them, closes inherited sockets that no key took, and lets the counters
+ * of service ports that left go once they are idle. Nothing here walks every listener.
  *
  * <p>Confined to the control thread (the {@link ListenerSet} serializes calls).
  */
