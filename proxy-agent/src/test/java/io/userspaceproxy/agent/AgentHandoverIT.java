@@ -171,6 +171,28 @@ class AgentHandoverIT {
     }
 
     @Test
+    void sigterm_drainingAgent_stopsOfferingItsSocketsSoTheNextOneBindsBeside() throws Exception {
+        Path socket = tmp.resolve("handover.sock");
+        Process first = startAgent("first", 0, TcpPorts.freeAddress("127.0.0.1").getPort(), socket.toString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> serves() && Files.exists(socket));
+        try (TcpTestClient open = TcpTestClient.connect(vip)) {
+            assertThat(open.readLine()).isEqualTo("backend");
+
+            first.destroy(); // SIGTERM: the open connection keeps it draining
+            await().atMost(Duration.ofSeconds(10)).until(() -> log("first").contains("draining: stopped accepting"));
+            assertThat(socket).doesNotExist();
+            startAgent("second", 0, TcpPorts.freeAddress("127.0.0.1").getPort(), socket.toString());
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> log("second").contains("listening on TCP "
+                    + vip.getAddress().getHostAddress()));
+            assertThat(log("second")).doesNotContain("received", "cannot take over");
+            assertThat(serves()).isTrue();
+            assertThat(first.isAlive()).isTrue();
+        }
+        assertThat(first.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
     void upgrade_handoverImpossible_newAgentBindsBesideTheOldOneAndCountsIt() throws Exception {
         Process first = startAgent("first", 0, TcpPorts.freeAddress("127.0.0.1").getPort(), "none");
         await().atMost(Duration.ofSeconds(30)).until(this::serves);
