@@ -58,14 +58,18 @@ final class NodeNetwork implements AutoCloseable {
     }
 
     /**
-     * Prepares the VIP interface (removing what an earlier run left). The health-check servers start at the first
-     * {@link #afterSync}, once the Node object (which {@code --nodeport-addresses primary} may need) is known.
+     * Prepares the VIP interface, keeping what an earlier run left until the first sync (see {@link VipManager}). The
+     * health-check servers start at the first {@link #afterSync}, once the Node object (which
+     * {@code --nodeport-addresses primary} may need) is known.
      *
      * @param proxyHealthy  the proxy's own health, which health checks report
      * @param onBindFailure counts a health-check port that could not be opened
      */
     void start(BooleanSupplier proxyHealthy, Runnable onBindFailure) {
-        init();
+        if (vips != null) {
+            vips.start();
+            logInterface();
+        }
         this.proxyHealthy = proxyHealthy;
         this.onHealthCheckBindFailure = onBindFailure;
     }
@@ -73,9 +77,13 @@ final class NodeNetwork implements AutoCloseable {
     /** The node set-up {@code --init-only} performs: the VIP interface, with an earlier run's leftovers removed. */
     void init() {
         if (vips != null) {
-            vips.start();
-            log.info("Service addresses go on {} (state file {})", vips.device(), config.vips().stateFile());
+            vips.startClean();
+            logInterface();
         }
+    }
+
+    private void logInterface() {
+        log.info("Service addresses go on {} (state file {})", vips.device(), config.vips().stateFile());
     }
 
     /** The node as the snapshot builder sees it now: name, zone (from the Node object), NodePort addresses. */

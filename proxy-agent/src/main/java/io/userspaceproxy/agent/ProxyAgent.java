@@ -16,15 +16,9 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
-import io.userspaceproxy.agent.config.Configz;
 import io.userspaceproxy.agent.config.GoDuration;
-import io.userspaceproxy.agent.health.HealthServer;
 import io.userspaceproxy.agent.health.SyncHealth;
-import io.userspaceproxy.agent.http.AgentHttpServer;
-import io.userspaceproxy.agent.http.HttpBindException;
-import io.userspaceproxy.agent.metrics.ConnectionsJson;
 import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
-import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import java.io.IOException;
@@ -66,11 +60,10 @@ public final class ProxyAgent implements AutoCloseable {
     private final ProxyMetricsExporter metrics;
     private final NodeNetwork network;
     private final SyncReporting reporting;
+    private final AgentServers servers;
     private final AtomicBoolean closed = new AtomicBoolean();
     private AutoCloseable source;
     private ManifestSource manifests;
-    private volatile HealthServer healthServer;
-    private volatile MetricsServer metricsServer;
     private Demo demo;
     private volatile AgentHandover handover;
 
@@ -90,6 +83,7 @@ public final class ProxyAgent implements AutoCloseable {
         this.network = new NodeNetwork(config, node, new IpCommand());
         this.proxier = new Proxier(tracker, new SnapshotBuilder(config.udpTimeout()), network::nodeContext, listeners,
                 network::syncAddresses);
+        this.servers = new AgentServers(config, health, metrics, listeners);
         this.reporting = new SyncReporting(health, metrics, network, node, tracker);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
@@ -115,7 +109,7 @@ public final class ProxyAgent implements AutoCloseable {
                 listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
         handover = AgentHandover.begin(config.handoverSocket(), listeners, counters);
         if (!handover.portsHeldByPredecessor()) {
-            startServers();
+            servers.start();
         }
         network.start(health::healthy, metrics::onHealthCheckBindFailure);
         // Load everything first, then listen for changes: the first sync then serves the whole directory (or every
@@ -145,9 +139,9 @@ public final class ProxyAgent implements AutoCloseable {
             log.warn("the first sync has not finished after {} s; serving as soon as it does",
                     FIRST_SYNC_TIMEOUT.toSeconds());
         }
-        handover.takeOver(this::startServers, () -> {
+        handover.takeOver(servers::start, () -> {
             listeners.stopAccepting();
-            stopServers();
+            servers.close();
         });
         if (config.demo()) {
             demo = Demo.start(Map.copyOf(proxier.served()));
@@ -194,31 +188,6 @@ public final class ProxyAgent implements AutoCloseable {
         return report.needsRetry() ? SyncRunner.Result.retryAfter(BIND_RETRY) : SyncRunner.Result.DONE;
     }
 
-    /**
-     * Health and metrics come up first, so probes answer while the first sync runs; when a running agent holds their
-     * ports, right after taking over from it (see {@link AgentHandover}). A port already in use is reported and the
-     * agent goes on without that server: it must never keep the data plane from starting.
-     */
-    private synchronized void startServers() {
-        try {
-            healthServer = HealthServer.start(config.healthzBindAddress(), health);
-            log.info("serving /healthz and /livez on {}", AgentHttpServer.format(healthServer.address()));
-        } catch (HttpBindException e) {
-            log.error("{}; running without health endpoints", e.getMessage());
-        }
-        try {
-            String configz = Configz.render(config);
-            metricsServer = MetricsServer.builder(config.metricsBindAddress(), metrics.registry())
-                    .configz(() -> configz)
-                    .connections(ConnectionsJson.of(listeners))
-                    .start();
-            log.info("serving /metrics, /proxyMode, /configz and /connections on {}",
-                    AgentHttpServer.format(metricsServer.address()));
-        } catch (HttpBindException e) {
-            log.error("{}; running without metrics endpoints", e.getMessage());
-        }
-    }
-
     public ListenerSet listeners() {
         return listeners;
     }
@@ -229,12 +198,12 @@ public final class ProxyAgent implements AutoCloseable {
 
     /** Where /metrics is served, if its server started (port 0 in the config picks a free one). */
     public Optional<InetSocketAddress> metricsAddress() {
-        return Optional.ofNullable(metricsServer).map(MetricsServer::address);
+        return servers.metricsAddress();
     }
 
     /** Where /healthz is served, if its server started. */
     public Optional<InetSocketAddress> healthAddress() {
-        return Optional.ofNullable(healthServer).map(HealthServer::address);
+        return servers.healthAddress();
     }
 
     public ProxyMetricsExporter metrics() {
@@ -302,20 +271,8 @@ public final class ProxyAgent implements AutoCloseable {
         if (handover != null) {
             handover.close();
         }
-        stopServers();
+        servers.close();
         log.info("userspace-proxy stopped");
-    }
-
-    /** Frees the health and metrics ports: at the end, or for the agent that takes over from this one. */
-    private synchronized void stopServers() {
-        if (metricsServer != null) {
-            metricsServer.close();
-            metricsServer = null;
-        }
-        if (healthServer != null) {
-            healthServer.close();
-            healthServer = null;
-        }
     }
 
     /** Completes once a new agent has taken over this one's sockets and ports (see {@link AgentHandover}). */

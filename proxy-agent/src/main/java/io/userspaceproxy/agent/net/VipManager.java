@@ -21,8 +21,11 @@ import org.slf4j.LoggerFactory;
  * <p>Ownership: on a dummy interface of its own (created on demand; the default {@code kube-ipvs0}-style setup)
  * every address is the agent's. Where the dummy link type is missing, the agent falls back to {@code lo}, and marks
  * its IPv4 addresses with the label {@code lo:usp}; it also records every address it added in a state file, which
- * is how IPv6 addresses (which carry no label) on {@code lo} are known to be its own. At start, and on
- * {@code --cleanup}, leftovers of an earlier run are removed and nothing else is touched.
+ * is how IPv6 addresses (which carry no label) on {@code lo} are known to be its own. At start, an earlier run's
+ * addresses are taken over as this run's own, not removed: the first sync removes those no longer served. Removing
+ * them at start would cut off every Service on the node until that sync, and at an upgrade the earlier run is the
+ * old agent, still serving on them while this one starts (see {@code AgentHandover}). {@code --init-only} and
+ * {@code --cleanup} remove them; nothing else on the interface is ever touched.
  *
  * <p>Not thread-safe: called from the sync thread only. Each sync costs at most one {@code ip -batch} process.
  */
@@ -44,16 +47,28 @@ public final class VipManager {
         this.stateFile = stateFile;
     }
 
-    /** Makes sure the interface exists (or falls back to {@code lo}) and removes leftovers of an earlier run. */
+    /**
+     * Makes sure the interface exists (or falls back to {@code lo}) and takes over the addresses an earlier run left
+     * there; the first {@link #sync} removes those no longer wanted.
+     */
     public void start() {
         device = ensureInterface();
-        Set<InetAddress> leftovers = ownedOnDevice();
-        if (!leftovers.isEmpty()) {
-            log.info("removing {} Service address(es) left on {} by an earlier run", leftovers.size(), device);
-            ours.addAll(leftovers);
-            sync(Set.of());
+        Set<InetAddress> earlier = ownedOnDevice();
+        if (!earlier.isEmpty()) {
+            log.info("keeping {} Service address(es) an earlier run left on {} until the first sync", earlier.size(),
+                    device);
+            ours.addAll(earlier);
         }
         writeState();
+    }
+
+    /** {@link #start()}, then removes every address an earlier run left ({@code --init-only}). */
+    public void startClean() {
+        start();
+        if (!ours.isEmpty()) {
+            log.info("removing {} Service address(es) left on {} by an earlier run", ours.size(), device);
+            sync(Set.of());
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.net;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.userspaceproxy.core.model.IpAddresses;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,17 +107,39 @@ class VipManagerTest {
     }
 
     @Test
-    void start_leftoversOfEarlierRun_areRemovedButOthersKept() throws Exception {
+    void start_earlierRunsAddresses_keptUntilTheFirstSync_whichRemovesTheUnwanted() throws Exception {
+        FakeIp ip = earlierRun();
+
+        VipManager vips = new VipManager(ip, "usproxy0", tmp.resolve("vips"));
+        vips.start();
+
+        assertThat(ip.addresses).as("an old agent may still serve on them (upgrade)")
+                .containsKeys("10.96.0.9", "fd00:0:0:0:0:0:0:9", "fd00:0:0:0:0:0:0:7");
+        assertThat(vips.owned()).containsExactlyInAnyOrder(ips("10.96.0.9", "fd00::9").toArray(new InetAddress[0]));
+
+        vips.sync(ips("10.96.0.9"));
+
+        assertThat(ip.addresses).containsKeys("10.96.0.9", "fd00:0:0:0:0:0:0:7", "127.0.0.1")
+                .doesNotContainKey("fd00:0:0:0:0:0:0:9");
+    }
+
+    @Test
+    void startClean_leftoversOfEarlierRun_areRemovedButOthersKept() throws Exception {
+        FakeIp ip = earlierRun();
+
+        new VipManager(ip, "usproxy0", tmp.resolve("vips")).startClean();
+
+        assertThat(ip.addresses).doesNotContainKeys("10.96.0.9", "fd00:0:0:0:0:0:0:9")
+                .containsKeys("fd00:0:0:0:0:0:0:7", "127.0.0.1");
+    }
+
+    private FakeIp earlierRun() throws IOException {
         FakeIp ip = new FakeIp(false);
         ip.addresses.put("10.96.0.9", "lo:usp");          // labelled by an earlier run
         ip.addresses.put("fd00:0:0:0:0:0:0:9", null);     // recorded in the earlier run's state file
         ip.addresses.put("fd00:0:0:0:0:0:0:7", null);     // not ours
         Files.writeString(tmp.resolve("vips"), "fd00:0:0:0:0:0:0:9\n");
-
-        new VipManager(ip, "usproxy0", tmp.resolve("vips")).start();
-
-        assertThat(ip.addresses).doesNotContainKeys("10.96.0.9", "fd00:0:0:0:0:0:0:9")
-                .containsKeys("fd00:0:0:0:0:0:0:7", "127.0.0.1");
+        return ip;
     }
 
     @Test

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -51,30 +50,21 @@ import org.slf4j.LoggerFactory;
  * sharing the ports, see below), {@link #awaitDrained} (open connections finish on their own, up to a deadline),
  * then {@link #close()}, which ends what is left, counted as {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}.
  *
- * <p><b>Upgrade hand-over.</b> An upgrade must not close a listening socket that still holds work: connections in
- * its accept queue (handshake done, not yet accepted) or datagrams in its receive buffer. So an old agent lends the
- * sockets themselves to the new one ({@link #lendDescriptors}; the descriptors travel over a Unix domain socket as
- * {@code SCM_RIGHTS}, as HAProxy's {@code expose-fd listeners} and Envoy's hot restart do), and the new agent
- * {@link #inherit inherits} them: its next apply adopts each inherited socket for its key instead of binding, binds
- * keys it received nothing for, and closes inherited sockets no key of its table wants. For a while both processes
- * hold every socket and either may accept; then the old one {@link #stopAccepting() stops accepting}, which
- * deregisters each socket from its event loop and closes only its own descriptor: the kernel socket, its queue
- * included, lives on in the new agent, and nothing is reset. On NIO there is no descriptor to lend, and a new agent
- * binds as below.
- *
- * <p>Without a hand-over (none possible, or it failed), on epoll every listener sets SO_REUSEPORT, so a new agent
- * binds the same keys while this one still serves; the kernel spreads new connections over both until this one
- * stops accepting, and from then on sends every new connection to the new agent, while connections already accepted
- * here continue. Connections queued in this agent's accept queues at the instant its listeners close are then reset
- * by the kernel, unless {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs
- * which applies. UDP listeners share their ports the same way: some clients' next datagrams then reach the new
- * agent, which opens a flow of its own for them, as happens to every client when the old agent stops anyway.
+ * <p><b>Upgrade hand-over.</b> An upgrade must not close a listening socket that still holds work (connections in
+ * its accept queue, datagrams in its receive buffer). An old agent {@link #lendDescriptors lends} its sockets to the
+ * new one (see {@link io.userspaceproxy.core.handover}), which {@link #inherit inherits} them: its next apply adopts
+ * each for its key instead of binding and closes those no key wants. When the old agent then
+ * {@link #stopAccepting() stops accepting}, it closes only its own descriptors; the kernel sockets, queues included,
+ * live on in the new agent. Without a hand-over (NIO, or it failed) a new agent binds beside this one with
+ * SO_REUSEPORT, and what is queued here when this agent's listeners close is reset by the kernel unless
+ * {@code net.ipv4.tcp_migrate_req} is 1 (Linux 5.14 and later); {@link #stopAccepting()} logs which applies. UDP
+ * clients then reach the new agent with their next datagram, which opens a flow of its own for them.
  *
  * <p>Threading: {@link #apply}, {@link #stopAccepting}, {@link #inherit}, {@link #lendDescriptors} and {@link #close}
- * are meant for one control-plane thread
- * (they are serialized, and refuse to run on an event loop because they wait for sockets). {@link #awaitDrained}
- * blocks any thread but an event loop, without holding the lock the others take. {@link #table()},
- * {@link #boundKeys()}, {@link #connections} and {@link #connectionCount()} may be read from any thread at any time.
+ * are meant for one control-plane thread (they are serialized, and refuse to run on an event loop because they wait
+ * for sockets). {@link #awaitDrained} blocks any thread but an event loop, without holding the lock the others take.
+ * {@link #table()}, {@link #boundKeys()}, {@link #connections} and {@link #connectionCount()} may be read from any
+ * thread at any time.
  */
 public final class ListenerSet implements AutoCloseable {
 
@@ -89,8 +79,6 @@ public final class ListenerSet implements AutoCloseable {
     private final ProxyTable table;
     private final ListenerSockets sockets;
     private final Reconciler reconciler;
-    /** Keys whose sockets were lent to a new agent: closing this process's descriptors of them loses nothing. */
-    private final Set<ListenerKey> lent = new HashSet<>();
     private boolean closed;
 
     /**
@@ -155,15 +143,9 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     /**
-     * The first listening channel of {@code key}, or {@code null}; lets tests tell a kept listener from a rebound
-     * one. {@link #listeners(ListenerKey)} has them all.
+     * Every listening channel of {@code key} (one per event loop for TCP on epoll), or an empty list; lets tests tell
+     * a kept listener from a rebound one.
      */
-    Channel listener(ListenerKey key) {
-        List<Channel> all = sockets.sockets(key);
-        return all.isEmpty() ? null : all.get(0);
-    }
-
-    /** Every listening channel of {@code key} (one per event loop for TCP on epoll), or an empty list. */
     List<Channel> listeners(ListenerKey key) {
         return sockets.sockets(key);
     }
@@ -235,11 +217,9 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     /**
-     * Runs {@code use} with the descriptor of every listening socket (a key on epoll has one per event loop; NIO has
-     * none to give), under the lock {@link #apply} and {@link #stopAccepting} take, so that no descriptor is closed,
-     * or its number reused by another socket, while {@code use} sends them. Keep {@code use} short and bounded:
-     * syncs wait for it. The sockets are marked as lent: when this set later stops accepting, it logs that their
-     * queues live on in the new agent rather than warning about resets.
+     * Runs {@code use} with the descriptor of every listening socket (none on NIO) under the lock {@link #apply} and
+     * {@link #stopAccepting} take, so that no descriptor is closed, or its number reused, while {@code use} sends
+     * them; keep it short, syncs wait. Closing lent sockets later is logged as harmless, not as a risk of resets.
      *
      * @throws IllegalStateException when called on an event loop or after {@link #close()}
      */
@@ -247,15 +227,14 @@ public final class ListenerSet implements AutoCloseable {
         requireControlThread();
         List<ListenerDescriptor> descriptors = sockets.descriptors();
         T result = use.apply(descriptors);
-        descriptors.forEach(d -> lent.add(d.key()));
+        sockets.markLent(descriptors);
         return result;
     }
 
     /**
-     * Takes sockets an old agent handed over: the next {@link #apply} adopts those whose key it serves (instead of
-     * binding; every socket of a key, whatever the socket budget) and closes the rest. The descriptors now belong to
-     * this set: it closes them, whether or not they are adopted. Call before the first apply; NIO closes them at
-     * once and binds as usual.
+     * Takes sockets an old agent handed over, now this set's to close: the next {@link #apply} adopts those whose key
+     * it serves (every socket of a key, whatever the budget) instead of binding, and closes the rest. Call before the
+     * first apply; NIO closes them at once and binds as usual.
      *
      * @throws IllegalStateException when called on an event loop or after {@link #close()}
      */
@@ -273,7 +252,7 @@ public final class ListenerSet implements AutoCloseable {
      */
     public synchronized void stopAccepting() {
         requireControlThread();
-        if (!sockets.keys().isEmpty() && lent.containsAll(sockets.keys())) {
+        if (sockets.allLent()) {
             log.info("closing this agent's descriptors of {} listener(s) lent to a new agent: what waits in their"
                     + " queues is the new agent's to accept", sockets.keys().size());
         } else if (transport.supportsReusePort()

@@ -10,7 +10,6 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.metrics.ProxyCounters;
@@ -20,12 +19,11 @@ import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.table.RouteSlot;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.Iterator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,8 +51,9 @@ final class ListenerSockets {
     private final int loops;
     /** Bound keys and their sockets. Changed by the control thread only. */
     private final Map<ListenerKey, List<Channel>> bound = new ConcurrentHashMap<>();
-    /** Descriptors received from an old agent, by key, until a bind adopts them or {@link #closeInherited} runs. */
-    private final Map<ListenerKey, List<Integer>> inherited = new HashMap<>();
+    private final InheritedSockets inherited = new InheritedSockets();
+    /** Keys whose sockets were lent to a new agent: closing this process's descriptors of them loses nothing. */
+    private final Set<ListenerKey> lent = new HashSet<>();
     /** Sockets held or being bound; the control thread's count against the budget. */
     private int held;
     private boolean reportedBudget;
@@ -96,7 +95,7 @@ final class ListenerSockets {
      *                  gets one per event loop only if that still leaves one for each of them within the budget
      */
     List<ChannelFuture> bind(ListenerKey key, RouteSlot slot, int following) {
-        List<Integer> adopted = inherited.remove(key);
+        List<Integer> adopted = inherited.take(key);
         if (adopted != null) {
             return adopt(key, slot, adopted);
         }
@@ -145,43 +144,14 @@ final class ListenerSockets {
         return sockets;
     }
 
-    /**
-     * Keeps sockets received from an old agent for the binds to come ({@link #bind} of their key adopts them). Only
-     * epoll channels can wrap a descriptor: on NIO they are closed at once (the kernel socket lives on while the old
-     * agent holds it, and this agent binds beside it).
-     */
+    /** Keeps sockets received from an old agent for the binds to come: {@link #bind} of their key adopts them. */
     void inherit(Collection<ListenerDescriptor> descriptors) {
-        for (ListenerDescriptor d : descriptors) {
-            if (transport != Transport.EPOLL) {
-                log.debug("{} transport cannot adopt inherited sockets; closing the one of {}", transport, d.key());
-                closeDescriptor(d.fd());
-                continue;
-            }
-            inherited.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(d.fd());
-        }
+        inherited.add(descriptors, transport);
     }
 
-    /**
-     * Closes the inherited sockets no bind took: their keys are not in this agent's table. Closing them here closes
-     * only this process's descriptors; the old agent's own close then ends them.
-     *
-     * @return the keys whose sockets were closed
-     */
+    /** Closes the inherited sockets no bind took; returns their keys. */
     List<ListenerKey> closeInherited() {
-        List<ListenerKey> keys = new ArrayList<>(inherited.keySet());
-        for (List<Integer> fds : inherited.values()) {
-            fds.forEach(ListenerSockets::closeDescriptor);
-        }
-        inherited.clear();
-        return keys;
-    }
-
-    private static void closeDescriptor(int fd) {
-        try {
-            new FileDescriptor(fd).close();
-        } catch (IOException e) {
-            log.debug("closing inherited descriptor {} failed: {}", fd, e.toString());
-        }
+        return inherited.closeRest();
     }
 
     /** The descriptor of every socket of every bound key; none on NIO, whose channels do not expose them. */
@@ -195,6 +165,16 @@ final class ListenerSockets {
             }
         });
         return all;
+    }
+
+    /** Notes that {@code descriptors} were handed to a new agent (see {@link #allLent()}). */
+    void markLent(List<ListenerDescriptor> descriptors) {
+        descriptors.forEach(d -> lent.add(d.key()));
+    }
+
+    /** True when every bound key's sockets were lent to a new agent, so closing them here resets nothing. */
+    boolean allLent() {
+        return !bound.isEmpty() && lent.containsAll(bound.keySet());
     }
 
     private boolean withinBudget(int following) {
