@@ -85,7 +85,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         config.setConnectTimeoutMillis(0); // the loop's ConnectionTimer keeps it
         config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
         config.setWriteBufferWaterMark(context.waterMark());
-        channel.pipeline().addLast(new TcpBackendHandler(connection));
+        channel.pipeline().addLast(new TcpBackendHandler(connection, context.memoryGuard()));
         // On the frontend's own loop, registration completes before register() returns.
         ChannelFuture registered = connection.frontend().eventLoop().register(channel);
         if (registered.cause() != null) {

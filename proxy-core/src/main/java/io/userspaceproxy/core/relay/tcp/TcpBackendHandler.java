@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +21,14 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
 
     private final TcpConnection connection;
     private final Channel frontend;
+    private final DirectMemoryGuard memoryGuard;
     /** Set when the connection gave this backend up for a retry: its late events no longer concern it. */
     private boolean retired;
 
-    TcpBackendHandler(TcpConnection connection) {
+    TcpBackendHandler(TcpConnection connection, DirectMemoryGuard memoryGuard) {
         this.connection = connection;
         this.frontend = connection.frontend();
+        this.memoryGuard = memoryGuard;
     }
 
     /** The connection retries on another backend: every later event of {@code backend} is ignored. */
@@ -59,6 +62,7 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
         }
         if (!connection.isSpliced()) {
             frontend.flush();
+            ReadValve.afterFlush(connection, false, ctx.channel(), frontend, memoryGuard);
         }
         connection.onReadComplete();
     }

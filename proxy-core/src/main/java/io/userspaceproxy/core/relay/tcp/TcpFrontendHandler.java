@@ -87,6 +87,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         Channel backend = connection.backend();
         if (backend != null && !connection.isSpliced()) {
             backend.flush();
+            ReadValve.afterFlush(connection, true, ctx.channel(), backend, context.memoryGuard());
         }
         connection.onReadComplete();
     }

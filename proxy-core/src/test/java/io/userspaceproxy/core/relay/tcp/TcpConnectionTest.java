@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -62,7 +63,7 @@ class TcpConnectionTest {
 
     private TcpConnection connected(long idleTimeoutNanos) {
         TcpConnection connection = new TcpConnection(frontend, counters, idleTimeoutNanos);
-        backend.pipeline().addLast(new TcpBackendHandler(connection));
+        backend.pipeline().addLast(new TcpBackendHandler(connection, DirectMemoryGuard.unlimited()));
         connection.onBackendConnected(backend);
         return connection;
     }
@@ -128,7 +129,7 @@ class TcpConnectionTest {
     @Test
     void heldReadsAboveHighWaterMark_backendNotDraining_frontendStaysUnreadUntilItDrains() {
         TcpConnection connection = new TcpConnection(frontend, counters, 0);
-        backend.pipeline().addLast(new TcpBackendHandler(connection));
+        backend.pipeline().addLast(new TcpBackendHandler(connection, DirectMemoryGuard.unlimited()));
         backend.holdWrites();
         int size = backend.config().getWriteBufferHighWaterMark() + 1;
         connection.holdUntilConnected(bytes("x".repeat(size)));
