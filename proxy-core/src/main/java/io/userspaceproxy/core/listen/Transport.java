@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 public enum Transport {
 
-    /** Native epoll: edge-triggered, SO_REUSEPORT, fewer copies and syscalls than NIO. Linux only. */
+    /** Native epoll (level-triggered since Netty 4.2): SO_REUSEPORT, splice, fewer copies and syscalls. Linux only. */
     EPOLL {
         @Override
         public boolean isAvailable() {

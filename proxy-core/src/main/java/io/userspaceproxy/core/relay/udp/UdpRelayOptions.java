@@ -8,8 +8,8 @@ package io.userspaceproxy.core.relay.udp;
  *                              flow holds one socket, so keep it below the open-files limit.
  * @param receiveBatch          datagrams a listener reads per {@code recvmmsg(2)} call on epoll (1 = one
  *                              {@code recvmsg} per datagram). Every slot is sized for the largest datagram, so one
- *                              read buffer is {@code receiveBatch × 65,535} bytes; the default 4 keeps it within the
- *                              pooled allocator's size classes even on small heaps. A flow's backend socket reads one
+ *                              read buffer is {@code receiveBatch × 65,535} bytes; the default 4 keeps it at 256 KiB
+ *                              per listener while it reads. A flow's backend socket reads one
  *                              datagram per call: replies to one client rarely come in trains. Ignored on NIO.
  * @param listenerReceiveBuffer bytes of kernel receive buffer (SO_RCVBUF) each listener socket asks for, so a burst of
  *                              datagrams waits in the kernel while the event loop is busy instead of being dropped
