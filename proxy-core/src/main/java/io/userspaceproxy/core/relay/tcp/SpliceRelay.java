@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -18,8 +17,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.metrics.CloseReason;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@code EPOLLRDHUP}, and events already fetched are still delivered). A FIN it read in that window is passed on
  * like any other.
  *
- * <p><b>One direction</b> ({@link Direction#pump}) alternates: drain the pipe into the sink, then refill it from the
+ * <p><b>One direction</b> ({@link SpliceDirection#pump}) alternates: drain the pipe into the sink, then refill it from the
  * source. It never reads while its pipe holds bytes, so at most one pipe's worth (64 KiB by default) sits in the
  * proxy per direction however slow the reader is: that is the backpressure, and TCP flow control does the rest. A
  * source is at its end only when a refill of an <em>empty</em> pipe returns nothing after the peer's FIN was seen;
@@ -57,14 +54,12 @@ final class SpliceRelay {
     private static final int PEER_DONE = Native.EPOLLRDHUP | EPOLLHUP | Native.EPOLLERR;
     private static final EpollIoOps INTEREST = EpollIoOps.valueOf(
             Native.EPOLLIN | Native.EPOLLOUT | Native.EPOLLRDHUP | Native.EPOLLET);
-    /** Ask for more than a pipe holds: one call fills it. */
-    private static final int REFILL_BYTES = 1 << 20;
 
     private final TcpConnection connection;
     private final Socket frontend;
     private final Socket backend;
-    private final Direction toBackend;
-    private final Direction toFrontend;
+    private final SpliceDirection toBackend;
+    private final SpliceDirection toFrontend;
     private final ChannelFutureListener onDeregistered = this::onDeregistered;
 
     private int deregistering = 2;
@@ -75,8 +70,8 @@ final class SpliceRelay {
         this.connection = connection;
         this.frontend = new Socket(frontendChannel, CloseReason.FRONTEND_ERROR);
         this.backend = new Socket(backendChannel, CloseReason.BACKEND_ERROR);
-        this.toBackend = new Direction(frontend, backend, upPipe, true);
-        this.toFrontend = new Direction(backend, frontend, downPipe, false);
+        this.toBackend = new SpliceDirection(this, frontend, backend, upPipe, true);
+        this.toFrontend = new SpliceDirection(this, backend, frontend, downPipe, false);
     }
 
     /** Whether both channels are of a transport whose descriptors this relay can drive (epoll). */
@@ -124,7 +119,7 @@ final class SpliceRelay {
 
     /** Netty read the FIN of one direction's source before it let go. */
     void onSourceEof(boolean towardBackend) {
-        Direction direction = towardBackend ? toBackend : toFrontend;
+        SpliceDirection direction = towardBackend ? toBackend : toFrontend;
         direction.sourceEof = true;
         if (deregistering == 0) {
             direction.pump();
@@ -170,7 +165,16 @@ final class SpliceRelay {
         toFrontend.release();
     }
 
-    private void fail(Socket socket, IOException cause) {
+    TcpConnection connection() {
+        return connection;
+    }
+
+    /** Whether the relay drives the sockets now: Netty has let go of both, and the relay is not released. */
+    boolean isTakenOver() {
+        return deregistering == 0 && !released;
+    }
+
+    void fail(Socket socket, IOException cause) {
         if (log.isDebugEnabled()) {
             log.debug("{} spliced {} failed: {}", frontend.channel, socket == frontend ? "frontend" : "backend",
                     cause.toString());
@@ -178,14 +182,14 @@ final class SpliceRelay {
         connection.close(socket.failure);
     }
 
-    private void onDirectionDone() {
+    void onDirectionDone() {
         if (toBackend.done && toFrontend.done) {
             connection.close(CloseReason.COMPLETED);
         }
     }
 
     /** One socket of the connection, as the epoll handle that receives its events once Netty has let go. */
-    private final class Socket implements EpollIoHandle {
+    final class Socket implements EpollIoHandle {
 
         final Channel channel;
         final FileDescriptor fd;
@@ -228,8 +232,8 @@ final class SpliceRelay {
             if ((ops & PEER_DONE) != 0) {
                 peerDone = true;
             }
-            Direction reading = this == frontend ? toBackend : toFrontend;
-            Direction writing = this == frontend ? toFrontend : toBackend;
+            SpliceDirection reading = this == frontend ? toBackend : toFrontend;
+            SpliceDirection writing = this == frontend ? toFrontend : toBackend;
             if ((ops & (Native.EPOLLIN | PEER_DONE)) != 0) {
                 reading.sourceReadable = true;
                 reading.pump();
@@ -248,173 +252,6 @@ final class SpliceRelay {
         @Override
         public void close() {
             connection.close(CloseReason.SHUTDOWN);
-        }
-    }
-
-    /** One direction: source socket, pipe, sink socket. */
-    private final class Direction {
-
-        final Socket source;
-        final Socket sink;
-        final FileDescriptor[] pipe;
-        final boolean towardBackend;
-        /** Bytes spliced into the pipe and not yet out of it: exact, so a pipe is reused only when truly empty. */
-        int inPipe;
-        /** Bytes Netty read or queued before it let go; sent before anything spliced. */
-        ArrayDeque<ByteBuf> carried;
-        boolean sourceReadable = true;
-        boolean sourceEof;
-        boolean sinkBlocked;
-        boolean done;
-
-        Direction(Socket source, Socket sink, FileDescriptor[] pipe, boolean towardBackend) {
-            this.source = source;
-            this.sink = sink;
-            this.pipe = pipe;
-            this.towardBackend = towardBackend;
-        }
-
-        void carry(ByteBuf buf) {
-            if (carried == null) {
-                carried = new ArrayDeque<>(4);
-            }
-            carried.add(buf);
-        }
-
-        /** Moves what Netty still queues for {@code channel} to the front of this direction's carried bytes. */
-        void takeOutbound(Channel channel) {
-            ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
-            if (outbound == null) {
-                return;
-            }
-            outbound.addFlush();
-            if (outbound.isEmpty()) {
-                return;
-            }
-            ArrayDeque<ByteBuf> ordered = new ArrayDeque<>(outbound.size() + (carried == null ? 0 : carried.size()));
-            Object msg;
-            while ((msg = outbound.current()) != null) {
-                if (msg instanceof ByteBuf buf && buf.isReadable()) {
-                    ordered.add(buf.retain());
-                }
-                outbound.remove();
-            }
-            if (carried != null) {
-                ordered.addAll(carried);
-            }
-            carried = ordered;
-        }
-
-        /** Moves bytes until the sink is full, the source is empty, or this direction has ended. */
-        void pump() {
-            if (done || released || deregistering > 0) {
-                return;
-            }
-            Socket failed = sink;
-            try {
-                for (;;) {
-                    if (sinkBlocked || !drainToSink()) {
-                        return;
-                    }
-                    if (sourceEof) {
-                        finish();
-                        return;
-                    }
-                    if (!sourceReadable) {
-                        return;
-                    }
-                    failed = source;
-                    int n = Native.splice(source.fd.intValue(), -1, pipe[1].intValue(), -1, REFILL_BYTES);
-                    failed = sink;
-                    if (n > 0) {
-                        inPipe = n;
-                        onBytes(n);
-                    } else if (source.peerDone) {
-                        sourceEof = true;
-                    } else {
-                        sourceReadable = false;
-                    }
-                }
-            } catch (IOException e) {
-                fail(failed, e);
-            }
-        }
-
-        /** Sends carried bytes, then the pipe; false when the sink took less than all (wait for EPOLLOUT). */
-        private boolean drainToSink() throws IOException {
-            if (carried != null && !writeCarried()) {
-                sinkBlocked = true;
-                return false;
-            }
-            while (inPipe > 0) {
-                int n = Native.splice(pipe[0].intValue(), -1, sink.fd.intValue(), -1, inPipe);
-                if (n == 0) {
-                    sinkBlocked = true;
-                    return false;
-                }
-                inPipe -= n;
-            }
-            return true;
-        }
-
-        private boolean writeCarried() throws IOException {
-            ByteBuf buf;
-            while ((buf = carried.peek()) != null) {
-                // Netty's read and outbound buffers on epoll are direct, which the native write requires.
-                ByteBuffer bytes = buf.internalNioBuffer(buf.readerIndex(), buf.readableBytes());
-                int n = sink.fd.write(bytes, bytes.position(), bytes.limit());
-                if (n == 0) {
-                    return false;
-                }
-                buf.skipBytes(n);
-                if (!buf.isReadable()) {
-                    carried.poll().release();
-                }
-            }
-            carried = null;
-            return true;
-        }
-
-        private void onBytes(int n) {
-            if (towardBackend) {
-                connection.onBytesToBackend(n);
-            } else {
-                connection.onBytesToFrontend(n);
-            }
-            connection.onReadComplete();
-        }
-
-        /** The source ended and everything before its FIN is out: pass the FIN on. */
-        private void finish() {
-            done = true;
-            try {
-                // The socket itself, not the channel: the channel would first read SO_LINGER back (a getsockopt).
-                ((io.netty.channel.unix.Socket) sink.fd).shutdown(false, true);
-            } catch (IOException e) {
-                fail(sink, e);
-                return;
-            }
-            onDirectionDone();
-        }
-
-        /** One attempt to move what the pipe holds, for a connection about to close. */
-        void flushWithoutWaiting() {
-            try {
-                drainToSink();
-            } catch (IOException e) {
-                log.debug("{} final flush failed: {}", sink.channel, e.toString());
-            }
-        }
-
-        void release() {
-            if (carried != null) {
-                ByteBuf buf;
-                while ((buf = carried.poll()) != null) {
-                    buf.release();
-                }
-                carried = null;
-            }
-            SplicePipes.release(pipe, inPipe == 0);
         }
     }
 }

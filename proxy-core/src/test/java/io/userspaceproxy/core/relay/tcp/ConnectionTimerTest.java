@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** One event loop's timer on an embedded loop, whose clock only moves when the test says so. */
@@ -26,6 +27,11 @@ class ConnectionTimerTest {
         void onTimeout() {
             timedOut.add(this);
         }
+    }
+
+    @BeforeEach
+    void freezeTime() {
+        loop.freezeTime(); // only advance() moves the timer's clock, however slow this thread is
     }
 
     @AfterEach

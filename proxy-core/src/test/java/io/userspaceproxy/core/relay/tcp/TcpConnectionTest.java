@@ -243,6 +243,7 @@ class TcpConnectionTest {
 
     @Test
     void idle_noReadForTheTimeout_closesBoth() {
+        frontend.freezeTime(); // only advanceTimeBy moves the timer's clock, however slow this thread is
         TcpConnection connection = connected(IDLE);
         connection.startIdleTimer(new ConnectionTimer(frontend.eventLoop(), IDLE));
 
@@ -260,6 +261,7 @@ class TcpConnectionTest {
 
     @Test
     void idle_readOnEitherSide_postponesTheClose() {
+        frontend.freezeTime(); // only advanceTimeBy moves the timer's clock, however slow this thread is
         TcpConnection connection = connected(IDLE);
         connection.startIdleTimer(new ConnectionTimer(frontend.eventLoop(), IDLE));
         frontend.advanceTimeBy(IDLE / 2, TimeUnit.NANOSECONDS);
