@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.userspaceproxy.agent.http.Json;
 import io.userspaceproxy.agent.state.ObjectRef;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
@@ -97,27 +98,11 @@ final class ServiceHealthHandler extends SimpleChannelInboundHandler<FullHttpReq
     static String json(ObjectRef service, int localEndpoints, boolean proxyHealthy) {
         return "{\n"
                 + "\t\"service\": {\n"
-                + "\t\t\"namespace\": " + quote(service.namespace()) + ",\n"
-                + "\t\t\"name\": " + quote(service.name()) + "\n"
+                + "\t\t\"namespace\": " + Json.quote(service.namespace()) + ",\n"
+                + "\t\t\"name\": " + Json.quote(service.name()) + "\n"
                 + "\t},\n"
                 + "\t\"localEndpoints\": " + localEndpoints + ",\n"
                 + "\t\"serviceProxyHealthy\": " + proxyHealthy + "\n"
                 + "}";
-    }
-
-    /** A JSON string literal; Kubernetes names need no escaping, but nothing here trusts that. */
-    private static String quote(String s) {
-        StringBuilder out = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                out.append('\\').append(c);
-            } else if (c < 0x20) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.append('"').toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent.health;
 
+import io.userspaceproxy.agent.http.Json;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -145,8 +146,7 @@ public final class SyncHealth {
         }
         String stopped = sourceStopped;
         if (stopped != null) {
-            json.append(", \"sourceStopped\": \"").append(stopped.replace("\\", "\\\\").replace("\"", "\\\""))
-                    .append('"');
+            Json.quote(json.append(", \"sourceStopped\": "), stopped);
         }
         json.append('}');
         int status = healthy ? 200 : 503;

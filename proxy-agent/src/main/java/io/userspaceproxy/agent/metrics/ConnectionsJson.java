@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.metrics;
 
 import io.userspaceproxy.agent.http.AgentHttpServer;
+import io.userspaceproxy.agent.http.Json;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import java.time.temporal.ChronoUnit;
@@ -94,16 +95,16 @@ public final class ConnectionsJson implements Function<Map<String, String>, Stri
 
     private static void appendConnection(StringBuilder json, ConnectionInfo c) {
         json.append("{\"client\": ");
-        quote(json, AgentHttpServer.format(c.client()));
+        Json.quote(json, AgentHttpServer.format(c.client()));
         json.append(", \"service\": ");
-        quote(json, c.servicePort().toString());
+        Json.quote(json, c.servicePort().toString());
         json.append(", \"listener\": ");
-        quote(json, c.listener().toString());
+        Json.quote(json, c.listener().toString());
         json.append(", \"endpoint\": ");
-        quote(json, AgentHttpServer.format(c.endpoint()));
+        Json.quote(json, AgentHttpServer.format(c.endpoint()));
         json.append(", \"connected\": ").append(c.connected());
         json.append(", \"openedAt\": ");
-        quote(json, c.openedAt().truncatedTo(ChronoUnit.MILLIS).toString());
+        Json.quote(json, c.openedAt().truncatedTo(ChronoUnit.MILLIS).toString());
         long millis = c.age().toMillis();
         json.append(", \"ageSeconds\": ").append(millis / 1000).append('.')
                 .append((char) ('0' + millis / 100 % 10))
@@ -111,21 +112,5 @@ public final class ConnectionsJson implements Function<Map<String, String>, Stri
                 .append((char) ('0' + millis % 10));
         json.append(", \"bytesToBackend\": ").append(c.bytesToBackend());
         json.append(", \"bytesToFrontend\": ").append(c.bytesToFrontend()).append('}');
-    }
-
-    /** A JSON string. Names here are Kubernetes names and addresses, but a stray quote must not break the document. */
-    private static void quote(StringBuilder json, String s) {
-        json.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            if (ch == '"' || ch == '\\') {
-                json.append('\\').append(ch);
-            } else if (ch < 0x20) {
-                json.append(String.format("\\u%04x", (int) ch));
-            } else {
-                json.append(ch);
-            }
-        }
-        json.append('"');
     }
 }

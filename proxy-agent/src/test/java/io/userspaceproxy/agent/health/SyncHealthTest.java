@@ -187,4 +187,12 @@ class SyncHealthTest {
         assertThat(health.probe(Probe.HEALTHZ).json())
                 .endsWith("\"sourceStopped\": \"manifest watch stopped: java.lang.OutOfMemoryError\"}");
     }
+
+    @Test
+    void probe_sourceStoppedWithAMultiLineCause_stillOneValidJsonString() {
+        health.onSourceStopped("manifest watch stopped: \"a\"\n\tat b");
+
+        assertThat(health.probe(Probe.HEALTHZ).json())
+                .endsWith("\"sourceStopped\": \"manifest watch stopped: \\\"a\\\"\\n\\tat b\"}");
+    }
 }

@@ -73,7 +73,7 @@ class ConnectionsJsonTest {
                 new InetSocketAddress("127.0.0.2", 1), new InetSocketAddress("127.0.0.1", 2), true,
                 NOW, Duration.ZERO, 0, 0);
 
-        assertThat(ConnectionsJson.render(1, List.of(info))).contains("\"service\": \"ns/we\\\"ird\\\\:p\\u000a\"");
+        assertThat(ConnectionsJson.render(1, List.of(info))).contains("\"service\": \"ns/we\\\"ird\\\\:p\\n\"");
     }
 
     @Test
