@@ -5,6 +5,7 @@ import io.userspaceproxy.agent.config.AgentOptions;
 import io.userspaceproxy.agent.config.ConfigFileException;
 import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
 import io.userspaceproxy.agent.net.IpCommand;
+import io.userspaceproxy.agent.process.Logging;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;

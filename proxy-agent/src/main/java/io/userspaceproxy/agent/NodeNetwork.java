@@ -3,7 +3,7 @@ package io.userspaceproxy.agent;
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.NodePortAddresses;
 import io.userspaceproxy.agent.config.VipSettings;
-import io.userspaceproxy.agent.health.ServiceHealthServer;
+import io.userspaceproxy.agent.healthcheck.ServiceHealthServer;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.net.NodeAddresses;
 import io.userspaceproxy.agent.net.VipManager;

@@ -3,6 +3,8 @@ package io.userspaceproxy.agent;
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.demo.Demo;
 import io.userspaceproxy.agent.net.IpCommand;
+import io.userspaceproxy.agent.process.JvmMemory;
+import io.userspaceproxy.agent.process.OpenFiles;
 import io.userspaceproxy.agent.sync.ChangeTracker;
 import io.userspaceproxy.agent.sync.NodeTracker;
 import io.userspaceproxy.agent.sync.Proxier;

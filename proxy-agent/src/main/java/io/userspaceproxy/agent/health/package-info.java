@@ -1,2 +1,2 @@
-/** Health of the sync loop, judged the way kube-proxy does, and the HTTP server that answers its probes. */
+/** Health of the agent's sync loop, judged the way kube-proxy does, and the server of its {@code /healthz}. */
 package io.userspaceproxy.agent.health;

@@ -1,4 +1,4 @@
-package io.userspaceproxy.agent.health;
+package io.userspaceproxy.agent.healthcheck;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

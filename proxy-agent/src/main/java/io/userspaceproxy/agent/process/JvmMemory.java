@@ -1,4 +1,4 @@
-package io.userspaceproxy.agent;
+package io.userspaceproxy.agent.process;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.VMOption;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * <p>Measured at 10,000 Services of one port each (see BENCHMARKS.md): resident memory 460-560 MiB with HotSpot's
  * defaults, about 200 MiB with these.
  */
-final class JvmMemory {
+public final class JvmMemory {
 
     private static final Logger log = LoggerFactory.getLogger(JvmMemory.class);
 
@@ -46,7 +46,7 @@ final class JvmMemory {
     }
 
     /** Sets each of {@link #FLAGS} the operator left at its default; returns what was set. Never throws. */
-    static Map<String, String> tune() {
+    public static Map<String, String> tune() {
         Map<String, String> set = new LinkedHashMap<>();
         HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
         if (hotspot == null) {
@@ -78,7 +78,7 @@ final class JvmMemory {
      * After the first sync: one collection, for the garbage of parsing every object at once. A no-op with
      * {@code -XX:+DisableExplicitGC}.
      */
-    static void afterInitialLoad() {
+    public static void afterInitialLoad() {
         System.gc();
     }
 }

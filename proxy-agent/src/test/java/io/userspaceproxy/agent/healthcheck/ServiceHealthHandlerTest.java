@@ -1,4 +1,4 @@
-package io.userspaceproxy.agent.health;
+package io.userspaceproxy.agent.healthcheck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

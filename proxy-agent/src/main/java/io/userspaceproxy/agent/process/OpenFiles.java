@@ -1,4 +1,4 @@
-package io.userspaceproxy.agent;
+package io.userspaceproxy.agent.process;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,20 +15,20 @@ import org.slf4j.LoggerFactory;
  * is off, or the limit was lowered after start), the soft limit is raised with util-linux's {@code prlimit} on this
  * process. The outcome is logged either way, so an operator sees the ceiling next to {@code --max-udp-flows}.
  */
-final class OpenFiles {
+public final class OpenFiles {
 
     private static final Logger log = LoggerFactory.getLogger(OpenFiles.class);
     private static final Path LIMITS = Path.of("/proc/self/limits");
 
     /** Soft and hard limits; {@link Long#MAX_VALUE} stands for {@code unlimited}. */
-    record Limits(long soft, long hard) {
+    public record Limits(long soft, long hard) {
     }
 
     private OpenFiles() {
     }
 
     /** Raises the soft limit to the hard one if it is lower, and returns (and logs) what the process has now. */
-    static Optional<Limits> raise() {
+    public static Optional<Limits> raise() {
         Optional<Limits> before = read();
         if (before.isEmpty()) {
             log.warn("cannot read the open-files limit from {}", LIMITS);
@@ -54,7 +54,7 @@ final class OpenFiles {
      * thousands of Services the rest stays for connections and flows; unbounded when the limit is unknown or
      * unlimited.
      */
-    static int listenerSocketBudget(Optional<Limits> limits) {
+    public static int listenerSocketBudget(Optional<Limits> limits) {
         return limits.map(l -> (int) Math.max(64, Math.min(Integer.MAX_VALUE, l.soft() / 2)))
                 .orElse(Integer.MAX_VALUE);
     }

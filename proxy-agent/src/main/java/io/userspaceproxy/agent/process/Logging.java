@@ -1,16 +1,16 @@
-package io.userspaceproxy.agent;
+package io.userspaceproxy.agent.process;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Maps kube-proxy's {@code --v=N} onto Logback levels: 0-1 INFO, 2-3 DEBUG for the agent, 4-5 DEBUG, 6+ TRACE. */
-final class Logging {
+public final class Logging {
 
     private Logging() {
     }
 
-    static void setVerbosity(int v) {
+    public static void setVerbosity(int v) {
         if (!(LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext ctx)) {
             return;
         }

@@ -1,4 +1,4 @@
-package io.userspaceproxy.agent;
+package io.userspaceproxy.agent.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
