@@ -2,13 +2,13 @@ package io.userspaceproxy.agent.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -61,26 +61,19 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /**
-     * The query parameters of {@code rawQuery} ({@code a=1&b=x%20y}), decoded as UTF-8; the first of repeated names
-     * wins, a name without {@code =} maps to "".
+     * The query parameters of {@code rawQuery} ({@code a=1&b=x%20y}), decoded as UTF-8 by Netty's
+     * {@link QueryStringDecoder}; the first of repeated names wins, and a name without a value maps to "" (Netty reads
+     * {@code =x} as the name {@code x}).
      *
      * @throws IllegalArgumentException on a malformed percent escape
      */
     static Map<String, String> queryParameters(String rawQuery) {
-        Map<String, String> parameters = new HashMap<>();
-        if (rawQuery == null || rawQuery.isEmpty()) {
-            return parameters;
+        Map<String, String> first = new HashMap<>();
+        if (rawQuery != null) {
+            new QueryStringDecoder(rawQuery, StandardCharsets.UTF_8, false).parameters()
+                    .forEach((name, values) -> first.put(name, values.get(0)));
         }
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            parameters.putIfAbsent(name, value);
-        }
-        return parameters;
+        return first;
     }
 
     /** Answers with what {@code body} makes of the query, or 400 with its message when it rejects the query. */
