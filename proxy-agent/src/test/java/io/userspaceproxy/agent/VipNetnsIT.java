@@ -9,6 +9,7 @@ import io.userspaceproxy.agent.testing.NodePodClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,9 +55,18 @@ class VipNetnsIT {
         stateFile = tmp.resolve("state").resolve("vips");
         Files.writeString(manifests.resolve("web.yaml"), NodePodClient.service("web", WEB_VIP, 30080));
         Files.writeString(manifests.resolve("api.yaml"), NodePodClient.service("api", API_VIP, 30081));
-        agent = node.spawn(AgentProcess.command("--proxy-mode=userspace", "--manifests", manifests.toString(),
+        agent = node.spawn(agentCommand(), tmp.resolve("agent.log"));
+    }
+
+    /**
+     * The DaemonSet's way: every agent on the node has the same command line. The hand-over socket is explicit, so
+     * that agents of other tests on this machine never meet these.
+     */
+    private List<String> agentCommand() {
+        return AgentProcess.command("--proxy-mode=userspace", "--manifests", manifests.toString(),
                 "--vip-interface", "usproxy0", "--vip-state-file", stateFile.toString(),
-                "--nodeport-addresses", "10.244.2.1/32", "--min-sync-period", "0"), tmp.resolve("agent.log"));
+                "--nodeport-addresses", "10.244.2.1/32", "--min-sync-period", "0",
+                "--handover-socket", tmp.resolve("handover.sock").toString());
     }
 
     @AfterEach
@@ -109,6 +119,29 @@ class VipNetnsIT {
         assertThat(node.ip("-o", "link")).doesNotContain("usproxy0");
         assertThat(stateFile).as(out).doesNotExist();
         assertThat(node.ip("-o", "addr")).contains("10.244.2.1/24", "127.0.0.1/8");
+    }
+
+    @Test
+    @DisplayName("A surge upgrade: the new agent takes over, and the ClusterIP never leaves the node meanwhile")
+    void upgrade_secondAgentTakesOver_serviceAddressStaysThroughout() throws Exception {
+        probeUntilAnswered(WEB_VIP, 80, "before");
+
+        Process second = node.spawn(agentCommand(), tmp.resolve("agent-2.log"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        int checks = 0;
+        // Until the old agent has handed over and exited: an earlier start removed every Service address here
+        // and added them back only at its first sync, cutting the node's Services off for that long.
+        while (agent.isAlive() && System.nanoTime() < deadline) {
+            assertThat(nodeAddresses()).as("check %d, with both agents running", checks).contains(WEB_VIP + "/32");
+            checks++;
+        }
+
+        assertThat(agent.waitFor(0, TimeUnit.SECONDS)).as("the old agent handed over and exited").isTrue();
+        assertThat(agent.exitValue()).isZero();
+        assertThat(checks).isPositive();
+        assertThat(second.isAlive()).isTrue();
+        assertThat(probeUntilAnswered(WEB_VIP, 80, "after")).isEqualTo("pod-a from=10.244.1.1 after");
+        assertThat(nodeAddresses()).contains(WEB_VIP + "/32", API_VIP + "/32");
     }
 
     private String nodeAddresses() {
