@@ -1,9 +1,8 @@
 package io.userspaceproxy.agent.health;
 
-import com.sun.net.httpserver.HttpExchange;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Objects;
@@ -11,7 +10,7 @@ import java.util.Objects;
 /**
  * kube-proxy's health port (default {@code 0.0.0.0:10256}): {@code /healthz} for readiness and load-balancer
  * health checks, {@code /livez} for liveness, each answering 200 or 503 with a small JSON body from
- * {@link SyncHealth}. Served on its own two threads (see {@link AgentHttpServer}), never on an event loop.
+ * {@link SyncHealth}. Served on its own small event loop (see {@link AgentHttpServer}), never the data plane's.
  */
 public final class HealthServer implements AutoCloseable {
 
@@ -32,8 +31,8 @@ public final class HealthServer implements AutoCloseable {
     public static HealthServer start(InetSocketAddress bindAddress, SyncHealth health) throws HttpBindException {
         Objects.requireNonNull(health, "health");
         AgentHttpServer server = AgentHttpServer.start("healthz", bindAddress, Map.of(
-                "/healthz", exchange -> answer(exchange, health.probe(Probe.HEALTHZ)),
-                "/livez", exchange -> answer(exchange, health.probe(Probe.LIVEZ))));
+                "/healthz", (request, uri) -> answer(health.probe(Probe.HEALTHZ)),
+                "/livez", (request, uri) -> answer(health.probe(Probe.LIVEZ))));
         return new HealthServer(server);
     }
 
@@ -47,7 +46,7 @@ public final class HealthServer implements AutoCloseable {
         server.close();
     }
 
-    private static void answer(HttpExchange exchange, ProbeResult result) throws IOException {
-        AgentHttpServer.respond(exchange, result.statusCode(), "application/json", result.json());
+    private static FullHttpResponse answer(ProbeResult result) {
+        return AgentHttpServer.response(result.statusCode(), AgentHttpServer.JSON, result.json());
     }
 }

@@ -1,72 +1,110 @@
 package io.userspaceproxy.agent.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A JDK {@link HttpServer} that serves a fixed set of exact paths with GET and HEAD.
+ * A small HTTP server on Netty's codec that serves a fixed set of exact paths with GET and HEAD: the agent's health
+ * and metrics ports. The per-Service health-check ports use the same codec ({@code agent.healthcheck}), so the agent
+ * has one HTTP stack.
  *
- * <p>Why the JDK server and not Netty: these endpoints answer a probe every few seconds and a scrape every few
- * tens of seconds. The JDK server needs no event loop (the data plane's loops must never serve them, and a
- * dedicated Netty group would cost threads and buffers for nothing), and the Prometheus client's
- * {@code MetricsHandler}, which does content negotiation and gzip, is a JDK {@link HttpHandler} already.
- *
- * <p>Threading: one JDK dispatcher thread accepts; handlers run on two daemon threads behind a queue of 64. When
- * the queue is full the dispatcher runs the request itself ({@code CallerRunsPolicy}), which stops it accepting
- * for that long: backpressure instead of an unbounded queue or a rejected exchange left hanging.
+ * <p>Each server has an event loop of its own, one NIO thread, never one of the data plane's: a scrape of
+ * {@code /metrics} or a page of {@code /connections} is computed on it, and while it is, that server's next request
+ * waits (the other server does not). Requests are bounded ({@value #MAX_REQUEST_BYTES} bytes, headers included),
+ * keep-alive is honoured, and a connection idle for {@value #IDLE_SECONDS} s is closed.
  */
 public final class AgentHttpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AgentHttpServer.class);
-    private static final int THREADS = 2;
-    private static final int QUEUE = 64;
+    private static final int MAX_REQUEST_BYTES = 16 * 1024;
+    private static final int IDLE_SECONDS = 60;
+    private static final long BIND_TIMEOUT_MILLIS = 10_000;
+    public static final String TEXT = "text/plain; charset=utf-8";
+    public static final String JSON = "application/json";
+
+    /** What one path answers. Runs on the server's event loop; it may compute, but must not wait on others. */
+    @FunctionalInterface
+    public interface Route {
+
+        /**
+         * The response to {@code request} (GET or HEAD; for HEAD the server drops the body and keeps its length).
+         *
+         * @param uri the request's path and decoded query parameters
+         */
+        FullHttpResponse answer(FullHttpRequest request, QueryStringDecoder uri) throws Exception;
+    }
 
     private final String name;
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final EventLoopGroup group;
+    private final Channel channel;
     private final InetSocketAddress address;
 
-    private AgentHttpServer(String name, HttpServer server, ExecutorService executor) {
+    private AgentHttpServer(String name, EventLoopGroup group, Channel channel) {
         this.name = name;
-        this.server = server;
-        this.executor = executor;
-        this.address = server.getAddress();
+        this.group = group;
+        this.channel = channel;
+        this.address = (InetSocketAddress) channel.localAddress();
     }
 
     /**
      * Binds {@code bindAddress} (port 0 picks a free port) and starts serving {@code routes}, keyed by exact path.
-     * Any other path answers 404, any method but GET or HEAD answers 405.
+     * Any other path answers 404, any method but GET or HEAD answers 405, and a route that throws answers 500.
      *
      * @param name names the server in thread names, logs and errors, e.g. {@code "healthz"}
      * @throws HttpBindException when the address cannot be bound; nothing is left running
      */
-    public static AgentHttpServer start(String name, InetSocketAddress bindAddress, Map<String, HttpHandler> routes)
+    public static AgentHttpServer start(String name, InetSocketAddress bindAddress, Map<String, Route> routes)
             throws HttpBindException {
-        HttpServer server;
-        try {
-            server = HttpServer.create(bindAddress, 0);
-        } catch (IOException e) {
-            throw new HttpBindException(name, bindAddress, e);
+        HttpRouter router = new HttpRouter(name, Map.copyOf(routes));
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name + "-http", true),
+                NioIoHandler.newFactory());
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, Boolean.TRUE)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS), new HttpServerCodec(),
+                                new HttpServerKeepAliveHandler(), new HttpObjectAggregator(MAX_REQUEST_BYTES), router);
+                    }
+                });
+        ChannelFuture bound = bootstrap.bind(bindAddress).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            Throwable cause = bound.cause();
+            throw new HttpBindException(name, bindAddress, cause instanceof IOException io ? io
+                    : new IOException(cause == null ? "bind timed out" : cause.toString(), cause));
         }
-        ExecutorService executor = newExecutor(name);
-        server.setExecutor(executor);
-        server.createContext("/", new Router(Map.copyOf(routes)));
-        server.start();
-        AgentHttpServer started = new AgentHttpServer(name, server, executor);
+        AgentHttpServer started = new AgentHttpServer(name, group, bound.channel());
         log.info("{} server listening on {}", name, format(started.address));
         return started;
     }
@@ -76,89 +114,25 @@ public final class AgentHttpServer implements AutoCloseable {
         return address;
     }
 
-    /** Stops accepting, closes open exchanges at once and stops the handler threads. Idempotent. */
+    /** Stops listening, closes open connections and stops the server's event loop, waiting a bounded time. */
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        channel.close().awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
         log.info("{} server on {} stopped", name, format(address));
     }
 
-    /**
-     * Writes a complete response with a body (no body for HEAD) and closes the exchange. Bodies here are small
-     * JSON or text documents, so they are sent with a fixed length rather than chunked.
-     */
-    public static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
-        boolean head = "HEAD".equals(exchange.getRequestMethod());
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
-        exchange.close();
+    /** A complete response with a UTF-8 body of {@code contentType}. */
+    public static FullHttpResponse response(int status, String contentType, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(status));
+        response.content().writeCharSequence(body, StandardCharsets.UTF_8);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        return response;
     }
 
     /** {@code ip:port}, with brackets around IPv6, and never a DNS lookup. */
     public static String format(InetSocketAddress address) {
         return IpAddresses.format(address);
-    }
-
-    private static ExecutorService newExecutor(String name) {
-        AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUE), r -> {
-                    Thread t = new Thread(r, name + "-http-" + n.getAndIncrement());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.CallerRunsPolicy());
-        return executor;
-    }
-
-    private static void answerError(HttpExchange exchange) {
-        try {
-            if (exchange.getResponseCode() == -1) {
-                respond(exchange, 500, "text/plain; charset=utf-8", "500 internal server error\n");
-            }
-        } catch (IOException e) {
-            log.debug("HTTP error response to {} failed", exchange.getRequestURI(), e);
-        } finally {
-            exchange.close();
-        }
-    }
-
-    /** Exact-path dispatch: the JDK's contexts match by prefix, so "/healthzfoo" would otherwise reach healthz. */
-    private static final class Router implements HttpHandler {
-        private final Map<String, HttpHandler> routes;
-
-        Router(Map<String, HttpHandler> routes) {
-            this.routes = routes;
-        }
-
-        @Override
-        public void handle(HttpExchange exchange) throws IOException {
-            try {
-                HttpHandler handler = routes.get(exchange.getRequestURI().getPath());
-                String method = exchange.getRequestMethod();
-                if (handler == null) {
-                    respond(exchange, 404, "text/plain; charset=utf-8", "404 page not found\n");
-                } else if (!"GET".equals(method) && !"HEAD".equals(method)) {
-                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-                    respond(exchange, 405, "text/plain; charset=utf-8", "405 method not allowed\n");
-                } else {
-                    handler.handle(exchange);
-                }
-            } catch (IOException e) {
-                // The client went away mid-response: nothing to answer.
-                log.debug("HTTP {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-                exchange.close();
-            } catch (RuntimeException e) {
-                log.warn("HTTP {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-                answerError(exchange);
-            }
-        }
     }
 }

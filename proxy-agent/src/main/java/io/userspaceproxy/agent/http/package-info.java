@@ -1,5 +1,5 @@
 /**
- * The agent's small HTTP endpoints (health, metrics), served by the JDK's HTTP server on a dedicated
- * two-thread executor, never on a data-plane event loop.
+ * The agent's small HTTP endpoints (health, metrics) on Netty's HTTP codec, each server on an event loop of its own,
+ * never on a data-plane one; and the JSON quoting their hand-laid bodies share.
  */
 package io.userspaceproxy.agent.http;

@@ -29,7 +29,8 @@ import java.util.function.IntSupplier;
  * connection is still trying endpoints; {@code endpoint} is then the one being tried. Byte counts are payload bytes
  * relayed so far, sampled without stopping the relay.
  *
- * <p>Runs on an HTTP thread: sampling costs O(n log limit) there and never waits for an event loop.
+ * <p>Runs on the metrics server's own loop: sampling costs O(n log limit) there and never waits for a data-plane
+ * loop.
  */
 public final class ConnectionsJson implements Function<Map<String, String>, String> {
 

@@ -1,13 +1,10 @@
 package io.userspaceproxy.agent.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -27,17 +24,17 @@ import java.util.function.Supplier;
  *   <li>{@code /connections}: a JSON view of open connections, when a supplier is given (see
  *       {@link ConnectionsJson}); it may read the request's query parameters.</li>
  * </ul>
- * An endpoint whose supplier was not given answers 404. Suppliers are called on an HTTP thread per request and
- * must not block; a supplier that throws makes that request answer 500, except that {@code /connections} answers
- * 400 with the message of an {@link IllegalArgumentException} (a bad query parameter).
+ * An endpoint whose supplier was not given answers 404. Suppliers are called once per request, on the server's
+ * event loop, and must not block; a supplier that throws makes that request answer 500, except that
+ * {@code /connections} answers 400 with the message of an {@link IllegalArgumentException} (a bad query parameter).
  */
 public final class MetricsServer implements AutoCloseable {
 
     /** kube-proxy's default metrics address. */
     public static final InetSocketAddress DEFAULT_ADDRESS = new InetSocketAddress("127.0.0.1", 10249);
 
-    private static final String JSON = "application/json";
-    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final String JSON = AgentHttpServer.JSON;
+    private static final String TEXT = AgentHttpServer.TEXT;
 
     private final AgentHttpServer server;
 
@@ -77,16 +74,14 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /** Answers with what {@code body} makes of the query, or 400 with its message when it rejects the query. */
-    private static void respondToQuery(HttpExchange exchange, Function<Map<String, String>, String> body)
-            throws IOException {
+    private static FullHttpResponse answerQuery(QueryStringDecoder uri, Function<Map<String, String>, String> body) {
         String json;
         try {
-            json = body.apply(queryParameters(exchange.getRequestURI().getRawQuery()));
+            json = body.apply(queryParameters(uri.rawQuery()));
         } catch (IllegalArgumentException e) {
-            AgentHttpServer.respond(exchange, 400, TEXT, e.getMessage() + "\n");
-            return;
+            return AgentHttpServer.response(400, TEXT, e.getMessage() + "\n");
         }
-        AgentHttpServer.respond(exchange, 200, JSON, json);
+        return AgentHttpServer.response(200, JSON, json);
     }
 
     /** Collects the optional endpoints, then binds. */
@@ -128,17 +123,17 @@ public final class MetricsServer implements AutoCloseable {
          * @throws HttpBindException naming the address and the reason when it cannot be bound
          */
         public MetricsServer start() throws HttpBindException {
-            Map<String, HttpHandler> routes = new HashMap<>();
-            routes.put("/metrics", new MetricsHandler(registry));
-            routes.put("/proxyMode", exchange -> AgentHttpServer.respond(exchange, 200, TEXT, "userspace"));
-            routes.put("/healthz", exchange -> AgentHttpServer.respond(exchange, 200, TEXT, "ok"));
+            Map<String, AgentHttpServer.Route> routes = new HashMap<>();
+            routes.put("/metrics", new PrometheusRoute(registry));
+            routes.put("/proxyMode", (request, uri) -> AgentHttpServer.response(200, TEXT, "userspace"));
+            routes.put("/healthz", (request, uri) -> AgentHttpServer.response(200, TEXT, "ok"));
             if (configz != null) {
                 Supplier<String> body = configz;
-                routes.put("/configz", exchange -> AgentHttpServer.respond(exchange, 200, JSON, body.get()));
+                routes.put("/configz", (request, uri) -> AgentHttpServer.response(200, JSON, body.get()));
             }
             if (connections != null) {
                 Function<Map<String, String>, String> body = connections;
-                routes.put("/connections", exchange -> respondToQuery(exchange, body));
+                routes.put("/connections", (request, uri) -> answerQuery(uri, body));
             }
             return new MetricsServer(AgentHttpServer.start("metrics", bindAddress, routes));
         }

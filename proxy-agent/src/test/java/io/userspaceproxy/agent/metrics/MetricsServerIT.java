@@ -10,12 +10,20 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.agent.http.AgentHttpServer;
+import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -78,6 +86,26 @@ class MetricsServerIT {
         assertThat(response.body()).contains("# TYPE userspace_proxy_connections counter",
                 "userspace_proxy_connections_total{protocol=\"TCP\",service_port=\"shop/web:http\"} 1.0")
                 .endsWith("# EOF\n");
+    }
+
+    @Test
+    void metrics_gzipAskedFor_gzippedAndNameFilterApplied() throws Exception {
+        server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
+        counters.forServicePort(WEB).onConnectionOpened();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + AgentHttpServer.format(server.address())
+                        + "/metrics?name[]=userspace_proxy_connections_total"))
+                .header("Accept-Encoding", "gzip").build();
+
+        HttpResponse<byte[]> response = HttpClient.newHttpClient().send(request, BodyHandlers.ofByteArray());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Encoding")).contains("gzip");
+        String body;
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(response.body()))) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(body).contains("userspace_proxy_connections_total{protocol=\"TCP\",service_port=\"shop/web:http\"} 1.0")
+                .doesNotContain("userspace_proxy_bytes_total");
     }
 
     @Test
