@@ -25,7 +25,7 @@ import java.util.ArrayDeque;
  * state the two directions share. Confined to the frontend's event loop (the backend is registered on the same
  * loop), so nothing here is volatile or locked.
  *
- * <p><b>Half-close.</b> Each direction finishes on its own ({@link HalfClose}); the connection closes as
+ * <p><b>Half-close.</b> Each direction finishes on its own ({@link CopyDirection}); the connection closes as
  * {@link CloseReason#COMPLETED} once both have. The legacy proxier closed both sockets when either side finished,
  * cutting off the reply to a client that shut down its output.
  *
@@ -83,8 +83,8 @@ final class TcpConnection extends TimerEntry {
     private SpliceRelay splice;
     private boolean spliceRefused;
 
-    private final HalfClose toBackend = new HalfClose(this, true);
-    private final HalfClose toFrontend = new HalfClose(this, false);
+    private final CopyDirection toBackend = new CopyDirection(this, true);
+    private final CopyDirection toFrontend = new CopyDirection(this, false);
 
     TcpConnection(Channel frontend, ServicePortCounters counters, long idleTimeoutNanos) {
         this.frontend = frontend;

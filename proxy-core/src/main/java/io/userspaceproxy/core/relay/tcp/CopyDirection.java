@@ -8,15 +8,15 @@ import io.netty.channel.socket.DuplexChannel;
 import io.userspaceproxy.core.metrics.CloseReason;
 
 /**
- * One direction of a proxied connection and its end. When the source's input shuts down (its peer sent a FIN), the
- * bytes still queued towards the sink are flushed first, and only then is the sink's output shut down, passing the
- * FIN on: shutting the output down at once would discard that queue, which is how a relay loses the tail of a
- * stream. A FIN that arrives before the backend connected is remembered and passed on once it has. The direction
+ * One direction of a proxied connection on the copy relay, and its end ({@link SpliceDirection} is the same on the
+ * splice relay). When the source's input shuts down (its peer sent a FIN), the bytes still queued towards the sink
+ * are flushed first, and only then is the sink's output shut down, passing the FIN on: shutting the output down at
+ * once would discard that queue, which is how a relay loses the tail of a stream. A FIN that arrives before the backend connected is remembered and passed on once it has. The direction
  * that finishes last skips the shutdown: the connection closes both channels then, and the close sends the FIN.
  *
  * <p>Listens to its own flush and shutdown futures, so it allocates nothing. Confined to the connection's event loop.
  */
-final class HalfClose implements ChannelFutureListener {
+final class CopyDirection implements ChannelFutureListener {
 
     private static final int OPEN = 0;
     private static final int EOF_BEFORE_CONNECT = 1;
@@ -29,7 +29,7 @@ final class HalfClose implements ChannelFutureListener {
 
     private int state = OPEN;
 
-    HalfClose(TcpConnection connection, boolean towardBackend) {
+    CopyDirection(TcpConnection connection, boolean towardBackend) {
         this.connection = connection;
         this.towardBackend = towardBackend;
     }
