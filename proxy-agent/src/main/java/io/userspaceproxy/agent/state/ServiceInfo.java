@@ -35,6 +35,7 @@ import java.util.Objects;
  * @param udpTimeout               nullable: annotation {@code userspace-proxy.io/udp-timeout} (e.g. {@code 5s}),
  *                                 the idle time after which this Service's UDP flows expire; null means the
  *                                 proxy's {@code --udp-timeout}
+ * @param proxyProtocol            the PROXY protocol annotations ({@link ProxyProtocolSettings#NONE} without them)
  */
 public record ServiceInfo(
         ObjectRef ref,
@@ -50,7 +51,8 @@ public record ServiceInfo(
         int healthCheckNodePort,
         String trafficDistribution,
         String topologyMode,
-        Duration udpTimeout) {
+        Duration udpTimeout,
+        ProxyProtocolSettings proxyProtocol) {
 
     public ServiceInfo {
         Objects.requireNonNull(ref, "ref");
@@ -69,6 +71,7 @@ public record ServiceInfo(
         if (udpTimeout != null && (udpTimeout.isNegative() || udpTimeout.isZero())) {
             throw new IllegalArgumentException("udpTimeout: " + udpTimeout + " (expected: > 0)");
         }
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
     /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
@@ -103,6 +106,7 @@ public record ServiceInfo(
         private String trafficDistribution;
         private String topologyMode;
         private Duration udpTimeout;
+        private ProxyProtocolSettings proxyProtocol = ProxyProtocolSettings.NONE;
 
         private Builder(ObjectRef ref) {
             this.ref = Objects.requireNonNull(ref, "ref");
@@ -123,6 +127,7 @@ public record ServiceInfo(
             trafficDistribution = s.trafficDistribution;
             topologyMode = s.topologyMode;
             udpTimeout = s.udpTimeout;
+            proxyProtocol = s.proxyProtocol;
         }
 
         public Builder type(ServiceType value) {
@@ -196,10 +201,15 @@ public record ServiceInfo(
             return this;
         }
 
+        public Builder proxyProtocol(ProxyProtocolSettings value) {
+            proxyProtocol = value;
+            return this;
+        }
+
         public ServiceInfo build() {
             return new ServiceInfo(ref, type, clusterIPs, ports, externalIPs, loadBalancerIngressIPs,
                     loadBalancerSourceRanges, sessionAffinity, internalTrafficPolicy, externalTrafficPolicy,
-                    healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout);
+                    healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout, proxyProtocol);
         }
     }
 }

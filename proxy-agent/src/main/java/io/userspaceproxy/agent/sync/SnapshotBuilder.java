@@ -10,6 +10,7 @@ import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.ProxyProtocolOptions;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
@@ -230,6 +231,7 @@ public final class SnapshotBuilder {
         private final ServicePortName name;
         private final EndpointSelector selector;
         private final List<Claim> claims;
+        private final ProxyProtocolOptions proxyProtocol;
 
         Frontends(ServiceInfo service, ServicePortInfo port, ServicePortName name, EndpointSelector selector,
                 List<Claim> claims) {
@@ -238,6 +240,7 @@ public final class SnapshotBuilder {
             this.name = name;
             this.selector = selector;
             this.claims = claims;
+            this.proxyProtocol = service.proxyProtocol().forPort(port);
         }
 
         void claimAll(FrontendKind kind, List<InetAddress> addresses, int listenPort) {
@@ -245,7 +248,8 @@ public final class SnapshotBuilder {
                 List<Endpoint> endpoints = selector.endpointsFor(kind, AddressType.of(address));
                 List<Cidr> ranges = kind == FrontendKind.LOAD_BALANCER ? service.loadBalancerSourceRanges() : List.of();
                 Duration udpTimeout = service.udpTimeout() != null ? service.udpTimeout() : defaultUdpTimeout;
-                Route route = new Route(name, kind, endpoints, service.sessionAffinity(), udpTimeout, ranges);
+                Route route = new Route(name, kind, endpoints, service.sessionAffinity(), udpTimeout, ranges,
+                        proxyProtocol);
                 claims.add(new Claim(ListenerKey.of(port.protocol(), new InetSocketAddress(address, listenPort)), route));
             }
         }

@@ -30,7 +30,8 @@ import java.util.function.Consumer;
  *   <li>{@value #UDP_TIMEOUT_ANNOTATION}: how long a UDP flow of this Service may stay idle before it expires,
  *       as a Go duration ({@code 250ms}, {@code 5s}, {@code 1m30s}); overrides {@code --udp-timeout};</li>
  *   <li>{@value #TOPOLOGY_MODE_ANNOTATION} (or the legacy {@value #TOPOLOGY_AWARE_HINTS_ANNOTATION}):
- *       {@code Auto} asks for zone-aware routing, like {@code trafficDistribution: PreferClose}.</li>
+ *       {@code Auto} asks for zone-aware routing, like {@code trafficDistribution: PreferClose};</li>
+ *   <li>the PROXY protocol's, read by {@link ProxyProtocolAnnotations}.</li>
  * </ul>
  *
  * <p>Stateless and thread-safe; never modifies its inputs (safe on informer cache objects); never blocks (IP

@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.api.model.SessionAffinityConfig;
-import io.userspaceproxy.agent.config.GoDuration;
 import io.userspaceproxy.agent.state.ObjectRef;
 import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.agent.state.ServicePortInfo;
@@ -59,8 +58,9 @@ final class ServiceConversion {
                 .externalTrafficPolicy(policy("spec.externalTrafficPolicy", spec.getExternalTrafficPolicy()))
                 .healthCheckNodePort(healthCheckNodePort())
                 .trafficDistribution(emptyToNull(spec.getTrafficDistribution()))
-                .topologyMode(topologyMode())
-                .udpTimeout(udpTimeout());
+                .topologyMode(ServiceAnnotations.topologyMode(annotations()))
+                .udpTimeout(ServiceAnnotations.udpTimeout(annotations(), problems))
+                .proxyProtocol(ProxyProtocolAnnotations.read(annotations(), problems));
         problems.throwIfAny();
         return b.build();
     }
@@ -269,33 +269,9 @@ final class ServiceConversion {
         return portNumber("spec.healthCheckNodePort", spec.getHealthCheckNodePort(), true);
     }
 
-    private String topologyMode() {
-        String mode = emptyToNull(annotation(KubernetesObjects.TOPOLOGY_MODE_ANNOTATION));
-        return mode != null ? mode : emptyToNull(annotation(KubernetesObjects.TOPOLOGY_AWARE_HINTS_ANNOTATION));
-    }
-
-    private Duration udpTimeout() {
-        String value = annotation(KubernetesObjects.UDP_TIMEOUT_ANNOTATION);
-        if (value == null) {
-            return null;
-        }
-        Duration d;
-        try {
-            d = GoDuration.parse(value.trim());
-        } catch (IllegalArgumentException e) {
-            d = null;
-        }
-        if (d == null || d.isNegative() || d.isZero()) {
-            problems.invalid("metadata.annotations[\"" + KubernetesObjects.UDP_TIMEOUT_ANNOTATION + "\"]", value,
-                    "a duration > 0 such as 250ms, 5s or 1m30s");
-            return null;
-        }
-        return d;
-    }
-
-    private String annotation(String key) {
+    private Map<String, String> annotations() {
         ObjectMeta meta = service.getMetadata();
-        return meta == null || meta.getAnnotations() == null ? null : meta.getAnnotations().get(key);
+        return meta == null || meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
     }
 
     static String emptyToNull(String s) {

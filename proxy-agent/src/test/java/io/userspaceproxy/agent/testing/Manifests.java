@@ -23,6 +23,16 @@ public final class Manifests {
                 """.formatted(name, namespace, vip.getAddress().getHostAddress(), vip.getPort());
     }
 
+    /** {@link #service}, with {@code annotations} on it (values quoted as YAML strings). */
+    public static String service(String namespace, String name, InetSocketAddress vip,
+            java.util.Map<String, String> annotations) {
+        StringBuilder meta = new StringBuilder("metadata: {name: " + name + ", namespace: " + namespace
+                + ", annotations: {");
+        annotations.forEach((k, v) -> meta.append(k).append(": \"").append(v).append("\", "));
+        return service(namespace, name, vip).replace("metadata: {name: " + name + ", namespace: " + namespace + "}",
+                meta.append("}}"));
+    }
+
     /** One EndpointSlice per endpoint (each slice has one port), joined to the Service {@code name}. */
     public static String slices(String namespace, String name, Endpoint... endpoints) {
         List<String> docs = new ArrayList<>();

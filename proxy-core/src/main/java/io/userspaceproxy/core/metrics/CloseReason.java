@@ -22,6 +22,11 @@ public enum CloseReason {
      * refused so that the connections already open keep their buffers.
      */
     MEMORY_REJECTED,
+    /**
+     * A client that must start with a PROXY protocol header (its source is one the Service trusts to send one) sent a
+     * malformed one, something else, or nothing in time.
+     */
+    PROXY_PROTOCOL_REJECTED,
     /** Nothing moved in either direction for the idle timeout. */
     IDLE_TIMEOUT,
     /** The agent was shutting down and the drain timeout ran out. */

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param affinity       session affinity
  * @param udpIdleTimeout how long a UDP flow may carry nothing before it expires (ignored for TCP)
  * @param sourceRanges   client prefixes allowed in; empty allows every client
+ * @param proxyProtocol  the PROXY protocol header sent to backends and required from trusted clients (TCP only)
  */
 public record Route(
         ServicePortName servicePort,
@@ -22,7 +23,8 @@ public record Route(
         List<Endpoint> endpoints,
         SessionAffinity affinity,
         Duration udpIdleTimeout,
-        List<Cidr> sourceRanges) {
+        List<Cidr> sourceRanges,
+        ProxyProtocolOptions proxyProtocol) {
 
     public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofMillis(250);
 
@@ -36,26 +38,32 @@ public record Route(
             throw new IllegalArgumentException("udpIdleTimeout: " + udpIdleTimeout + " (expected: > 0)");
         }
         sourceRanges = List.copyOf(sourceRanges);
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
-    /** A route with no affinity, the default UDP timeout and no source ranges. */
+    /** A route with no affinity, the default UDP timeout, no source ranges and no PROXY protocol. */
     public static Route of(ServicePortName servicePort, FrontendKind frontend, List<Endpoint> endpoints) {
-        return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of());
+        return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of(),
+                ProxyProtocolOptions.NONE);
     }
 
     public Route withEndpoints(List<Endpoint> newEndpoints) {
-        return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges);
+        return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol);
     }
 
     public Route withAffinity(SessionAffinity newAffinity) {
-        return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges);
+        return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges, proxyProtocol);
     }
 
     public Route withUdpIdleTimeout(Duration timeout) {
-        return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges);
+        return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges, proxyProtocol);
     }
 
     public Route withSourceRanges(List<Cidr> ranges) {
-        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges);
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges, proxyProtocol);
+    }
+
+    public Route withProxyProtocol(ProxyProtocolOptions options) {
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, options);
     }
 }

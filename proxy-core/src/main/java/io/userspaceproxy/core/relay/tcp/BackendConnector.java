@@ -40,6 +40,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
     private final TcpListenerContext context;
     private final TcpConnection connection;
     private final InetAddress client;
+    private final ProxyHeader header;
 
     private int attempt;
     private Endpoint first;
@@ -47,10 +48,12 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
     private Channel pending;
     private boolean cancelled;
 
-    BackendConnector(TcpListenerContext context, TcpConnection connection, InetAddress client) {
+    /** @param header the PROXY protocol header every connected backend gets first; null for none */
+    BackendConnector(TcpListenerContext context, TcpConnection connection, InetAddress client, ProxyHeader header) {
         this.context = context;
         this.connection = connection;
         this.client = client;
+        this.header = header;
     }
 
     void connect(Endpoint first) {
@@ -121,6 +124,9 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
             return;
         }
         if (future.isSuccess()) {
+            if (header != null) {
+                header.writeTo(channel);
+            }
             connection.onBackendConnected(channel);
             return;
         }

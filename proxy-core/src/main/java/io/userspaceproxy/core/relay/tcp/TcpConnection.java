@@ -71,6 +71,7 @@ final class TcpConnection extends TimerEntry {
     // Set once before the table lists this connection, so the table's add publishes them to readers.
     private TcpListenerContext context;
     private ServicePortName servicePort;
+    private InetSocketAddress client;
     private long openedNanos;
     // Read by TcpConnectionTable off this loop without synchronization: benign races, see there.
     private Endpoint endpoint;
@@ -114,16 +115,20 @@ final class TcpConnection extends TimerEntry {
      * Lists the connection in its table, starts the idle timer and the first connect attempt, to {@code first}.
      *
      * @param servicePort the service port whose route accepted the connection
+     * @param client      the client: the frontend's peer, or the one a PROXY protocol header named
+     * @param header      what each connected backend gets first; null for nothing
      */
-    void connect(TcpListenerContext context, ServicePortName servicePort, InetAddress client, Endpoint first) {
+    void connect(TcpListenerContext context, ServicePortName servicePort, InetSocketAddress client,
+            ProxyHeader header, Endpoint first) {
         this.context = context;
+        this.client = client;
         this.servicePort = servicePort;
         this.endpoint = first;
         this.openedNanos = ticker.nanoTime();
         this.spliceThresholdBytes = context.spliceThresholdBytes();
         context.connections().add(this);
         startIdleTimer(context.connections().timer(frontend.eventLoop(), idleTimeoutNanos));
-        connector = new BackendConnector(context, this, client);
+        connector = new BackendConnector(context, this, client.getAddress(), header);
         connector.connect(first);
     }
 
@@ -475,7 +480,6 @@ final class TcpConnection extends TimerEntry {
      * see {@link TcpConnectionTable}); {@code null} if the frontend's address is no longer known.
      */
     ConnectionInfo info(Instant now) {
-        InetSocketAddress client = (InetSocketAddress) frontend.remoteAddress();
         if (client == null) {
             return null;
         }

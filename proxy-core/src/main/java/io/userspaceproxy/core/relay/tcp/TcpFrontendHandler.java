@@ -9,8 +9,8 @@ import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.ProxyProtocolOptions;
 import io.userspaceproxy.core.table.ServiceRoute;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,17 +52,38 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             connection.close(CloseReason.FRONTEND_ERROR); // the client is already gone
             return;
         }
-        InetAddress client = remote.getAddress();
-        if (!Cidr.admits(route.route().sourceRanges(), client)) {
+        if (route.route().proxyProtocol().mustReadHeader(route.route().frontend(), remote.getAddress())) {
+            ProxyHeaderReader.install(ctx, this, connection);
+            return;
+        }
+        route(route, remote, null);
+    }
+
+    /**
+     * Routes the connection as one from {@code client} to {@code dialled}: the source-range check, one balancer pick,
+     * the connect. The frontend's own peer and address, or those a PROXY protocol header named.
+     *
+     * @param dialled null for the frontend's own local address, read only when a header is to be sent
+     */
+    void route(ServiceRoute route, InetSocketAddress client, InetSocketAddress dialled) {
+        if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
             connection.close(CloseReason.SOURCE_RANGE_REJECTED);
             return;
         }
-        Endpoint first = route.balancer().pick(client);
+        Endpoint first = route.balancer().pick(client.getAddress());
         if (first == null) {
             connection.close(CloseReason.NO_ENDPOINTS);
             return;
         }
-        connection.connect(context, route.route().servicePort(), client, first);
+        ProxyProtocolOptions.Version send = route.route().proxyProtocol().send();
+        ProxyHeader header = send == ProxyProtocolOptions.Version.NONE ? null : ProxyHeader.of(send, client,
+                dialled != null ? dialled : (InetSocketAddress) connection.frontend().localAddress());
+        connection.connect(context, route.route().servicePort(), client, header, first);
+    }
+
+    /** The route of this handler's listener now; null when it has none. */
+    ServiceRoute currentRoute() {
+        return context.lookupRoute();
     }
 
     @Override
