@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.state;
 
 import io.userspaceproxy.core.model.Cidr;
+import io.userspaceproxy.core.model.OutlierDetection;
 import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -36,6 +37,7 @@ import java.util.Objects;
  *                                 the idle time after which this Service's UDP flows expire; null means the
  *                                 proxy's {@code --udp-timeout}
  * @param proxyProtocol            the PROXY protocol annotations ({@link ProxyProtocolSettings#NONE} without them)
+ * @param outlierDetection         annotation {@code userspace-proxy.io/outlier-detection}, else the default (on)
  */
 public record ServiceInfo(
         ObjectRef ref,
@@ -52,7 +54,8 @@ public record ServiceInfo(
         String trafficDistribution,
         String topologyMode,
         Duration udpTimeout,
-        ProxyProtocolSettings proxyProtocol) {
+        ProxyProtocolSettings proxyProtocol,
+        OutlierDetection outlierDetection) {
 
     public ServiceInfo {
         Objects.requireNonNull(ref, "ref");
@@ -72,6 +75,7 @@ public record ServiceInfo(
             throw new IllegalArgumentException("udpTimeout: " + udpTimeout + " (expected: > 0)");
         }
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(outlierDetection, "outlierDetection");
     }
 
     /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
@@ -107,6 +111,7 @@ public record ServiceInfo(
         private String topologyMode;
         private Duration udpTimeout;
         private ProxyProtocolSettings proxyProtocol = ProxyProtocolSettings.NONE;
+        private OutlierDetection outlierDetection = OutlierDetection.DEFAULT;
 
         private Builder(ObjectRef ref) {
             this.ref = Objects.requireNonNull(ref, "ref");
@@ -128,6 +133,7 @@ public record ServiceInfo(
             topologyMode = s.topologyMode;
             udpTimeout = s.udpTimeout;
             proxyProtocol = s.proxyProtocol;
+            outlierDetection = s.outlierDetection;
         }
 
         public Builder type(ServiceType value) {
@@ -206,10 +212,16 @@ public record ServiceInfo(
             return this;
         }
 
+        public Builder outlierDetection(OutlierDetection value) {
+            outlierDetection = value;
+            return this;
+        }
+
         public ServiceInfo build() {
             return new ServiceInfo(ref, type, clusterIPs, ports, externalIPs, loadBalancerIngressIPs,
                     loadBalancerSourceRanges, sessionAffinity, internalTrafficPolicy, externalTrafficPolicy,
-                    healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout, proxyProtocol);
+                    healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout, proxyProtocol,
+                    outlierDetection);
         }
     }
 }

@@ -31,6 +31,7 @@ import java.util.function.Consumer;
  *       as a Go duration ({@code 250ms}, {@code 5s}, {@code 1m30s}); overrides {@code --udp-timeout};</li>
  *   <li>{@value #TOPOLOGY_MODE_ANNOTATION} (or the legacy {@value #TOPOLOGY_AWARE_HINTS_ANNOTATION}):
  *       {@code Auto} asks for zone-aware routing, like {@code trafficDistribution: PreferClose};</li>
+ *   <li>{@value #OUTLIER_DETECTION_ANNOTATION}: {@code off}, or how endpoints whose connects fail are ejected;</li>
  *   <li>the PROXY protocol's, read by {@link ProxyProtocolAnnotations}.</li>
  * </ul>
  *
@@ -42,6 +43,7 @@ public final class KubernetesObjects {
     public static final String DEFAULT_NAMESPACE = "default";
     public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
     public static final String UDP_TIMEOUT_ANNOTATION = "userspace-proxy.io/udp-timeout";
+    public static final String OUTLIER_DETECTION_ANNOTATION = "userspace-proxy.io/outlier-detection";
     public static final String TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode";
     public static final String TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints";
     /** On EndpointSlices: when the change that this version of the slice reflects was triggered. */

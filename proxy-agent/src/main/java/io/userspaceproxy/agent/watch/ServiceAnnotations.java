@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.watch;
 
 import io.userspaceproxy.agent.config.GoDuration;
+import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
 import java.util.Map;
 
@@ -39,6 +40,46 @@ final class ServiceAnnotations {
         String mode = ServiceConversion.emptyToNull(annotations.get(KubernetesObjects.TOPOLOGY_MODE_ANNOTATION));
         return mode != null ? mode
                 : ServiceConversion.emptyToNull(annotations.get(KubernetesObjects.TOPOLOGY_AWARE_HINTS_ANNOTATION));
+    }
+
+    /**
+     * {@value KubernetesObjects#OUTLIER_DETECTION_ANNOTATION}: {@code off}, or comma-separated
+     * {@code consecutive=N}, {@code base=<Go duration>}, {@code max-percent=P}, each defaulting to
+     * {@link OutlierDetection#DEFAULT}'s; the default when absent or bad.
+     */
+    static OutlierDetection outlierDetection(Map<String, String> annotations, Problems problems) {
+        String value = annotations.get(KubernetesObjects.OUTLIER_DETECTION_ANNOTATION);
+        if (value == null || value.isBlank()) {
+            return OutlierDetection.DEFAULT;
+        }
+        if (value.trim().equals("off")) {
+            return OutlierDetection.OFF;
+        }
+        OutlierDetection d = OutlierDetection.DEFAULT;
+        try {
+            int consecutive = d.consecutive();
+            Duration base = d.base();
+            int maxPercent = d.maxPercent();
+            for (String pair : value.split(",")) {
+                String[] kv = pair.split("=", 2);
+                String key = kv[0].trim();
+                String v = kv.length == 2 ? kv[1].trim() : "";
+                switch (key) {
+                    case "consecutive" -> consecutive = Integer.parseInt(v);
+                    case "base" -> base = GoDuration.parse(v);
+                    case "max-percent" -> maxPercent = Integer.parseInt(v);
+                    default -> throw new IllegalArgumentException("unknown key " + key);
+                }
+            }
+            if (consecutive < 1) {
+                throw new IllegalArgumentException("consecutive < 1");
+            }
+            return new OutlierDetection(consecutive, base, maxPercent);
+        } catch (IllegalArgumentException e) { // NumberFormatException too
+            problems.invalid(path(KubernetesObjects.OUTLIER_DETECTION_ANNOTATION), value,
+                    "off, or consecutive=N (>= 1), base=<duration > 0> and max-percent=0..100, comma-separated");
+            return OutlierDetection.DEFAULT;
+        }
     }
 
     /** How a problem names an annotation: {@code metadata.annotations["name"]}. */

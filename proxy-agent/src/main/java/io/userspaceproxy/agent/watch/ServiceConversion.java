@@ -60,7 +60,8 @@ final class ServiceConversion {
                 .trafficDistribution(emptyToNull(spec.getTrafficDistribution()))
                 .topologyMode(ServiceAnnotations.topologyMode(annotations()))
                 .udpTimeout(ServiceAnnotations.udpTimeout(annotations(), problems))
-                .proxyProtocol(ProxyProtocolAnnotations.read(annotations(), problems));
+                .proxyProtocol(ProxyProtocolAnnotations.read(annotations(), problems))
+                .outlierDetection(ServiceAnnotations.outlierDetection(annotations(), problems));
         problems.throwIfAny();
         return b.build();
     }

@@ -1,6 +1,7 @@
 package io.userspaceproxy.core.balance;
 
 import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Route;
 import java.util.Objects;
 
@@ -15,14 +16,24 @@ public interface BalancerFactory {
 
     /**
      * The proxy's factory: round-robin for routes without session affinity, ClientIP affinity (memory in
-     * {@code affinities}, hits counted on the service port's counters) for routes that ask for it. Keep
-     * {@code affinities} in line with each published table through {@link AffinityTable#retain}.
+     * {@code affinities}, hits counted on the service port's counters) for routes that ask for it, each without the
+     * endpoints its outlier detection has ejected (records in {@code outliers}). Keep {@code affinities} and
+     * {@code outliers} in line with each published table through their {@code retain}.
      */
-    static BalancerFactory of(AffinityTable affinities, ProxyCounters counters) {
+    static BalancerFactory of(AffinityTable affinities, OutlierTable outliers, ProxyCounters counters) {
         Objects.requireNonNull(affinities, "affinities");
+        Objects.requireNonNull(outliers, "outliers");
         Objects.requireNonNull(counters, "counters");
-        return route -> route.affinity().isClientIp()
-                ? LoadBalancer.clientIpAffinity(route, affinities, counters.forServicePort(route.servicePort()))
-                : LoadBalancer.roundRobin(route.endpoints());
+        return route -> {
+            ServicePortCounters portCounters = counters.forServicePort(route.servicePort());
+            LoadBalancer balancer = route.affinity().isClientIp()
+                    ? LoadBalancer.clientIpAffinity(route, affinities, portCounters)
+                    : LoadBalancer.roundRobin(route.endpoints());
+            if (!route.outlierDetection().enabled()) {
+                return balancer;
+            }
+            return new OutlierAwareBalancer(balancer, outliers.forServicePort(route.servicePort()),
+                    route.outlierDetection(), portCounters);
+        };
     }
 }

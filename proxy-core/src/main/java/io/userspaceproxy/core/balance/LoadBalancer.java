@@ -38,6 +38,14 @@ public interface LoadBalancer {
      */
     Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first);
 
+    /** A connect to {@code endpoint} failed (refused, reset, timed out): outlier detection counts it. */
+    default void onConnectFailed(Endpoint endpoint) {
+    }
+
+    /** A connect to {@code endpoint} succeeded: outlier detection clears its record. */
+    default void onConnected(Endpoint endpoint) {
+    }
+
     /** The endpoints this balancer chooses from, in order. */
     List<Endpoint> endpoints();
 

@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.balance.OutlierTable;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
@@ -88,26 +89,26 @@ public final class ListenerSet implements AutoCloseable {
      * @param counters where every service port's and listener's counters live
      */
     public ListenerSet(ListenerOptions options, ProxyCounters counters) {
-        this(options, AffinityTable.create(), counters);
+        this(options, AffinityTable.create(), OutlierTable.create(), counters);
     }
 
-    private ListenerSet(ListenerOptions options, AffinityTable affinities, ProxyCounters counters) {
-        this(options, BalancerFactory.of(affinities, counters), affinities, counters);
+    private ListenerSet(ListenerOptions options, AffinityTable affinities, OutlierTable outliers,
+            ProxyCounters counters) {
+        this(options, BalancerFactory.of(affinities, outliers, counters), affinities, outliers, counters);
     }
 
     /**
-     * Starts the event loops with a given balancer factory (tests, benchmarks); binds nothing until the first
-     * {@link #apply}.
+     * Starts the event loops with a given balancer factory (tests, benchmarks); binds nothing until the first apply.
      *
      * @param balancerFactory makes the balancer of each new route (round-robin, ClientIP affinity, ...)
      * @param counters        where every service port's and listener's counters live
      */
     public ListenerSet(ListenerOptions options, BalancerFactory balancerFactory, ProxyCounters counters) {
-        this(options, balancerFactory, AffinityTable.create(), counters);
+        this(options, balancerFactory, AffinityTable.create(), OutlierTable.create(), counters);
     }
 
     private ListenerSet(ListenerOptions options, BalancerFactory balancerFactory, AffinityTable affinities,
-            ProxyCounters counters) {
+            OutlierTable outliers, ProxyCounters counters) {
         Objects.requireNonNull(options, "options");
         this.transport = options.transport().requireAvailable();
         this.affinities = affinities;
@@ -115,7 +116,8 @@ public final class ListenerSet implements AutoCloseable {
         this.group = transport.newEventLoopGroup(options.ioThreads());
         this.table = ProxyTable.create(balancerFactory, counters);
         this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections, counters);
-        this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, counters, options.bindTimeout());
+        this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, outliers, counters,
+                options.bindTimeout());
     }
 
     /** The live UDP flows, for metrics and tests. */
@@ -123,7 +125,7 @@ public final class ListenerSet implements AutoCloseable {
         return udpFlows;
     }
 
-    /** The ClientIP affinity memory shared by every service port. */
+    /** The ClientIP affinity memory of every service port. */
     public AffinityTable affinities() {
         return affinities;
     }

@@ -2,8 +2,10 @@ package io.userspaceproxy.core.listen;
 
 import io.netty.channel.ChannelFuture;
 import io.userspaceproxy.core.balance.AffinityTable;
+import io.userspaceproxy.core.balance.OutlierTable;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
@@ -41,6 +43,7 @@ final class Reconciler {
     private final ListenerSockets sockets;
     private final UdpFlowTable udpFlows;
     private final AffinityTable affinities;
+    private final OutlierTable outliers;
     private final ProxyCounters counters;
     private final Duration bindTimeout;
     /**
@@ -53,11 +56,12 @@ final class Reconciler {
     private boolean accepting = true;
 
     Reconciler(ProxyTable table, ListenerSockets sockets, UdpFlowTable udpFlows, AffinityTable affinities,
-            ProxyCounters counters, Duration bindTimeout) {
+            OutlierTable outliers, ProxyCounters counters, Duration bindTimeout) {
         this.table = table;
         this.sockets = sockets;
         this.udpFlows = udpFlows;
         this.affinities = affinities;
+        this.outliers = outliers;
         this.counters = counters;
         this.bindTimeout = bindTimeout;
     }
@@ -72,7 +76,9 @@ final class Reconciler {
         udpFlows.onRoutesChanged(diff.removed());
         List<ServicePortName> gone = new ArrayList<>();
         for (ServicePortName servicePort : diff.servicePorts()) {
-            affinities.retain(servicePort, table.routesOf(servicePort));
+            List<Route> routes = table.routesOf(servicePort);
+            affinities.retain(servicePort, routes);
+            outliers.retain(servicePort, routes);
             if (!table.hasServicePort(servicePort)) {
                 gone.add(servicePort);
             }

@@ -25,6 +25,7 @@ public final class ServicePortCounters {
     private final LongAdder udpDatagramsToFrontend = new LongAdder();
     private final LongAdder udpDatagramsDropped = new LongAdder();
     private final LongAdder affinityHits = new LongAdder();
+    private final LongAdder outlierEjections = new LongAdder();
     private final LongAdder[] closes = new LongAdder[CloseReason.values().length];
 
     public ServicePortCounters() {
@@ -73,6 +74,15 @@ public final class ServicePortCounters {
     /** A connection left the copy relay for splice(2): its payload no longer passes through the JVM. */
     public void onSpliced() {
         splicedConnections.increment();
+    }
+
+    /** An endpoint was left out of picks after failing its connects (passive outlier detection). */
+    public void onOutlierEjection() {
+        outlierEjections.increment();
+    }
+
+    public long outlierEjections() {
+        return outlierEjections.sum();
     }
 
     public void onAffinityHit() {

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param udpIdleTimeout how long a UDP flow may carry nothing before it expires (ignored for TCP)
  * @param sourceRanges   client prefixes allowed in; empty allows every client
  * @param proxyProtocol  the PROXY protocol header sent to backends and required from trusted clients (TCP only)
+ * @param outlierDetection when an endpoint whose connects fail is left out of picks (TCP connects only)
  */
 public record Route(
         ServicePortName servicePort,
@@ -24,7 +25,8 @@ public record Route(
         SessionAffinity affinity,
         Duration udpIdleTimeout,
         List<Cidr> sourceRanges,
-        ProxyProtocolOptions proxyProtocol) {
+        ProxyProtocolOptions proxyProtocol,
+        OutlierDetection outlierDetection) {
 
     public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofMillis(250);
 
@@ -39,31 +41,45 @@ public record Route(
         }
         sourceRanges = List.copyOf(sourceRanges);
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(outlierDetection, "outlierDetection");
     }
 
-    /** A route with no affinity, the default UDP timeout, no source ranges and no PROXY protocol. */
+    /**
+     * A route with no affinity, the default UDP timeout, no source ranges, no PROXY protocol and the default outlier
+     * detection.
+     */
     public static Route of(ServicePortName servicePort, FrontendKind frontend, List<Endpoint> endpoints) {
         return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of(),
-                ProxyProtocolOptions.NONE);
+                ProxyProtocolOptions.NONE, OutlierDetection.DEFAULT);
     }
 
     public Route withEndpoints(List<Endpoint> newEndpoints) {
-        return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol);
+        return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
+                outlierDetection);
     }
 
     public Route withAffinity(SessionAffinity newAffinity) {
-        return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges, proxyProtocol);
+        return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges, proxyProtocol,
+                outlierDetection);
     }
 
     public Route withUdpIdleTimeout(Duration timeout) {
-        return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges, proxyProtocol);
+        return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges, proxyProtocol,
+                outlierDetection);
     }
 
     public Route withSourceRanges(List<Cidr> ranges) {
-        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges, proxyProtocol);
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges, proxyProtocol,
+                outlierDetection);
     }
 
     public Route withProxyProtocol(ProxyProtocolOptions options) {
-        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, options);
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, options,
+                outlierDetection);
+    }
+
+    public Route withOutlierDetection(OutlierDetection detection) {
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
+                detection);
     }
 }

@@ -176,6 +176,7 @@ public final class ProxyTable {
     }
 
     private static boolean sameBalancing(Route a, Route b) {
-        return a.servicePort().equals(b.servicePort()) && a.affinity().equals(b.affinity());
+        return a.servicePort().equals(b.servicePort()) && a.affinity().equals(b.affinity())
+                && a.outlierDetection().equals(b.outlierDetection());
     }
 }

@@ -33,7 +33,7 @@ class BalancerFactoryTest {
     final AtomicLong now = new AtomicLong();
     final AffinityTable affinities = AffinityTable.create(1_000, now::get, Runnable::run);
     final ProxyCounters counters = new ProxyCounters();
-    final BalancerFactory factory = BalancerFactory.of(affinities, counters);
+    final BalancerFactory factory = BalancerFactory.of(affinities, OutlierTable.create(), counters);
 
     final ProxyTable table = ProxyTable.create(factory, counters);
 

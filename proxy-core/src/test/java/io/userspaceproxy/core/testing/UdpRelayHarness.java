@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.balance.OutlierTable;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
@@ -33,7 +34,7 @@ public final class UdpRelayHarness implements AutoCloseable {
     private final EventLoopGroup group;
     private final ProxyCounters counters = new ProxyCounters();
     private final AffinityTable affinities = AffinityTable.create();
-    private final BalancerFactory balancers = BalancerFactory.of(affinities, counters);
+    private final BalancerFactory balancers = BalancerFactory.of(affinities, OutlierTable.create(), counters);
     private final UdpFlowTable flows;
     private final List<Channel> listeners = new ArrayList<>();
     private final ProxyTable table = ProxyTable.create(balancers, counters);

@@ -124,6 +124,10 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
             return;
         }
         if (future.isSuccess()) {
+            ServiceRoute route = context.lookupRoute();
+            if (route != null) {
+                route.balancer().onConnected(endpoint);
+            }
             if (header != null) {
                 header.writeTo(channel);
             }
@@ -140,6 +144,10 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         }
         ServicePortCounters counters = connection.counters();
         counters.onConnectFailure();
+        ServiceRoute route = context.lookupRoute();
+        if (route != null) {
+            route.balancer().onConnectFailed(endpoint);
+        }
         if (log.isDebugEnabled()) {
             log.debug("{} connect to {} failed (attempt {} of {}): {}", connection.frontend(), endpoint, attempt + 1,
                     context.connectAttempts(), cause.toString());

@@ -1,0 +1,124 @@
+package io.userspaceproxy.core.balance;
+
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.OutlierDetection;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The connect record of every endpoint of one service port, shared by all its listeners (a dead pod is dead behind
+ * the ClusterIP and the NodePort alike) and updated from any event loop. {@link #isEjected} is the hot-path read: one
+ * volatile read while nothing is ejected, which is nearly always; while something is, one map lookup, and the clock
+ * only for an endpoint that has been ejected. The rest runs only when a connect fails or one with a record succeeds.
+ */
+public final class EndpointOutliers {
+
+    /** One endpoint's record; its methods are synchronized on it (contended only by failures of one endpoint). */
+    private static final class Record {
+        int consecutive;
+        int ejections;
+        /** Meaningful once {@link #everEjected}: nanoTime's origin is arbitrary, so 0 is no "never". */
+        volatile long ejectedUntil;
+        volatile boolean everEjected;
+
+        boolean isOut(long now) {
+            return everEjected && now - ejectedUntil < 0;
+        }
+    }
+
+    /** {@link #anyEjectedUntil} when no ejection is running (nanoTime could take this value only by a fluke). */
+    private static final long NONE = Long.MIN_VALUE;
+
+    private final Map<Endpoint, Record> records = new ConcurrentHashMap<>();
+    private final LongSupplier ticker;
+    /** The latest end of a running ejection, or {@link #NONE}: before it some endpoint may be out, after it none. */
+    private final AtomicLong anyEjectedUntil = new AtomicLong(NONE);
+
+    EndpointOutliers(LongSupplier ticker) {
+        this.ticker = ticker;
+    }
+
+    /** Whether {@code endpoint} is out of picks now. */
+    public boolean isEjected(Endpoint endpoint) {
+        long until = anyEjectedUntil.get();
+        if (until == NONE) {
+            return false;
+        }
+        Record r = records.get(endpoint);
+        if (r == null || !r.everEjected) {
+            return false;
+        }
+        long now = ticker.getAsLong();
+        if (now - until >= 0) {
+            anyEjectedUntil.compareAndSet(until, NONE); // every ejection is over: back to the one-read path
+            return false;
+        }
+        return r.isOut(now);
+    }
+
+    /**
+     * A connect to {@code endpoint} failed. Ejects it when that makes {@code detection.consecutive()} in a row, it
+     * is not out already, and one more out stays within {@code detection.maxPercent()} of {@code endpointCount}.
+     *
+     * @return true when this failure ejected the endpoint
+     */
+    boolean onFailure(Endpoint endpoint, int endpointCount, OutlierDetection detection,
+            ServicePortCounters counters) {
+        long now = ticker.getAsLong();
+        Record r = records.computeIfAbsent(endpoint, e -> new Record());
+        synchronized (r) {
+            if (++r.consecutive < detection.consecutive() || r.isOut(now)) {
+                return false;
+            }
+            if ((long) (ejectedAt(now) + 1) * 100 > (long) endpointCount * detection.maxPercent()) {
+                return false; // too many out already: this one keeps its failures and stays in
+            }
+            r.consecutive = 0;
+            r.ejections++;
+            r.ejectedUntil = now + detection.ejectionNanos(r.ejections);
+            r.everEjected = true;
+            anyEjectedUntil.accumulateAndGet(r.ejectedUntil, EndpointOutliers::later);
+        }
+        counters.onOutlierEjection();
+        return true;
+    }
+
+    private static long later(long current, long candidate) {
+        return current == NONE || candidate - current > 0 ? candidate : current;
+    }
+
+    /** A connect to {@code endpoint} succeeded: its record is cleared, so a next ejection starts at the base time. */
+    void onSuccess(Endpoint endpoint) {
+        Record r = records.get(endpoint);
+        if (r != null) {
+            synchronized (r) {
+                r.consecutive = 0;
+                r.ejections = 0;
+            }
+        }
+    }
+
+    /** How many endpoints are out at {@code now}. */
+    int ejectedAt(long now) {
+        int n = 0;
+        for (Record r : records.values()) {
+            if (r.isOut(now)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Forgets the endpoints not in {@code kept} (they left every route of the service port). */
+    void retain(Collection<Endpoint> kept) {
+        records.keySet().retainAll(kept);
+    }
+
+    boolean isEmpty() {
+        return records.isEmpty();
+    }
+}

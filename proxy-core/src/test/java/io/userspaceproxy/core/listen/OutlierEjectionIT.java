@@ -1,0 +1,118 @@
+package io.userspaceproxy.core.listen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.FrontendKind;
+import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.OutlierDetection;
+import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.Route;
+import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.RelayOptions;
+import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpPorts;
+import io.userspaceproxy.core.testing.TcpTestClient;
+import io.userspaceproxy.core.testing.TransportLeakCheck;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Passive outlier ejection with real connects on loopback (the default transport): a listed endpoint where nothing
+ * listens costs three connect failures, then none while it is ejected, and once it answers again and its ejection
+ * time is up, it gets connections again; with detection off, every second connection keeps paying.
+ */
+@ExtendWith(TransportLeakCheck.class)
+@Timeout(60)
+class OutlierEjectionIT {
+
+    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+
+    private final Closer resources = new Closer();
+    private final ProxyCounters counters = new ProxyCounters();
+    private final ListenerSet proxy = new ListenerSet(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT)
+            .withBindTimeout(Duration.ofSeconds(5)), counters);
+
+    @AfterEach
+    void tearDown() throws Exception {
+        proxy.close();
+        resources.close();
+    }
+
+    private ListenerKey serve(String ip, Endpoint dead, Endpoint live, OutlierDetection detection) {
+        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(ip));
+        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live))
+                .withOutlierDetection(detection))));
+        return key;
+    }
+
+    private static String firstLine(ListenerKey key) throws IOException {
+        try (TcpTestClient client = TcpTestClient.connect(key.address())) {
+            return client.readLine();
+        }
+    }
+
+    @Test
+    void deadEndpoint_ejectedAfterThreeFailures_thenServedAgainOnceItAnswers() throws Exception {
+        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        Endpoint dead = TcpPorts.refusingEndpoint();
+        ListenerKey key = serve("127.0.13.1", dead, live.endpoint(),
+                new OutlierDetection(3, Duration.ofMillis(500), 50));
+        ServicePortCounters web = counters.forServicePort(WEB);
+
+        for (int i = 0; i < 20; i++) {
+            assertThat(firstLine(key)).isEqualTo("live");
+        }
+
+        assertThat(web.connectFailures()).as("three, then the endpoint is left out").isEqualTo(3);
+        assertThat(web.outlierEjections()).isEqualTo(1);
+
+        try (ServerSocket revived = new ServerSocket(dead.address().getPort(), 50, InetAddress.getLoopbackAddress())) {
+            Thread answer = new Thread(() -> answerUntilClosed(revived, "revived"), "revived");
+            answer.setDaemon(true);
+            answer.start();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> "revived".equals(firstLine(key)));
+        }
+        assertThat(web.connectFailures()).as("a live endpoint after its ejection costs nothing").isEqualTo(3);
+    }
+
+    @Test
+    void detectionOff_everyOtherConnectionPaysAFailure() throws Exception {
+        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        ListenerKey key = serve("127.0.13.2", TcpPorts.refusingEndpoint(), live.endpoint(), OutlierDetection.OFF);
+
+        for (int i = 0; i < 20; i++) {
+            assertThat(firstLine(key)).isEqualTo("live");
+        }
+
+        assertThat(counters.forServicePort(WEB).connectFailures()).isEqualTo(10);
+        assertThat(counters.forServicePort(WEB).outlierEjections()).isZero();
+    }
+
+    private static void answerUntilClosed(ServerSocket server, String line) {
+        while (!server.isClosed()) {
+            try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
+                out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+}
