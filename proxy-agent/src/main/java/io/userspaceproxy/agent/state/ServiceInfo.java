@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.state;
 
 import io.userspaceproxy.core.model.Cidr;
+import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.OutlierDetection;
 import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetAddress;
@@ -38,6 +39,8 @@ import java.util.Objects;
  *                                 proxy's {@code --udp-timeout}
  * @param proxyProtocol            the PROXY protocol annotations ({@link ProxyProtocolSettings#NONE} without them)
  * @param outlierDetection         annotation {@code userspace-proxy.io/outlier-detection}, else the default (on)
+ * @param lifecycle                annotations {@code userspace-proxy.io/on-endpoint-removal} and
+ *                                 {@code userspace-proxy.io/max-connection-age}, else keep and no age limit
  */
 public record ServiceInfo(
         ObjectRef ref,
@@ -55,7 +58,8 @@ public record ServiceInfo(
         String topologyMode,
         Duration udpTimeout,
         ProxyProtocolSettings proxyProtocol,
-        OutlierDetection outlierDetection) {
+        OutlierDetection outlierDetection,
+        ConnectionLifecycle lifecycle) {
 
     public ServiceInfo {
         Objects.requireNonNull(ref, "ref");
@@ -76,6 +80,7 @@ public record ServiceInfo(
         }
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(outlierDetection, "outlierDetection");
+        Objects.requireNonNull(lifecycle, "lifecycle");
     }
 
     /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
@@ -112,6 +117,7 @@ public record ServiceInfo(
         private Duration udpTimeout;
         private ProxyProtocolSettings proxyProtocol = ProxyProtocolSettings.NONE;
         private OutlierDetection outlierDetection = OutlierDetection.DEFAULT;
+        private ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
 
         private Builder(ObjectRef ref) {
             this.ref = Objects.requireNonNull(ref, "ref");
@@ -134,6 +140,7 @@ public record ServiceInfo(
             udpTimeout = s.udpTimeout;
             proxyProtocol = s.proxyProtocol;
             outlierDetection = s.outlierDetection;
+            lifecycle = s.lifecycle;
         }
 
         public Builder type(ServiceType value) {
@@ -217,11 +224,16 @@ public record ServiceInfo(
             return this;
         }
 
+        public Builder lifecycle(ConnectionLifecycle value) {
+            lifecycle = value;
+            return this;
+        }
+
         public ServiceInfo build() {
             return new ServiceInfo(ref, type, clusterIPs, ports, externalIPs, loadBalancerIngressIPs,
                     loadBalancerSourceRanges, sessionAffinity, internalTrafficPolicy, externalTrafficPolicy,
                     healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout, proxyProtocol,
-                    outlierDetection);
+                    outlierDetection, lifecycle);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.watch;
 
 import io.userspaceproxy.agent.config.GoDuration;
+import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
 import java.util.Map;
@@ -79,6 +80,51 @@ final class ServiceAnnotations {
             problems.invalid(path(KubernetesObjects.OUTLIER_DETECTION_ANNOTATION), value,
                     "off, or consecutive=N (>= 1), base=<duration > 0> and max-percent=0..100, comma-separated");
             return OutlierDetection.DEFAULT;
+        }
+    }
+
+    /**
+     * {@value KubernetesObjects#ON_ENDPOINT_REMOVAL_ANNOTATION} ({@code keep}, {@code close} or
+     * {@code drain=<Go duration>}) and {@value KubernetesObjects#MAX_CONNECTION_AGE_ANNOTATION} (a Go duration);
+     * each defaults to {@link ConnectionLifecycle#DEFAULT}'s when absent or bad.
+     */
+    static ConnectionLifecycle lifecycle(Map<String, String> annotations, Problems problems) {
+        ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
+        String removal = annotations.get(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION);
+        if (removal != null && !removal.isBlank()) {
+            String v = removal.trim();
+            Duration drain = v.startsWith("drain=") ? positive(v.substring("drain=".length())) : null;
+            if (v.equals("keep")) {
+                lifecycle = lifecycle.withRemoval(ConnectionLifecycle.Removal.KEEP, Duration.ZERO);
+            } else if (v.equals("close")) {
+                lifecycle = lifecycle.withRemoval(ConnectionLifecycle.Removal.CLOSE, Duration.ZERO);
+            } else if (drain != null) {
+                lifecycle = lifecycle.withRemoval(ConnectionLifecycle.Removal.DRAIN, drain);
+            } else {
+                problems.invalid(path(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION), removal,
+                        "keep, close or drain=<duration > 0> such as drain=30s");
+            }
+        }
+        String age = annotations.get(KubernetesObjects.MAX_CONNECTION_AGE_ANNOTATION);
+        if (age != null && !age.isBlank()) {
+            Duration d = positive(age.trim());
+            if (d == null) {
+                problems.invalid(path(KubernetesObjects.MAX_CONNECTION_AGE_ANNOTATION), age,
+                        "a duration > 0 such as 10m");
+            } else {
+                lifecycle = lifecycle.withMaxAge(d);
+            }
+        }
+        return lifecycle;
+    }
+
+    /** A Go duration {@code > 0}, or null. */
+    private static Duration positive(String text) {
+        try {
+            Duration d = GoDuration.parse(text);
+            return d.isNegative() || d.isZero() ? null : d;
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

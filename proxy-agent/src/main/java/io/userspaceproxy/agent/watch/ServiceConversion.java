@@ -61,7 +61,8 @@ final class ServiceConversion {
                 .topologyMode(ServiceAnnotations.topologyMode(annotations()))
                 .udpTimeout(ServiceAnnotations.udpTimeout(annotations(), problems))
                 .proxyProtocol(ProxyProtocolAnnotations.read(annotations(), problems))
-                .outlierDetection(ServiceAnnotations.outlierDetection(annotations(), problems));
+                .outlierDetection(ServiceAnnotations.outlierDetection(annotations(), problems))
+                .lifecycle(ServiceAnnotations.lifecycle(annotations(), problems));
         problems.throwIfAny();
         return b.build();
     }

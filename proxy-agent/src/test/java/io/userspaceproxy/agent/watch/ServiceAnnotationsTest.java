@@ -3,6 +3,8 @@ package io.userspaceproxy.agent.watch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.userspaceproxy.core.model.ConnectionLifecycle;
+import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code userspace-proxy.io/outlier-detection}: absent, off, tuned in part or whole, and values that cannot be read. */
+/**
+ * The Service annotations {@link ServiceAnnotations} reads: outlier detection (absent, off, tuned in part or whole),
+ * the removal policy and the maximum connection age, and values that cannot be read.
+ */
 class ServiceAnnotationsTest {
 
     private final List<String> warnings = new ArrayList<>();
@@ -51,5 +56,39 @@ class ServiceAnnotationsTest {
         assertThat(problems.hasErrors()).isTrue();
         assertThat(catchThrowable(problems::throwIfAny))
                 .hasMessageContaining("metadata.annotations[\"userspace-proxy.io/outlier-detection\"]: \"" + value);
+    }
+
+    private ConnectionLifecycle lifecycle(Map<String, String> annotations) {
+        return ServiceAnnotations.lifecycle(annotations, problems);
+    }
+
+    @Test
+    void lifecycle_absent_keepAndNoAgeLimit() {
+        assertThat(lifecycle(Map.of())).isEqualTo(ConnectionLifecycle.DEFAULT);
+    }
+
+    @Test
+    void lifecycle_closeDrainAndAge() {
+        assertThat(lifecycle(Map.of(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION, "close")).onRemoval())
+                .isEqualTo(Removal.CLOSE);
+        assertThat(lifecycle(Map.of(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION, "drain=30s",
+                KubernetesObjects.MAX_CONNECTION_AGE_ANNOTATION, "10m")))
+                .isEqualTo(new ConnectionLifecycle(Removal.DRAIN, Duration.ofSeconds(30), Duration.ofMinutes(10)));
+        assertThat(problems.hasErrors()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"reset", "drain", "drain=0s", "drain=soon"})
+    void lifecycle_unreadableRemoval_reportedAndKeep(String value) {
+        assertThat(lifecycle(Map.of(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION, value)).onRemoval())
+                .isEqualTo(Removal.KEEP);
+        assertThat(catchThrowable(problems::throwIfAny)).hasMessageContaining(
+                "metadata.annotations[\"userspace-proxy.io/on-endpoint-removal\"]: \"" + value + "\"");
+    }
+
+    @Test
+    void lifecycle_unreadableAge_reported() {
+        assertThat(lifecycle(Map.of(KubernetesObjects.MAX_CONNECTION_AGE_ANNOTATION, "-1m")).maxAge()).isZero();
+        assertThat(catchThrowable(problems::throwIfAny)).hasMessageContaining("max-connection-age");
     }
 }

@@ -116,7 +116,7 @@ public final class ListenerSet implements AutoCloseable {
         this.group = transport.newEventLoopGroup(options.ioThreads());
         this.table = ProxyTable.create(balancerFactory, counters);
         this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections, counters);
-        this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, outliers, counters,
+        this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, outliers, tcpConnections, counters,
                 options.bindTimeout());
     }
 

@@ -4,10 +4,12 @@ import io.netty.channel.ChannelFuture;
 import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.OutlierTable;
 import io.userspaceproxy.core.metrics.ProxyCounters;
+import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.table.ProxyTable;
 import io.userspaceproxy.core.table.RouteSlot;
@@ -44,6 +46,7 @@ final class Reconciler {
     private final UdpFlowTable udpFlows;
     private final AffinityTable affinities;
     private final OutlierTable outliers;
+    private final TcpConnectionTable tcpConnections;
     private final ProxyCounters counters;
     private final Duration bindTimeout;
     /**
@@ -56,12 +59,13 @@ final class Reconciler {
     private boolean accepting = true;
 
     Reconciler(ProxyTable table, ListenerSockets sockets, UdpFlowTable udpFlows, AffinityTable affinities,
-            OutlierTable outliers, ProxyCounters counters, Duration bindTimeout) {
+            OutlierTable outliers, TcpConnectionTable tcpConnections, ProxyCounters counters, Duration bindTimeout) {
         this.table = table;
         this.sockets = sockets;
         this.udpFlows = udpFlows;
         this.affinities = affinities;
         this.outliers = outliers;
+        this.tcpConnections = tcpConnections;
         this.counters = counters;
         this.bindTimeout = bindTimeout;
     }
@@ -75,13 +79,20 @@ final class Reconciler {
         udpFlows.onRoutesChanged(diff.routeChanged());
         udpFlows.onRoutesChanged(diff.removed());
         List<ServicePortName> gone = new ArrayList<>();
+        Set<ServicePortName> removalPolicies = new HashSet<>();
         for (ServicePortName servicePort : diff.servicePorts()) {
             List<Route> routes = table.routesOf(servicePort);
             affinities.retain(servicePort, routes);
             outliers.retain(servicePort, routes);
+            if (routes.stream().anyMatch(r -> r.lifecycle().onRemoval() != ConnectionLifecycle.Removal.KEEP)) {
+                removalPolicies.add(servicePort);
+            }
             if (!table.hasServicePort(servicePort)) {
                 gone.add(servicePort);
             }
+        }
+        if (!removalPolicies.isEmpty()) {
+            tcpConnections.onEndpointsChanged(removalPolicies); // connections to endpoints that left: close or drain
         }
         unbound.removeAll(diff.removed());
         reportedBindFailures.keySet().removeAll(diff.removed());

@@ -27,6 +27,10 @@ public enum CloseReason {
      * malformed one, something else, or nothing in time.
      */
     PROXY_PROTOCOL_REJECTED,
+    /** Its endpoint left the route, and the route's lifecycle says close (at once, or after a drain). */
+    ENDPOINT_REMOVED,
+    /** It reached the route's maximum connection age (plus its jitter). */
+    MAX_AGE,
     /** Nothing moved in either direction for the idle timeout. */
     IDLE_TIMEOUT,
     /** The agent was shutting down and the drain timeout ran out. */

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param sourceRanges   client prefixes allowed in; empty allows every client
  * @param proxyProtocol  the PROXY protocol header sent to backends and required from trusted clients (TCP only)
  * @param outlierDetection when an endpoint whose connects fail is left out of picks (TCP connects only)
+ * @param lifecycle      what ends a TCP connection early: its endpoint's removal, its age
  */
 public record Route(
         ServicePortName servicePort,
@@ -26,7 +27,8 @@ public record Route(
         Duration udpIdleTimeout,
         List<Cidr> sourceRanges,
         ProxyProtocolOptions proxyProtocol,
-        OutlierDetection outlierDetection) {
+        OutlierDetection outlierDetection,
+        ConnectionLifecycle lifecycle) {
 
     public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofMillis(250);
 
@@ -42,44 +44,50 @@ public record Route(
         sourceRanges = List.copyOf(sourceRanges);
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(outlierDetection, "outlierDetection");
+        Objects.requireNonNull(lifecycle, "lifecycle");
     }
 
     /**
-     * A route with no affinity, the default UDP timeout, no source ranges, no PROXY protocol and the default outlier
-     * detection.
+     * A route with no affinity, the default UDP timeout, no source ranges, no PROXY protocol, the default outlier
+     * detection and connection lifecycle.
      */
     public static Route of(ServicePortName servicePort, FrontendKind frontend, List<Endpoint> endpoints) {
         return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of(),
-                ProxyProtocolOptions.NONE, OutlierDetection.DEFAULT);
+                ProxyProtocolOptions.NONE, OutlierDetection.DEFAULT, ConnectionLifecycle.DEFAULT);
     }
 
     public Route withEndpoints(List<Endpoint> newEndpoints) {
         return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection);
+                outlierDetection, lifecycle);
     }
 
     public Route withAffinity(SessionAffinity newAffinity) {
         return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection);
+                outlierDetection, lifecycle);
     }
 
     public Route withUdpIdleTimeout(Duration timeout) {
         return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges, proxyProtocol,
-                outlierDetection);
+                outlierDetection, lifecycle);
     }
 
     public Route withSourceRanges(List<Cidr> ranges) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges, proxyProtocol,
-                outlierDetection);
+                outlierDetection, lifecycle);
     }
 
     public Route withProxyProtocol(ProxyProtocolOptions options) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, options,
-                outlierDetection);
+                outlierDetection, lifecycle);
     }
 
     public Route withOutlierDetection(OutlierDetection detection) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                detection);
+                detection, lifecycle);
+    }
+
+    public Route withLifecycle(ConnectionLifecycle newLifecycle) {
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
+                outlierDetection, newLifecycle);
     }
 }

@@ -102,7 +102,8 @@ class AffinityTableTest {
         balancer(route(Duration.ofHours(1), A, B, C)).pick(ALICE);
         Route clusterIp = route(Duration.ofHours(1), B, C);
         Route nodePort = new Route(WEB, FrontendKind.NODE_PORT, List.of(A), clusterIp.affinity(),
-                clusterIp.udpIdleTimeout(), List.of(), clusterIp.proxyProtocol(), clusterIp.outlierDetection());
+                clusterIp.udpIdleTimeout(), List.of(), clusterIp.proxyProtocol(), clusterIp.outlierDetection(),
+                clusterIp.lifecycle());
 
         affinities.retain(List.of(clusterIp, nodePort));
 

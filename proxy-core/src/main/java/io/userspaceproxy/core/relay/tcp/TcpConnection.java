@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Ticker;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
@@ -73,6 +74,8 @@ final class TcpConnection extends TimerEntry {
     private ServicePortName servicePort;
     private InetSocketAddress client;
     private long openedNanos;
+    /** The close at the route's maximum age; null when it has none. */
+    private Future<?> ageLimit;
     // Read by TcpConnectionTable off this loop without synchronization: benign races, see there.
     private Endpoint endpoint;
     private long bytesToBackend;
@@ -435,8 +438,15 @@ final class TcpConnection extends TimerEntry {
             connector.cancel();
             connector = null;
         }
+        if (ageLimit != null) {
+            ageLimit.cancel(false);
+        }
         switch (reason) {
             case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, MEMORY_REJECTED, CONNECT_FAILED -> reset(frontend);
+            case ENDPOINT_REMOVED -> {
+                reset(frontend);
+                closeIfConnected();
+            }
             case BACKEND_ERROR -> {
                 closeIfConnected();
                 frontend.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -471,6 +481,24 @@ final class TcpConnection extends TimerEntry {
     }
 
     /** When the connection was accepted, on its event loop's ticker; fixed before it is listed. */
+    /** Closes this connection at {@code maxAge} from now (see {@link ConnectionAge}). On its event loop. */
+    void limitAge(Future<?> close) {
+        ageLimit = close;
+    }
+
+    /** The endpoint connected or being tried, and the service port: what a removal sweep compares. */
+    Endpoint endpoint() {
+        return endpoint;
+    }
+
+    TcpListenerContext context() {
+        return context;
+    }
+
+    ServicePortName servicePort() {
+        return servicePort;
+    }
+
     long openedNanos() {
         return openedNanos;
     }

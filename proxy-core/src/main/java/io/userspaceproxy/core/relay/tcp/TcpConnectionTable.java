@@ -1,6 +1,7 @@
 package io.userspaceproxy.core.relay.tcp;
 
 import io.netty.channel.EventLoop;
+import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.OldestFirst;
 import java.time.Duration;
@@ -51,6 +52,19 @@ public final class TcpConnectionTable {
 
     public static TcpConnectionTable create() {
         return new TcpConnectionTable();
+    }
+
+    /**
+     * After a sync changed the routes of {@code servicePorts}: each open connection of one of them is judged on its
+     * event loop by {@link EndpointRemoval} (closed now or after a drain if its endpoint left its route and the
+     * route's lifecycle says so). O(open connections); call it only for service ports whose lifecycle is not keep.
+     */
+    public void onEndpointsChanged(Set<ServicePortName> servicePorts) {
+        for (TcpConnection connection : open) {
+            if (servicePorts.contains(connection.servicePort())) {
+                connection.frontend().eventLoop().execute(() -> EndpointRemoval.check(connection));
+            }
+        }
     }
 
     /** Connections open now (connecting or relaying); a striped count, exact when nothing changes meanwhile. */

@@ -79,6 +79,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         ProxyHeader header = send == ProxyProtocolOptions.Version.NONE ? null : ProxyHeader.of(send, client,
                 dialled != null ? dialled : (InetSocketAddress) connection.frontend().localAddress());
         connection.connect(context, route.route().servicePort(), client, header, first);
+        ConnectionAge.limit(connection, route.route().lifecycle());
     }
 
     /** The route of this handler's listener now; null when it has none. */
