@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent.state;
 
+import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.OutlierDetection;
@@ -41,6 +42,7 @@ import java.util.Objects;
  * @param outlierDetection         annotation {@code userspace-proxy.io/outlier-detection}, else the default (on)
  * @param lifecycle                annotations {@code userspace-proxy.io/on-endpoint-removal} and
  *                                 {@code userspace-proxy.io/max-connection-age}, else keep and no age limit
+ * @param algorithm                annotation {@code userspace-proxy.io/load-balancer}, else round-robin
  */
 public record ServiceInfo(
         ObjectRef ref,
@@ -59,7 +61,8 @@ public record ServiceInfo(
         Duration udpTimeout,
         ProxyProtocolSettings proxyProtocol,
         OutlierDetection outlierDetection,
-        ConnectionLifecycle lifecycle) {
+        ConnectionLifecycle lifecycle,
+        BalancingAlgorithm algorithm) {
 
     public ServiceInfo {
         Objects.requireNonNull(ref, "ref");
@@ -81,6 +84,7 @@ public record ServiceInfo(
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(outlierDetection, "outlierDetection");
         Objects.requireNonNull(lifecycle, "lifecycle");
+        Objects.requireNonNull(algorithm, "algorithm");
     }
 
     /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
@@ -118,6 +122,7 @@ public record ServiceInfo(
         private ProxyProtocolSettings proxyProtocol = ProxyProtocolSettings.NONE;
         private OutlierDetection outlierDetection = OutlierDetection.DEFAULT;
         private ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
+        private BalancingAlgorithm algorithm = BalancingAlgorithm.ROUND_ROBIN;
 
         private Builder(ObjectRef ref) {
             this.ref = Objects.requireNonNull(ref, "ref");
@@ -141,6 +146,7 @@ public record ServiceInfo(
             proxyProtocol = s.proxyProtocol;
             outlierDetection = s.outlierDetection;
             lifecycle = s.lifecycle;
+            algorithm = s.algorithm;
         }
 
         public Builder type(ServiceType value) {
@@ -229,11 +235,16 @@ public record ServiceInfo(
             return this;
         }
 
+        public Builder algorithm(BalancingAlgorithm value) {
+            algorithm = value;
+            return this;
+        }
+
         public ServiceInfo build() {
             return new ServiceInfo(ref, type, clusterIPs, ports, externalIPs, loadBalancerIngressIPs,
                     loadBalancerSourceRanges, sessionAffinity, internalTrafficPolicy, externalTrafficPolicy,
                     healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout, proxyProtocol,
-                    outlierDetection, lifecycle);
+                    outlierDetection, lifecycle, algorithm);
         }
     }
 }

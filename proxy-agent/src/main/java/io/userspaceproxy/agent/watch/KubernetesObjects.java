@@ -31,6 +31,7 @@ import java.util.function.Consumer;
  *       as a Go duration ({@code 250ms}, {@code 5s}, {@code 1m30s}); overrides {@code --udp-timeout};</li>
  *   <li>{@value #TOPOLOGY_MODE_ANNOTATION} (or the legacy {@value #TOPOLOGY_AWARE_HINTS_ANNOTATION}):
  *       {@code Auto} asks for zone-aware routing, like {@code trafficDistribution: PreferClose};</li>
+ *   <li>{@value #LOAD_BALANCER_ANNOTATION}: {@code round-robin}, {@code least-connections} or {@code maglev};</li>
  *   <li>{@value #OUTLIER_DETECTION_ANNOTATION}: {@code off}, or how endpoints whose connects fail are ejected;</li>
  *   <li>{@value #ON_ENDPOINT_REMOVAL_ANNOTATION} and {@value #MAX_CONNECTION_AGE_ANNOTATION}: what ends a TCP
  *       connection early;</li>
@@ -46,6 +47,7 @@ public final class KubernetesObjects {
     public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
     public static final String UDP_TIMEOUT_ANNOTATION = "userspace-proxy.io/udp-timeout";
     public static final String OUTLIER_DETECTION_ANNOTATION = "userspace-proxy.io/outlier-detection";
+    public static final String LOAD_BALANCER_ANNOTATION = "userspace-proxy.io/load-balancer";
     public static final String ON_ENDPOINT_REMOVAL_ANNOTATION = "userspace-proxy.io/on-endpoint-removal";
     public static final String MAX_CONNECTION_AGE_ANNOTATION = "userspace-proxy.io/max-connection-age";
     public static final String TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode";

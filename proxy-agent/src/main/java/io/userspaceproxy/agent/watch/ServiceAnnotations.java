@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.watch;
 
 import io.userspaceproxy.agent.config.GoDuration;
+import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
@@ -125,6 +126,30 @@ final class ServiceAnnotations {
             return d.isNegative() || d.isZero() ? null : d;
         } catch (IllegalArgumentException e) {
             return null;
+        }
+    }
+
+    /**
+     * {@value KubernetesObjects#LOAD_BALANCER_ANNOTATION}: {@code round-robin}, {@code least-connections} or
+     * {@code maglev}. Any other value is a warning (logged with the Service) and the Service is balanced round-robin:
+     * a balancing choice never keeps a Service from being served.
+     */
+    static BalancingAlgorithm algorithm(Map<String, String> annotations, Problems problems) {
+        String value = annotations.get(KubernetesObjects.LOAD_BALANCER_ANNOTATION);
+        if (value == null || value.isBlank()) {
+            return BalancingAlgorithm.ROUND_ROBIN;
+        }
+        switch (value.trim()) {
+            case "round-robin":
+                return BalancingAlgorithm.ROUND_ROBIN;
+            case "least-connections":
+                return BalancingAlgorithm.LEAST_CONNECTIONS;
+            case "maglev":
+                return BalancingAlgorithm.MAGLEV;
+            default:
+                problems.warn(path(KubernetesObjects.LOAD_BALANCER_ANNOTATION) + ": " + Problems.render(value)
+                        + " (expected: round-robin, least-connections or maglev); balancing round-robin");
+                return BalancingAlgorithm.ROUND_ROBIN;
         }
     }
 

@@ -62,7 +62,8 @@ final class ServiceConversion {
                 .udpTimeout(ServiceAnnotations.udpTimeout(annotations(), problems))
                 .proxyProtocol(ProxyProtocolAnnotations.read(annotations(), problems))
                 .outlierDetection(ServiceAnnotations.outlierDetection(annotations(), problems))
-                .lifecycle(ServiceAnnotations.lifecycle(annotations(), problems));
+                .lifecycle(ServiceAnnotations.lifecycle(annotations(), problems))
+                .algorithm(ServiceAnnotations.algorithm(annotations(), problems));
         problems.throwIfAny();
         return b.build();
     }

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.watch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
 import io.userspaceproxy.core.model.OutlierDetection;
@@ -90,5 +91,23 @@ class ServiceAnnotationsTest {
     void lifecycle_unreadableAge_reported() {
         assertThat(lifecycle(Map.of(KubernetesObjects.MAX_CONNECTION_AGE_ANNOTATION, "-1m")).maxAge()).isZero();
         assertThat(catchThrowable(problems::throwIfAny)).hasMessageContaining("max-connection-age");
+    }
+
+    @Test
+    void algorithm_eachNamedValue_andAnUnknownOneWarnsAndFallsBackToRoundRobin() {
+        assertThat(ServiceAnnotations.algorithm(Map.of(), problems)).isEqualTo(BalancingAlgorithm.ROUND_ROBIN);
+        assertThat(ServiceAnnotations.algorithm(Map.of(KubernetesObjects.LOAD_BALANCER_ANNOTATION, "maglev"), problems))
+                .isEqualTo(BalancingAlgorithm.MAGLEV);
+        assertThat(ServiceAnnotations.algorithm(
+                Map.of(KubernetesObjects.LOAD_BALANCER_ANNOTATION, " least-connections "), problems))
+                .isEqualTo(BalancingAlgorithm.LEAST_CONNECTIONS);
+        assertThat(warnings).isEmpty();
+
+        assertThat(ServiceAnnotations.algorithm(Map.of(KubernetesObjects.LOAD_BALANCER_ANNOTATION, "random"), problems))
+                .isEqualTo(BalancingAlgorithm.ROUND_ROBIN);
+
+        assertThat(problems.hasErrors()).as("the Service is still served").isFalse();
+        assertThat(warnings).singleElement().asString().contains("Service shop/web",
+                "userspace-proxy.io/load-balancer", "\"random\"", "balancing round-robin");
     }
 }

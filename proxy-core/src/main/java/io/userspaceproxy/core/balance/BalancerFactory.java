@@ -15,7 +15,7 @@ public interface BalancerFactory {
     LoadBalancer create(Route route);
 
     /**
-     * The proxy's factory: round-robin for routes without session affinity, ClientIP affinity (memory in
+     * The proxy's factory: the route's algorithm for routes without session affinity, ClientIP affinity (memory in
      * {@code affinities}, hits counted on the service port's counters) for routes that ask for it, each without the
      * endpoints its outlier detection has ejected (records in {@code outliers}). Keep {@code affinities} and
      * {@code outliers} in line with each published table through their {@code retain}.
@@ -28,7 +28,11 @@ public interface BalancerFactory {
             ServicePortCounters portCounters = counters.forServicePort(route.servicePort());
             LoadBalancer balancer = route.affinity().isClientIp()
                     ? LoadBalancer.clientIpAffinity(route, affinities, portCounters)
-                    : LoadBalancer.roundRobin(route.endpoints());
+                    : switch (route.algorithm()) {
+                        case ROUND_ROBIN -> LoadBalancer.roundRobin(route.endpoints());
+                        case LEAST_CONNECTIONS -> LoadBalancer.leastConnections(route.endpoints());
+                        case MAGLEV -> LoadBalancer.maglev(route.endpoints());
+                    };
             if (!route.outlierDetection().enabled()) {
                 return balancer;
             }

@@ -42,8 +42,14 @@ public interface LoadBalancer {
     default void onConnectFailed(Endpoint endpoint) {
     }
 
-    /** A connect to {@code endpoint} succeeded: outlier detection clears its record. */
-    default void onConnected(Endpoint endpoint) {
+    /**
+     * A connect to {@code endpoint} succeeded: outlier detection clears its record, least-connections counts it.
+     *
+     * @return the counter the connection must {@link EndpointLoad#release()} when it ends, or null when nothing is
+     *         counted
+     */
+    default EndpointLoad onConnected(Endpoint endpoint) {
+        return null;
     }
 
     /** The endpoints this balancer chooses from, in order. */
@@ -51,6 +57,16 @@ public interface LoadBalancer {
 
     /** A balancer of the same kind over {@code newEndpoints}, continuing this one's rotation. */
     LoadBalancer withEndpoints(List<Endpoint> newEndpoints);
+
+    /** Least connections over {@code endpoints}, with counters of its own. */
+    static LoadBalancer leastConnections(List<Endpoint> endpoints) {
+        return LeastConnectionsBalancer.create(endpoints);
+    }
+
+    /** Maglev consistent hashing of the client IP over {@code endpoints}. */
+    static LoadBalancer maglev(List<Endpoint> endpoints) {
+        return new MaglevBalancer(endpoints);
+    }
 
     /** Round-robin over {@code endpoints} in the given order. */
     static LoadBalancer roundRobin(List<Endpoint> endpoints) {

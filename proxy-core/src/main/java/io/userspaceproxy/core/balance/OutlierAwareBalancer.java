@@ -56,8 +56,9 @@ final class OutlierAwareBalancer implements LoadBalancer {
     }
 
     @Override
-    public void onConnected(Endpoint endpoint) {
+    public EndpointLoad onConnected(Endpoint endpoint) {
         outliers.onSuccess(endpoint);
+        return delegate.onConnected(endpoint);
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param proxyProtocol  the PROXY protocol header sent to backends and required from trusted clients (TCP only)
  * @param outlierDetection when an endpoint whose connects fail is left out of picks (TCP connects only)
  * @param lifecycle      what ends a TCP connection early: its endpoint's removal, its age
+ * @param algorithm      how an endpoint is picked when session affinity does not decide
  */
 public record Route(
         ServicePortName servicePort,
@@ -28,7 +29,8 @@ public record Route(
         List<Cidr> sourceRanges,
         ProxyProtocolOptions proxyProtocol,
         OutlierDetection outlierDetection,
-        ConnectionLifecycle lifecycle) {
+        ConnectionLifecycle lifecycle,
+        BalancingAlgorithm algorithm) {
 
     public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofMillis(250);
 
@@ -45,49 +47,56 @@ public record Route(
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(outlierDetection, "outlierDetection");
         Objects.requireNonNull(lifecycle, "lifecycle");
+        Objects.requireNonNull(algorithm, "algorithm");
     }
 
     /**
      * A route with no affinity, the default UDP timeout, no source ranges, no PROXY protocol, the default outlier
-     * detection and connection lifecycle.
+     * detection and connection lifecycle, round-robin.
      */
     public static Route of(ServicePortName servicePort, FrontendKind frontend, List<Endpoint> endpoints) {
         return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of(),
-                ProxyProtocolOptions.NONE, OutlierDetection.DEFAULT, ConnectionLifecycle.DEFAULT);
+                ProxyProtocolOptions.NONE, OutlierDetection.DEFAULT, ConnectionLifecycle.DEFAULT,
+                BalancingAlgorithm.ROUND_ROBIN);
     }
 
     public Route withEndpoints(List<Endpoint> newEndpoints) {
         return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle);
+                outlierDetection, lifecycle, algorithm);
     }
 
     public Route withAffinity(SessionAffinity newAffinity) {
         return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle);
+                outlierDetection, lifecycle, algorithm);
     }
 
     public Route withUdpIdleTimeout(Duration timeout) {
         return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle);
+                outlierDetection, lifecycle, algorithm);
     }
 
     public Route withSourceRanges(List<Cidr> ranges) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges, proxyProtocol,
-                outlierDetection, lifecycle);
+                outlierDetection, lifecycle, algorithm);
     }
 
     public Route withProxyProtocol(ProxyProtocolOptions options) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, options,
-                outlierDetection, lifecycle);
+                outlierDetection, lifecycle, algorithm);
     }
 
     public Route withOutlierDetection(OutlierDetection detection) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                detection, lifecycle);
+                detection, lifecycle, algorithm);
     }
 
     public Route withLifecycle(ConnectionLifecycle newLifecycle) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, newLifecycle);
+                outlierDetection, newLifecycle, algorithm);
+    }
+
+    public Route withAlgorithm(BalancingAlgorithm newAlgorithm) {
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
+                outlierDetection, lifecycle, newAlgorithm);
     }
 }

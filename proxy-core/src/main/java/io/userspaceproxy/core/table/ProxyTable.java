@@ -177,6 +177,6 @@ public final class ProxyTable {
 
     private static boolean sameBalancing(Route a, Route b) {
         return a.servicePort().equals(b.servicePort()) && a.affinity().equals(b.affinity())
-                && a.outlierDetection().equals(b.outlierDetection());
+                && a.outlierDetection().equals(b.outlierDetection()) && a.algorithm() == b.algorithm();
     }
 }

@@ -103,7 +103,7 @@ class AffinityTableTest {
         Route clusterIp = route(Duration.ofHours(1), B, C);
         Route nodePort = new Route(WEB, FrontendKind.NODE_PORT, List.of(A), clusterIp.affinity(),
                 clusterIp.udpIdleTimeout(), List.of(), clusterIp.proxyProtocol(), clusterIp.outlierDetection(),
-                clusterIp.lifecycle());
+                clusterIp.lifecycle(), clusterIp.algorithm());
 
         affinities.retain(List.of(clusterIp, nodePort));
 

@@ -14,7 +14,6 @@ import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -45,11 +44,7 @@ class OutlierAwareBalancerTest {
     }
 
     private static List<Endpoint> picks(LoadBalancer balancer, int n) {
-        List<Endpoint> picked = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            picked.add(balancer.pick(CLIENT));
-        }
-        return picked;
+        return Picks.of(balancer, CLIENT, n);
     }
 
     private static void fail(LoadBalancer balancer, Endpoint endpoint, int times) {

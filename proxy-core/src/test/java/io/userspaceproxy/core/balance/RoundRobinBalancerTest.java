@@ -27,11 +27,7 @@ class RoundRobinBalancerTest {
     private final LoadBalancer balancer = LoadBalancer.roundRobin(List.of(E1, E2, E3));
 
     private static List<Endpoint> picks(LoadBalancer balancer, int n) {
-        List<Endpoint> picked = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            picked.add(balancer.pick(CLIENT));
-        }
-        return picked;
+        return Picks.of(balancer, CLIENT, n);
     }
 
     @Test

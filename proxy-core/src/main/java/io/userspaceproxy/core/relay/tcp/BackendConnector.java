@@ -126,7 +126,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         if (future.isSuccess()) {
             ServiceRoute route = context.lookupRoute();
             if (route != null) {
-                route.balancer().onConnected(endpoint);
+                connection.countIn(route.balancer().onConnected(endpoint));
             }
             if (header != null) {
                 header.writeTo(channel);

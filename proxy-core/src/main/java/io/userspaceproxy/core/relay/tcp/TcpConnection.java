@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Ticker;
+import io.userspaceproxy.core.balance.EndpointLoad;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
@@ -76,6 +77,8 @@ final class TcpConnection extends TimerEntry {
     private long openedNanos;
     /** The close at the route's maximum age; null when it has none. */
     private Future<?> ageLimit;
+    /** Where least-connections counts this connection; null when nothing does. */
+    private EndpointLoad load;
     // Read by TcpConnectionTable off this loop without synchronization: benign races, see there.
     private Endpoint endpoint;
     private long bytesToBackend;
@@ -441,6 +444,7 @@ final class TcpConnection extends TimerEntry {
         if (ageLimit != null) {
             ageLimit.cancel(false);
         }
+        countIn(null);
         switch (reason) {
             case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, MEMORY_REJECTED, CONNECT_FAILED -> reset(frontend);
             case ENDPOINT_REMOVED -> {
@@ -481,6 +485,14 @@ final class TcpConnection extends TimerEntry {
     }
 
     /** When the connection was accepted, on its event loop's ticker; fixed before it is listed. */
+    /** Counts this connection in {@code newLoad} (null: nowhere), released from the one it was counted in before. */
+    void countIn(EndpointLoad newLoad) {
+        if (load != null) {
+            load.release();
+        }
+        load = newLoad;
+    }
+
     /** Closes this connection at {@code maxAge} from now (see {@link ConnectionAge}). On its event loop. */
     void limitAge(Future<?> close) {
         ageLimit = close;
