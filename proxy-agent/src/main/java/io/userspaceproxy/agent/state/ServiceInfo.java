@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.state;
 import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
+import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.OutlierDetection;
 import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetAddress;
@@ -43,6 +44,7 @@ import java.util.Objects;
  * @param lifecycle                annotations {@code userspace-proxy.io/on-endpoint-removal} and
  *                                 {@code userspace-proxy.io/max-connection-age}, else keep and no age limit
  * @param algorithm                annotation {@code userspace-proxy.io/load-balancer}, else round-robin
+ * @param healthCheck              annotation {@code userspace-proxy.io/health-check}, else none
  */
 public record ServiceInfo(
         ObjectRef ref,
@@ -62,7 +64,8 @@ public record ServiceInfo(
         ProxyProtocolSettings proxyProtocol,
         OutlierDetection outlierDetection,
         ConnectionLifecycle lifecycle,
-        BalancingAlgorithm algorithm) {
+        BalancingAlgorithm algorithm,
+        HealthCheck healthCheck) {
 
     public ServiceInfo {
         Objects.requireNonNull(ref, "ref");
@@ -85,6 +88,7 @@ public record ServiceInfo(
         Objects.requireNonNull(outlierDetection, "outlierDetection");
         Objects.requireNonNull(lifecycle, "lifecycle");
         Objects.requireNonNull(algorithm, "algorithm");
+        Objects.requireNonNull(healthCheck, "healthCheck");
     }
 
     /** True when the Service has no virtual IP to listen on: headless, or {@code ExternalName}. */
@@ -123,6 +127,7 @@ public record ServiceInfo(
         private OutlierDetection outlierDetection = OutlierDetection.DEFAULT;
         private ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
         private BalancingAlgorithm algorithm = BalancingAlgorithm.ROUND_ROBIN;
+        private HealthCheck healthCheck = HealthCheck.OFF;
 
         private Builder(ObjectRef ref) {
             this.ref = Objects.requireNonNull(ref, "ref");
@@ -147,6 +152,7 @@ public record ServiceInfo(
             outlierDetection = s.outlierDetection;
             lifecycle = s.lifecycle;
             algorithm = s.algorithm;
+            healthCheck = s.healthCheck;
         }
 
         public Builder type(ServiceType value) {
@@ -240,11 +246,16 @@ public record ServiceInfo(
             return this;
         }
 
+        public Builder healthCheck(HealthCheck value) {
+            healthCheck = value;
+            return this;
+        }
+
         public ServiceInfo build() {
             return new ServiceInfo(ref, type, clusterIPs, ports, externalIPs, loadBalancerIngressIPs,
                     loadBalancerSourceRanges, sessionAffinity, internalTrafficPolicy, externalTrafficPolicy,
                     healthCheckNodePort, trafficDistribution, topologyMode, udpTimeout, proxyProtocol,
-                    outlierDetection, lifecycle, algorithm);
+                    outlierDetection, lifecycle, algorithm, healthCheck);
         }
     }
 }

@@ -249,7 +249,8 @@ public final class SnapshotBuilder {
                 List<Cidr> ranges = kind == FrontendKind.LOAD_BALANCER ? service.loadBalancerSourceRanges() : List.of();
                 Duration udpTimeout = service.udpTimeout() != null ? service.udpTimeout() : defaultUdpTimeout;
                 Route route = new Route(name, kind, endpoints, service.sessionAffinity(), udpTimeout, ranges,
-                        proxyProtocol, service.outlierDetection(), service.lifecycle(), service.algorithm());
+                        proxyProtocol, service.outlierDetection(), service.lifecycle(), service.algorithm(),
+                        service.healthCheck());
                 claims.add(new Claim(ListenerKey.of(port.protocol(), new InetSocketAddress(address, listenPort)), route));
             }
         }

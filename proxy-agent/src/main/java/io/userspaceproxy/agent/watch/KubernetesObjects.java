@@ -33,6 +33,7 @@ import java.util.function.Consumer;
  *       {@code Auto} asks for zone-aware routing, like {@code trafficDistribution: PreferClose};</li>
  *   <li>{@value #LOAD_BALANCER_ANNOTATION}: {@code round-robin}, {@code least-connections} or {@code maglev};</li>
  *   <li>{@value #OUTLIER_DETECTION_ANNOTATION}: {@code off}, or how endpoints whose connects fail are ejected;</li>
+ *   <li>{@value #HEALTH_CHECK_ANNOTATION}: {@code tcp}, an active connect check of every endpoint;</li>
  *   <li>{@value #ON_ENDPOINT_REMOVAL_ANNOTATION} and {@value #MAX_CONNECTION_AGE_ANNOTATION}: what ends a TCP
  *       connection early;</li>
  *   <li>the PROXY protocol's, read by {@link ProxyProtocolAnnotations}.</li>
@@ -48,6 +49,7 @@ public final class KubernetesObjects {
     public static final String UDP_TIMEOUT_ANNOTATION = "userspace-proxy.io/udp-timeout";
     public static final String OUTLIER_DETECTION_ANNOTATION = "userspace-proxy.io/outlier-detection";
     public static final String LOAD_BALANCER_ANNOTATION = "userspace-proxy.io/load-balancer";
+    public static final String HEALTH_CHECK_ANNOTATION = "userspace-proxy.io/health-check";
     public static final String ON_ENDPOINT_REMOVAL_ANNOTATION = "userspace-proxy.io/on-endpoint-removal";
     public static final String MAX_CONNECTION_AGE_ANNOTATION = "userspace-proxy.io/max-connection-age";
     public static final String TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode";

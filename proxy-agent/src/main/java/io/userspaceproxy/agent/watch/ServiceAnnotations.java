@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.watch;
 import io.userspaceproxy.agent.config.GoDuration;
 import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
+import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
 import java.util.Map;
@@ -150,6 +151,48 @@ final class ServiceAnnotations {
                 problems.warn(path(KubernetesObjects.LOAD_BALANCER_ANNOTATION) + ": " + Problems.render(value)
                         + " (expected: round-robin, least-connections or maglev); balancing round-robin");
                 return BalancingAlgorithm.ROUND_ROBIN;
+        }
+    }
+
+    /**
+     * {@value KubernetesObjects#HEALTH_CHECK_ANNOTATION}: {@code tcp}, optionally followed by comma-separated
+     * {@code interval=}, {@code timeout=} (Go durations), {@code unhealthy=} and {@code healthy=} (counts), each
+     * defaulting to {@link HealthCheck#TCP}'s; off when absent or bad.
+     */
+    static HealthCheck healthCheck(Map<String, String> annotations, Problems problems) {
+        String value = annotations.get(KubernetesObjects.HEALTH_CHECK_ANNOTATION);
+        if (value == null || value.isBlank()) {
+            return HealthCheck.OFF;
+        }
+        String[] parts = value.split(",");
+        try {
+            if (!parts[0].trim().equals("tcp")) {
+                throw new IllegalArgumentException("not tcp");
+            }
+            HealthCheck d = HealthCheck.TCP;
+            Duration interval = d.interval();
+            Duration timeout = d.timeout();
+            int unhealthy = d.unhealthy();
+            int healthy = d.healthy();
+            for (int i = 1; i < parts.length; i++) {
+                String[] kv = parts[i].split("=", 2);
+                String v = kv.length == 2 ? kv[1].trim() : "";
+                switch (kv[0].trim()) {
+                    case "interval" -> interval = GoDuration.parse(v);
+                    case "timeout" -> timeout = GoDuration.parse(v);
+                    case "unhealthy" -> unhealthy = Integer.parseInt(v);
+                    case "healthy" -> healthy = Integer.parseInt(v);
+                    default -> throw new IllegalArgumentException("unknown key " + kv[0]);
+                }
+            }
+            if (interval.isZero()) {
+                throw new IllegalArgumentException("interval 0");
+            }
+            return new HealthCheck(interval, timeout, unhealthy, healthy);
+        } catch (IllegalArgumentException e) {
+            problems.invalid(path(KubernetesObjects.HEALTH_CHECK_ANNOTATION), value,
+                    "tcp, optionally with interval=, timeout= (durations > 0), unhealthy= and healthy= (>= 1)");
+            return HealthCheck.OFF;
         }
     }
 

@@ -63,7 +63,8 @@ final class ServiceConversion {
                 .proxyProtocol(ProxyProtocolAnnotations.read(annotations(), problems))
                 .outlierDetection(ServiceAnnotations.outlierDetection(annotations(), problems))
                 .lifecycle(ServiceAnnotations.lifecycle(annotations(), problems))
-                .algorithm(ServiceAnnotations.algorithm(annotations(), problems));
+                .algorithm(ServiceAnnotations.algorithm(annotations(), problems))
+                .healthCheck(ServiceAnnotations.healthCheck(annotations(), problems));
         problems.throwIfAny();
         return b.build();
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
+import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,5 +110,25 @@ class ServiceAnnotationsTest {
         assertThat(problems.hasErrors()).as("the Service is still served").isFalse();
         assertThat(warnings).singleElement().asString().contains("Service shop/web",
                 "userspace-proxy.io/load-balancer", "\"random\"", "balancing round-robin");
+    }
+
+    private HealthCheck healthCheck(String value) {
+        return ServiceAnnotations.healthCheck(Map.of(KubernetesObjects.HEALTH_CHECK_ANNOTATION, value), problems);
+    }
+
+    @Test
+    void healthCheck_absentOff_tcpDefaults_andTuned() {
+        assertThat(ServiceAnnotations.healthCheck(Map.of(), problems).enabled()).isFalse();
+        assertThat(healthCheck("tcp")).isEqualTo(HealthCheck.TCP);
+        assertThat(healthCheck("tcp,interval=5s,timeout=500ms,unhealthy=3,healthy=1"))
+                .isEqualTo(new HealthCheck(Duration.ofSeconds(5), Duration.ofMillis(500), 3, 1));
+        assertThat(problems.hasErrors()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http", "tcp,interval=0s", "tcp,timeout=0s", "tcp,unhealthy=0", "tcp,every=2s"})
+    void healthCheck_unreadable_reportedAndOff(String value) {
+        assertThat(healthCheck(value).enabled()).isFalse();
+        assertThat(catchThrowable(problems::throwIfAny)).hasMessageContaining("userspace-proxy.io/health-check");
     }
 }

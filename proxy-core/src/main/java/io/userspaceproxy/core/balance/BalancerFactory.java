@@ -33,7 +33,7 @@ public interface BalancerFactory {
                         case LEAST_CONNECTIONS -> LoadBalancer.leastConnections(route.endpoints());
                         case MAGLEV -> LoadBalancer.maglev(route.endpoints());
                     };
-            if (!route.outlierDetection().enabled()) {
+            if (!route.outlierDetection().enabled() && !route.healthCheck().enabled()) {
                 return balancer;
             }
             return new OutlierAwareBalancer(balancer, outliers.forServicePort(route.servicePort()),

@@ -2,10 +2,12 @@ package io.userspaceproxy.core.balance;
 
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
+import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -24,6 +26,10 @@ public final class EndpointOutliers {
         /** Meaningful once {@link #everEjected}: nanoTime's origin is arbitrary, so 0 is no "never". */
         volatile long ejectedUntil;
         volatile boolean everEjected;
+        /** Active health check: failures or successes in a row, and the verdict (healthy until checked). */
+        int checksFailed;
+        int checksPassed;
+        volatile boolean unhealthy;
 
         boolean isOut(long now) {
             return everEjected && now - ejectedUntil < 0;
@@ -42,14 +48,23 @@ public final class EndpointOutliers {
         this.ticker = ticker;
     }
 
-    /** Whether {@code endpoint} is out of picks now. */
+    /** Endpoints the active health check holds unhealthy now. */
+    private final AtomicInteger unhealthyNow = new AtomicInteger();
+
+    /** Whether {@code endpoint} is out of picks now: ejected, or unhealthy by its active health check. */
     public boolean isEjected(Endpoint endpoint) {
         long until = anyEjectedUntil.get();
-        if (until == NONE) {
+        if (until == NONE && unhealthyNow.get() == 0) {
             return false;
         }
         Record r = records.get(endpoint);
-        if (r == null || !r.everEjected) {
+        if (r == null) {
+            return false;
+        }
+        if (r.unhealthy) {
+            return true;
+        }
+        if (until == NONE || !r.everEjected) {
             return false;
         }
         long now = ticker.getAsLong();
@@ -102,6 +117,34 @@ public final class EndpointOutliers {
         }
     }
 
+    /**
+     * The outcome of one active health check of {@code endpoint}: {@code check.unhealthy()} failures in a row mark it
+     * unhealthy, {@code check.healthy()} successes in a row healthy again.
+     *
+     * @return true when this check changed the endpoint's verdict
+     */
+    public boolean onHealthCheck(Endpoint endpoint, boolean passed, HealthCheck check) {
+        Record r = records.computeIfAbsent(endpoint, e -> new Record());
+        synchronized (r) {
+            if (passed) {
+                r.checksFailed = 0;
+                if (++r.checksPassed >= check.healthy() && r.unhealthy) {
+                    r.unhealthy = false;
+                    unhealthyNow.decrementAndGet();
+                    return true;
+                }
+            } else {
+                r.checksPassed = 0;
+                if (++r.checksFailed >= check.unhealthy() && !r.unhealthy) {
+                    r.unhealthy = true;
+                    unhealthyNow.incrementAndGet();
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** How many endpoints are out at {@code now}. */
     int ejectedAt(long now) {
         int n = 0;
@@ -115,7 +158,15 @@ public final class EndpointOutliers {
 
     /** Forgets the endpoints not in {@code kept} (they left every route of the service port). */
     void retain(Collection<Endpoint> kept) {
-        records.keySet().retainAll(kept);
+        records.entrySet().removeIf(e -> {
+            if (kept.contains(e.getKey())) {
+                return false;
+            }
+            if (e.getValue().unhealthy) {
+                unhealthyNow.decrementAndGet();
+            }
+            return true;
+        });
     }
 
     boolean isEmpty() {

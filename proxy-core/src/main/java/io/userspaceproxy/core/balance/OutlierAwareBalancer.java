@@ -7,7 +7,8 @@ import java.net.InetAddress;
 import java.util.List;
 
 /**
- * Any balancer, minus the endpoints that are ejected now (see {@link EndpointOutliers}). A pick that lands on an
+ * Any balancer, minus the endpoints that are ejected now, or that the active health check holds unhealthy (see
+ * {@link EndpointOutliers}). A pick that lands on an
  * ejected endpoint moves on the way a retry would ({@link LoadBalancer#pickAfterFailure}: the next in turn, or for
  * ClientIP affinity a fresh choice that is remembered), at most once per endpoint; when every endpoint it tries is
  * out, the first pick stands, as ejection must never leave a service port with nothing. While nothing is ejected
@@ -52,6 +53,9 @@ final class OutlierAwareBalancer implements LoadBalancer {
 
     @Override
     public void onConnectFailed(Endpoint endpoint) {
+        if (!detection.enabled()) {
+            return; // here for the health check's verdicts only
+        }
         outliers.onFailure(endpoint, delegate.endpoints().size(), detection, counters);
     }
 

@@ -144,6 +144,15 @@ final class ListenerSockets {
         return sockets;
     }
 
+    /** The event loops every socket is on; for the health checks, which connect from them too. */
+    EventLoopGroup group() {
+        return group;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
     /** Keeps sockets received from an old agent for the binds to come: {@link #bind} of their key adopts them. */
     void inherit(Collection<ListenerDescriptor> descriptors) {
         inherited.add(descriptors, transport);

@@ -47,6 +47,7 @@ final class Reconciler {
     private final AffinityTable affinities;
     private final OutlierTable outliers;
     private final TcpConnectionTable tcpConnections;
+    private final HealthChecker healthChecks;
     private final ProxyCounters counters;
     private final Duration bindTimeout;
     /**
@@ -66,6 +67,7 @@ final class Reconciler {
         this.affinities = affinities;
         this.outliers = outliers;
         this.tcpConnections = tcpConnections;
+        this.healthChecks = new HealthChecker(sockets.group(), sockets.transport(), outliers, counters);
         this.counters = counters;
         this.bindTimeout = bindTimeout;
     }
@@ -84,6 +86,7 @@ final class Reconciler {
             List<Route> routes = table.routesOf(servicePort);
             affinities.retain(servicePort, routes);
             outliers.retain(servicePort, routes);
+            healthChecks.update(servicePort, routes);
             if (routes.stream().anyMatch(r -> r.lifecycle().onRemoval() != ConnectionLifecycle.Removal.KEEP)) {
                 removalPolicies.add(servicePort);
             }
@@ -122,6 +125,7 @@ final class Reconciler {
     /** From now on keys get no listener; the ones that had one are closed by the caller. */
     void stopAccepting() {
         accepting = false;
+        healthChecks.close();
         unbound.addAll(sockets.keys());
     }
 

@@ -26,6 +26,8 @@ public final class ServicePortCounters {
     private final LongAdder udpDatagramsDropped = new LongAdder();
     private final LongAdder affinityHits = new LongAdder();
     private final LongAdder outlierEjections = new LongAdder();
+    private final LongAdder healthCheckFailures = new LongAdder();
+    private final LongAdder markedUnhealthy = new LongAdder();
     private final LongAdder[] closes = new LongAdder[CloseReason.values().length];
 
     public ServicePortCounters() {
@@ -83,6 +85,23 @@ public final class ServicePortCounters {
 
     public long outlierEjections() {
         return outlierEjections.sum();
+    }
+
+    /** An active health check's connect failed; {@code marked}: that made its endpoint unhealthy. */
+    public void onHealthCheckFailed(boolean marked) {
+        healthCheckFailures.increment();
+        if (marked) {
+            markedUnhealthy.increment();
+        }
+    }
+
+    public long healthCheckFailures() {
+        return healthCheckFailures.sum();
+    }
+
+    /** How often an active health check took an endpoint out of picks. */
+    public long markedUnhealthy() {
+        return markedUnhealthy.sum();
     }
 
     public void onAffinityHit() {

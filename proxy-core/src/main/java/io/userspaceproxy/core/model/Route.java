@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param outlierDetection when an endpoint whose connects fail is left out of picks (TCP connects only)
  * @param lifecycle      what ends a TCP connection early: its endpoint's removal, its age
  * @param algorithm      how an endpoint is picked when session affinity does not decide
+ * @param healthCheck    the active TCP health check of the service port's endpoints, or {@link HealthCheck#OFF}
  */
 public record Route(
         ServicePortName servicePort,
@@ -30,7 +31,8 @@ public record Route(
         ProxyProtocolOptions proxyProtocol,
         OutlierDetection outlierDetection,
         ConnectionLifecycle lifecycle,
-        BalancingAlgorithm algorithm) {
+        BalancingAlgorithm algorithm,
+        HealthCheck healthCheck) {
 
     public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofMillis(250);
 
@@ -48,55 +50,61 @@ public record Route(
         Objects.requireNonNull(outlierDetection, "outlierDetection");
         Objects.requireNonNull(lifecycle, "lifecycle");
         Objects.requireNonNull(algorithm, "algorithm");
+        Objects.requireNonNull(healthCheck, "healthCheck");
     }
 
     /**
      * A route with no affinity, the default UDP timeout, no source ranges, no PROXY protocol, the default outlier
-     * detection and connection lifecycle, round-robin.
+     * detection and connection lifecycle, round-robin and no health check.
      */
     public static Route of(ServicePortName servicePort, FrontendKind frontend, List<Endpoint> endpoints) {
         return new Route(servicePort, frontend, endpoints, SessionAffinity.NONE, DEFAULT_UDP_IDLE_TIMEOUT, List.of(),
                 ProxyProtocolOptions.NONE, OutlierDetection.DEFAULT, ConnectionLifecycle.DEFAULT,
-                BalancingAlgorithm.ROUND_ROBIN);
+                BalancingAlgorithm.ROUND_ROBIN, HealthCheck.OFF);
     }
 
     public Route withEndpoints(List<Endpoint> newEndpoints) {
         return new Route(servicePort, frontend, newEndpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle, algorithm);
+                outlierDetection, lifecycle, algorithm, healthCheck);
     }
 
     public Route withAffinity(SessionAffinity newAffinity) {
         return new Route(servicePort, frontend, endpoints, newAffinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle, algorithm);
+                outlierDetection, lifecycle, algorithm, healthCheck);
     }
 
     public Route withUdpIdleTimeout(Duration timeout) {
         return new Route(servicePort, frontend, endpoints, affinity, timeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle, algorithm);
+                outlierDetection, lifecycle, algorithm, healthCheck);
     }
 
     public Route withSourceRanges(List<Cidr> ranges) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, ranges, proxyProtocol,
-                outlierDetection, lifecycle, algorithm);
+                outlierDetection, lifecycle, algorithm, healthCheck);
     }
 
     public Route withProxyProtocol(ProxyProtocolOptions options) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, options,
-                outlierDetection, lifecycle, algorithm);
+                outlierDetection, lifecycle, algorithm, healthCheck);
     }
 
     public Route withOutlierDetection(OutlierDetection detection) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                detection, lifecycle, algorithm);
+                detection, lifecycle, algorithm, healthCheck);
     }
 
     public Route withLifecycle(ConnectionLifecycle newLifecycle) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, newLifecycle, algorithm);
+                outlierDetection, newLifecycle, algorithm, healthCheck);
     }
 
     public Route withAlgorithm(BalancingAlgorithm newAlgorithm) {
         return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
-                outlierDetection, lifecycle, newAlgorithm);
+                outlierDetection, lifecycle, newAlgorithm, healthCheck);
+    }
+
+    public Route withHealthCheck(HealthCheck check) {
+        return new Route(servicePort, frontend, endpoints, affinity, udpIdleTimeout, sourceRanges, proxyProtocol,
+                outlierDetection, lifecycle, algorithm, check);
     }
 }

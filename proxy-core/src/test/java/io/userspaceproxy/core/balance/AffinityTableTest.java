@@ -101,9 +101,8 @@ class AffinityTableTest {
     void retain_endpointInAnotherRouteOfSamePort_keepsEntry() {
         balancer(route(Duration.ofHours(1), A, B, C)).pick(ALICE);
         Route clusterIp = route(Duration.ofHours(1), B, C);
-        Route nodePort = new Route(WEB, FrontendKind.NODE_PORT, List.of(A), clusterIp.affinity(),
-                clusterIp.udpIdleTimeout(), List.of(), clusterIp.proxyProtocol(), clusterIp.outlierDetection(),
-                clusterIp.lifecycle(), clusterIp.algorithm());
+        Route nodePort = Route.of(WEB, FrontendKind.NODE_PORT, List.of(A)).withAffinity(clusterIp.affinity())
+                .withUdpIdleTimeout(clusterIp.udpIdleTimeout());
 
         affinities.retain(List.of(clusterIp, nodePort));
 

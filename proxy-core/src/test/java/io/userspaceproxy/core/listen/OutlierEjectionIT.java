@@ -16,15 +16,11 @@ import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpLineServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -83,10 +79,7 @@ class OutlierEjectionIT {
         assertThat(web.connectFailures()).as("three, then the endpoint is left out").isEqualTo(3);
         assertThat(web.outlierEjections()).isEqualTo(1);
 
-        try (ServerSocket revived = new ServerSocket(dead.address().getPort(), 50, InetAddress.getLoopbackAddress())) {
-            Thread answer = new Thread(() -> answerUntilClosed(revived, "revived"), "revived");
-            answer.setDaemon(true);
-            answer.start();
+        try (TcpLineServer revived = TcpLineServer.start(dead.address().getPort(), "revived")) {
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
                     .until(() -> "revived".equals(firstLine(key)));
         }
@@ -104,15 +97,5 @@ class OutlierEjectionIT {
 
         assertThat(counters.forServicePort(WEB).connectFailures()).isEqualTo(10);
         assertThat(counters.forServicePort(WEB).outlierEjections()).isZero();
-    }
-
-    private static void answerUntilClosed(ServerSocket server, String line) {
-        while (!server.isClosed()) {
-            try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
-                out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException closed) {
-                return;
-            }
-        }
     }
 }
