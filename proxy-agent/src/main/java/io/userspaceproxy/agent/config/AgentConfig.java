@@ -241,7 +241,7 @@ public record AgentConfig(
                 return fromFile.get();
             }
             try {
-                return SettingsReader.hostPort(fromFlag.trim());
+                return HostPort.parse(fromFlag.trim());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
             }

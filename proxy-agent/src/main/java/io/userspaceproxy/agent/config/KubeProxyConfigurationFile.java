@@ -67,7 +67,7 @@ public final class KubeProxyConfigurationFile {
      */
     public static KubeProxyFileSettings parse(String yaml, String source) throws ConfigFileException {
         SettingsReader reader = new SettingsReader(source);
-        KubeProxyFileSettings settings = reader.read(YamlTree.read(yaml, source));
+        KubeProxyFileSettings settings = reader.read(YamlNodes.compose(yaml, source));
         List<String> ignored = reader.ignored();
         if (!ignored.isEmpty()) {
             log.warn("{}: ignoring KubeProxyConfiguration fields that do not apply to userspace mode: {}",
