@@ -54,7 +54,13 @@ final class SettingsReader {
         return Map.copyOf(flagValues);
     }
 
-    KubeProxyFileSettings read(Node root) throws ConfigFileException {
+    /** The applicable fields {@link #read} found, converted. */
+    KubeProxyFileSettings settings() {
+        return settings.build();
+    }
+
+    /** Reads the document {@code root}; call once. */
+    void read(Node root) throws ConfigFileException {
         MappingNode top = values.mapping(root, "the document");
         Map<String, NodeTuple> fields = values.fields(top);
         requireHeader(top, fields, "apiVersion", KubeProxyConfigurationFile.API_VERSION);
@@ -65,7 +71,6 @@ final class SettingsReader {
             }
         }
         periods(fields);
-        return settings.build();
     }
 
     private void topLevel(String name, Node value) throws ConfigFileException {
