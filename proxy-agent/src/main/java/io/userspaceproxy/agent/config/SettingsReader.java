@@ -19,7 +19,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * Turns one parsed {@code KubeProxyConfiguration} into {@link KubeProxyFileSettings}: the fields that apply are
  * converted and validated, known kube-proxy fields that do not apply to userspace mode are collected for one
  * warning, and any other field is an error. Zero values (null, {@code ""}, {@code 0}, {@code 0s}) leave a field
- * unset, because kube-proxy's defaulting replaces them too.
+ * unset, because kube-proxy's defaulting replaces them too. Besides the typed settings, it keeps each applicable
+ * value's text under the flag it stands for ({@link #flagValues}), which picocli takes as that flag's default.
  */
 final class SettingsReader {
 
@@ -81,7 +82,7 @@ final class SettingsReader {
                     throw values.error(value, "mode: \"" + mode.get() + "\" (expected: \"userspace\"; this proxy "
                             + "runs only in userspace mode)");
                 }
-                typed(value, name, "--proxy-mode", text -> text).ifPresent(settings::mode);
+                typed(value, name, "--proxy-mode", t -> t).ifPresent(settings::mode);
             }
             case "clientConnection" -> clientConnection(value);
             case "hostnameOverride" -> typed(value, name, "--hostname-override", t -> t)
