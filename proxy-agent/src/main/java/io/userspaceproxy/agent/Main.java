@@ -32,20 +32,16 @@ public final class Main {
     static int run(String... args) {
         AgentOptions options = new AgentOptions();
         CommandLine cli = new CommandLine(options);
-        CommandLine.ParseResult parsed;
+        AgentConfig config;
         try {
-            parsed = cli.parseArgs(args);
-            if (CommandLine.executeHelpRequest(parsed) != null) {
+            if (CommandLine.executeHelpRequest(AgentOptions.parse(cli, args)) != null) {
                 return 0;
             }
+            config = AgentConfig.from(options);
         } catch (CommandLine.ParameterException e) {
             System.err.println("error: " + e.getMessage());
             System.err.println("Run with --help for the flags.");
             return EXIT_USAGE;
-        }
-        AgentConfig config;
-        try {
-            config = AgentConfig.load(options, parsed::hasMatchedOption);
         } catch (ConfigFileException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return EXIT_USAGE;

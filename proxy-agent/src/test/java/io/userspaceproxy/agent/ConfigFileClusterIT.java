@@ -59,9 +59,9 @@ class ConfigFileClusterIT {
             "--hostname-override", NODE, "--vip-interface", "none", "--min-sync-period", "0",
             "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0"};
         AgentOptions options = new AgentOptions();
-        CommandLine.ParseResult parsed = new CommandLine(options).parseArgs(args);
+        AgentOptions.parse(new CommandLine(options), args);
 
-        AgentConfig config = AgentConfig.load(options, parsed::hasMatchedOption);
+        AgentConfig config = AgentConfig.from(options);
         closer.add(ProxyAgent.start(config));
 
         assertThat(config.nodePortAddresses().primary()).isTrue();

@@ -7,11 +7,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.function.Predicate;
 
 /**
  * The agent's validated settings: typed values (durations, addresses, CIDRs), never raw strings. Built once from
@@ -93,33 +90,14 @@ public record AgentConfig(
     }
 
     /**
-     * Validates the command line, reading the {@code --config} file first when one is named.
+     * Validates the parsed command line. Where a value comes from is picocli's business, settled before this runs
+     * (see {@link AgentOptions#parse}): a flag given on the command line, else the {@code --config} file's value,
+     * else the flag's default.
      *
-     * @param given whether a flag (by its long name) was on the command line
-     * @throws ConfigFileException      when the file cannot be read or holds an unknown or bad field (with its line)
      * @throws IllegalArgumentException naming the flag, the value and what was expected
      */
-    public static AgentConfig load(AgentOptions o, Predicate<String> given) throws ConfigFileException {
-        KubeProxyFileSettings file = o.config == null ? KubeProxyFileSettings.empty()
-                : KubeProxyConfigurationFile.read(o.config);
-        return from(o, file, given);
-    }
-
-    /** Validates a command line given without a config file; every flag counts as given. */
     public static AgentConfig from(AgentOptions o) {
-        return from(o, KubeProxyFileSettings.empty(), flag -> true);
-    }
-
-    /**
-     * Validates the command line over a config file, as kube-proxy does: a flag given on the command line wins, then
-     * the file's value, then the flag's default.
-     *
-     * @param given whether a flag (by its long name, such as {@code --udp-timeout}) was on the command line
-     * @throws IllegalArgumentException naming the flag, the value and what was expected
-     */
-    public static AgentConfig from(AgentOptions o, KubeProxyFileSettings file, Predicate<String> given) {
-        Sources in = new Sources(file, given);
-        if (!SUPPORTED_MODE.equals(in.pick("--proxy-mode", o.proxyMode, file.mode()))) {
+        if (!SUPPORTED_MODE.equals(o.proxyMode)) {
             throw new IllegalArgumentException("--proxy-mode: \"" + o.proxyMode + "\" is not supported (expected: "
                     + SUPPORTED_MODE + ", the only mode this proxy implements)");
         }
@@ -127,50 +105,43 @@ public record AgentConfig(
         if (!cluster) {
             requireManifestsOnly(o);
         }
-        Duration udp = positive("--udp-timeout", in.duration("--udp-timeout", o.udpTimeout, file.udpIdleTimeout()));
+        Duration udp = positive("--udp-timeout", parse("--udp-timeout", o.udpTimeout));
         Duration tcpIdle = nonNegative("--tcp-idle-timeout", parse("--tcp-idle-timeout", o.tcpIdleTimeout));
-        Duration minSync = nonNegative("--min-sync-period",
-                in.duration("--min-sync-period", o.minSyncPeriod, file.minSyncPeriod()));
-        Duration sync = positive("--sync-period", in.duration("--sync-period", o.syncPeriod, file.syncPeriod()));
+        Duration minSync = nonNegative("--min-sync-period", parse("--min-sync-period", o.minSyncPeriod));
+        Duration sync = positive("--sync-period", parse("--sync-period", o.syncPeriod));
         Duration drain = nonNegative("--drain-timeout", parse("--drain-timeout", o.drainTimeout));
-        if (o.tcpSpliceThreshold < 0) {
-            throw new IllegalArgumentException("--tcp-splice-threshold: " + o.tcpSpliceThreshold
-                    + " (expected: >= 0, 0 disables splicing)");
-        }
-        if (o.udpReceiveBuffer < 0) {
-            throw new IllegalArgumentException("--udp-receive-buffer: " + o.udpReceiveBuffer
-                    + " (expected: >= 0, 0 keeps the kernel's default)");
-        }
-        if (o.maxUdpFlows < 1) {
-            throw new IllegalArgumentException("--max-udp-flows: " + o.maxUdpFlows + " (expected: >= 1)");
-        }
-        int verbosity = given.test("--v") || file.verbosity().isEmpty() ? o.verbosity : file.verbosity().getAsInt();
-        if (verbosity < 0) {
-            throw new IllegalArgumentException("--v: " + verbosity + " (expected: >= 0)");
-        }
-        String nodeName = nodeName(in.pick("--hostname-override", o.hostnameOverride, file.hostnameOverride()));
-        List<String> nodePorts = given.test("--nodeport-addresses") || file.nodePortAddresses().isEmpty()
-                ? o.nodePortAddresses : file.nodePortAddresses();
-        overlayFile(o.kubernetes, file, given);
-        InetAddress bind = given.test("--bind-address") || file.bindAddress().isEmpty()
-                ? address("--bind-address", o.bindAddress) : file.bindAddress().get();
-        String healthzDefault = cluster ? "0.0.0.0:10256" : "127.0.0.1:10256";
-        InetSocketAddress healthz = in.hostPort("--healthz-bind-address",
-                o.healthzBindAddress == null ? healthzDefault : o.healthzBindAddress, file.healthzBindAddress());
-        InetSocketAddress metrics = in.hostPort("--metrics-bind-address", o.metricsBindAddress,
-                file.metricsBindAddress());
-        return new AgentConfig(o.manifests, nodeName, nodePortAddresses(nodePorts, cluster), bind, udp, tcpIdle, o.maxUdpFlows,
-                minSync, sync, o.demo, verbosity, healthz, metrics, drain, o.writeConfigTo,
+        atLeast("--tcp-splice-threshold", o.tcpSpliceThreshold, 0, ", 0 disables splicing");
+        atLeast("--udp-receive-buffer", o.udpReceiveBuffer, 0, ", 0 keeps the kernel's default");
+        atLeast("--max-udp-flows", o.maxUdpFlows, 1, "");
+        atLeast("--v", o.verbosity, 0, "");
+        InetAddress bind = address("--bind-address", o.bindAddress);
+        InetSocketAddress healthz = healthz(o.healthzBindAddress, cluster);
+        InetSocketAddress metrics = hostPort("--metrics-bind-address", o.metricsBindAddress);
+        return new AgentConfig(o.manifests, nodeName(o.hostnameOverride), nodePortAddresses(o.nodePortAddresses,
+                cluster), bind, udp, tcpIdle, o.maxUdpFlows, minSync, sync, o.demo, o.verbosity, healthz, metrics,
+                drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
-                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold,
-                o.udpReceiveBuffer, ServicePortSeries.parse(o.metricsServicePorts),
-                HandoverSocket.resolve(o.handoverSocket, metrics));
+                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold, o.udpReceiveBuffer,
+                ServicePortSeries.parse(o.metricsServicePorts), HandoverSocket.resolve(o.handoverSocket, metrics));
+    }
+
+    private static void atLeast(String flag, int value, int least, String note) {
+        if (value < least) {
+            throw new IllegalArgumentException(flag + ": " + value + " (expected: >= " + least + note + ")");
+        }
+    }
+
+    /** {@code --healthz-bind-address}, whose default depends on the source: every address on a cluster. */
+    private static InetSocketAddress healthz(String value, boolean cluster) {
+        return hostPort("--healthz-bind-address", value != null ? value : cluster ? "0.0.0.0:10256"
+                : "127.0.0.1:10256");
     }
 
     /** {@code --manifests} is the source: it must be a directory, and no API server flag may compete with it. */
     private static void requireManifestsOnly(AgentOptions o) {
-        if (o.kubernetes.kubeconfig != null || o.kubernetes.master != null) {
-            throw new IllegalArgumentException("--manifests and " + (o.kubernetes.kubeconfig != null ? "--kubeconfig"
+        boolean kubeconfig = o.kubernetes.kubeconfig != null && o.onCommandLine("--kubeconfig");
+        if (kubeconfig || o.kubernetes.master != null) {
+            throw new IllegalArgumentException("--manifests and " + (kubeconfig ? "--kubeconfig"
                     : "--master") + ": both given (expected: one source, either --manifests DIR for the local dev"
                     + " proxy or the API server through --kubeconfig/--master)");
         }
@@ -180,22 +151,6 @@ public record AgentConfig(
         }
         if (!Files.isDirectory(o.manifests)) {
             throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
-        }
-    }
-
-    /** The file's {@code clientConnection} and {@code configSyncPeriod} apply where the flag was not given. */
-    private static void overlayFile(KubernetesOptions k, KubeProxyFileSettings file, Predicate<String> given) {
-        if (!given.test("--kubeconfig") && file.kubeconfig().isPresent()) {
-            k.kubeconfig = file.kubeconfig().get();
-        }
-        if (!given.test("--kube-api-qps") && file.qps().isPresent()) {
-            k.kubeApiQps = file.qps().getAsDouble();
-        }
-        if (!given.test("--kube-api-burst") && file.burst().isPresent()) {
-            k.kubeApiBurst = file.burst().getAsInt();
-        }
-        if (!given.test("--config-sync-period") && file.configSyncPeriod().isPresent()) {
-            k.configSyncPeriod = GoDuration.format(file.configSyncPeriod().get());
         }
     }
 
@@ -225,26 +180,11 @@ public record AgentConfig(
         return b.build();
     }
 
-    /** Where each setting comes from: an explicit flag, else the config file, else the flag's default. */
-    private record Sources(KubeProxyFileSettings file, Predicate<String> given) {
-
-        <T> T pick(String flag, T fromFlag, Optional<T> fromFile) {
-            return given.test(flag) || fromFile.isEmpty() ? fromFlag : fromFile.get();
-        }
-
-        Duration duration(String flag, String fromFlag, Optional<Duration> fromFile) {
-            return given.test(flag) || fromFile.isEmpty() ? parse(flag, fromFlag) : fromFile.get();
-        }
-
-        InetSocketAddress hostPort(String flag, String fromFlag, Optional<InetSocketAddress> fromFile) {
-            if (!given.test(flag) && fromFile.isPresent()) {
-                return fromFile.get();
-            }
-            try {
-                return SettingsReader.hostPort(fromFlag.trim());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
-            }
+    private static InetSocketAddress hostPort(String flag, String value) {
+        try {
+            return HostPort.parse(value.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
         }
     }
 

@@ -3,13 +3,18 @@ package io.userspaceproxy.agent.config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /**
  * The command line, bound by picocli. Flags keep kube-proxy's spellings where kube-proxy has the same setting.
- * Values are raw here; {@link AgentConfig#from(AgentOptions)} validates them into typed settings.
+ * Values are raw here; {@link AgentConfig#from(AgentOptions)} validates them into typed settings. Parse with
+ * {@link #parse}, which applies the {@code --config} file.
  */
 @Command(
         name = "userspace-proxy",
@@ -133,4 +138,32 @@ public final class AgentOptions {
 
     @Mixin
     KubernetesOptions kubernetes = new KubernetesOptions();
+
+    @Spec
+    CommandSpec spec;
+
+    /**
+     * Parses {@code args} into {@code cli}'s options. When {@code --config} names a file, parses them again with
+     * the file's values as picocli's defaults, so each option ends up holding the flag given on the command line,
+     * else the file's value, else its own default; nothing is merged afterwards. The first pass only finds the
+     * file: picocli applies defaults before it reads the arguments that would name it.
+     *
+     * @throws CommandLine.ParameterException for a bad command line, as {@link CommandLine#parseArgs} does
+     * @throws ConfigFileException            when the file cannot be read or holds an unknown or bad field
+     */
+    public static ParseResult parse(CommandLine cli, String... args) throws ConfigFileException {
+        ParseResult parsed = cli.parseArgs(args);
+        Path file = parsed.matchedOptionValue("--config", null);
+        if (file == null || parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
+            return parsed;
+        }
+        cli.setDefaultValueProvider(KubeProxyConfigurationFile.defaults(file));
+        return cli.parseArgs(args);
+    }
+
+    /** True when {@code flag} was on the command line, rather than from {@code --config} or a default. */
+    boolean onCommandLine(String flag) {
+        ParseResult parsed = spec == null ? null : spec.commandLine().getParseResult();
+        return parsed == null || parsed.hasMatchedOption(flag);
+    }
 }

@@ -1,12 +1,11 @@
 package io.userspaceproxy.agent.config;
 
-import com.fasterxml.jackson.core.JsonToken;
-import io.userspaceproxy.agent.config.YamlTree.Field;
-import io.userspaceproxy.agent.config.YamlTree.Mapping;
-import io.userspaceproxy.agent.config.YamlTree.Node;
-import io.userspaceproxy.agent.config.YamlTree.Scalar;
 import java.util.Map;
 import java.util.Set;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /**
  * The {@code KubeProxyConfiguration} fields (v1alpha1, through kube-proxy 1.35, plus the internal {@code linux} and
@@ -67,23 +66,30 @@ final class IgnoredFields {
     }
 
     /** True when field {@code name} holds its zero value, which kube-proxy's defaulting treats as unset. */
-    static boolean isZero(String name, Field field) {
-        return FALSE_IS_A_CHOICE.contains(name) ? field.value().isEmpty() : isZero(field.value());
+    static boolean isZero(String name, Node value) {
+        return FALSE_IS_A_CHOICE.contains(name) ? YamlNodes.isEmpty(value) : isZero(value);
     }
 
     private static boolean isZero(Node node) {
-        if (node.isEmpty()) {
+        if (YamlNodes.isEmpty(node) || YamlNodes.isFalse(node)) {
             return true;
         }
-        if (node instanceof Scalar s) {
-            return s.token() == JsonToken.VALUE_FALSE
-                    || (s.token() == JsonToken.VALUE_NUMBER_INT || s.token() == JsonToken.VALUE_NUMBER_FLOAT)
-                            && Double.parseDouble(s.text()) == 0
-                    || s.token() == JsonToken.VALUE_STRING && (s.text().equals("0") || s.text().equals("0s"));
+        if (node instanceof ScalarNode s) {
+            String text = s.getValue();
+            return YamlNodes.isNumber(s) ? isZeroNumber(text)
+                    : YamlNodes.isString(s) && (text.equals("0") || text.equals("0s"));
         }
-        if (node instanceof Mapping m) {
-            return m.fields().values().stream().allMatch(f -> isZero(f.value()));
+        if (node instanceof MappingNode m) {
+            return m.getValue().stream().map(NodeTuple::getValueNode).allMatch(IgnoredFields::isZero);
         }
         return false;
+    }
+
+    private static boolean isZeroNumber(String text) {
+        try {
+            return Double.parseDouble(text) == 0;
+        } catch (NumberFormatException e) { // YAML 1.1 spellings such as 0x0 or 1_000; rarely zero, never worth a warning less
+            return false;
+        }
     }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 
 /**
  * kube-proxy's configuration file ({@code --config}): a {@code kubeproxy.config.k8s.io/v1alpha1}
@@ -52,13 +53,15 @@ public final class KubeProxyConfigurationFile {
      *     be read at all
      */
     public static KubeProxyFileSettings read(Path file) throws ConfigFileException {
-        String text;
+        return parse(readString(file), file.toString());
+    }
+
+    private static String readString(Path file) throws ConfigFileException {
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ConfigFileException(file.toString(), "cannot read: " + e, e);
         }
-        return parse(text, file.toString());
     }
 
     /**
@@ -66,14 +69,29 @@ public final class KubeProxyConfigurationFile {
      * example {@code configmap kube-system/kube-proxy}).
      */
     public static KubeProxyFileSettings parse(String yaml, String source) throws ConfigFileException {
+        return reader(yaml, source).settings();
+    }
+
+    /**
+     * Reads and validates {@code file} as defaults for the flags its fields stand for, which picocli applies to
+     * every flag not given on the command line.
+     *
+     * @throws ConfigFileException as {@link #read}
+     */
+    static CommandLine.IDefaultValueProvider defaults(Path file) throws ConfigFileException {
+        return new ConfigFileDefaults(reader(readString(file), file.toString()).flagValues());
+    }
+
+    /** A reader that has read {@code yaml} and logged, once, the fields it ignores. */
+    private static SettingsReader reader(String yaml, String source) throws ConfigFileException {
         SettingsReader reader = new SettingsReader(source);
-        KubeProxyFileSettings settings = reader.read(YamlTree.read(yaml, source));
+        reader.read(YamlNodes.compose(yaml, source));
         List<String> ignored = reader.ignored();
         if (!ignored.isEmpty()) {
             log.warn("{}: ignoring KubeProxyConfiguration fields that do not apply to userspace mode: {}",
                     source, String.join("; ", ignored));
         }
-        return settings;
+        return reader;
     }
 
     /** Writes {@code settings} to {@code file} as a KubeProxyConfiguration, replacing the file if it exists. */

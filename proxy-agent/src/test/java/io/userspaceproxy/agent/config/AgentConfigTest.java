@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,14 +20,21 @@ class AgentConfigTest {
     @TempDir
     Path dir;
 
-    private AgentConfig parse(KubeProxyFileSettings file, String... args) {
+    /** The configuration of {@code args}, with {@code file} (unless empty) written and named by {@code --config}. */
+    private AgentConfig parse(KubeProxyFileSettings file, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        if (!file.equals(KubeProxyFileSettings.empty())) {
+            Path config = dir.resolve("config.yaml");
+            KubeProxyConfigurationFile.write(file, config);
+            all.addAll(List.of("--config", config.toString()));
+        }
         AgentOptions o = new AgentOptions();
-        CommandLine.ParseResult parsed = new CommandLine(o).parseArgs(args);
-        return AgentConfig.from(o, file, parsed::hasMatchedOption);
+        AgentOptions.parse(new CommandLine(o), all.toArray(String[]::new));
+        return AgentConfig.from(o);
     }
 
     @Test
-    void from_defaults_areKubeProxysWithLoopbackHealthForLocalDev() {
+    void from_defaults_areKubeProxysWithLoopbackHealthForLocalDev() throws Exception {
         AgentConfig c = parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString());
 
         assertThat(c.udpTimeout()).isEqualTo(Duration.ofMillis(250));
@@ -38,7 +47,7 @@ class AgentConfigTest {
     }
 
     @Test
-    void from_configFileAndFlags_flagGivenOnCommandLineWinsOverFileWhichWinsOverDefault() {
+    void from_configFileAndFlags_flagGivenOnCommandLineWinsOverFileWhichWinsOverDefault() throws Exception {
         KubeProxyFileSettings file = KubeProxyFileSettings.builder()
                 .udpIdleTimeout(Duration.ofSeconds(5))
                 .minSyncPeriod(Duration.ofSeconds(2))
@@ -100,7 +109,7 @@ class AgentConfigTest {
     }
 
     @Test
-    void from_fileLoggingVerbosity_appliesUnlessTheFlagIsGiven() {
+    void from_fileLoggingVerbosity_appliesUnlessTheFlagIsGiven() throws Exception {
         KubeProxyFileSettings file = KubeProxyFileSettings.builder().verbosity(4).build();
 
         assertThat(parse(file, "--manifests", dir.toString()).verbosity()).isEqualTo(4);
@@ -108,7 +117,7 @@ class AgentConfigTest {
     }
 
     @Test
-    void from_fileNodePortKeywords_likeTheFlag() {
+    void from_fileNodePortKeywords_likeTheFlag() throws Exception {
         KubeProxyFileSettings file = KubeProxyFileSettings.builder().nodePortAddresses(java.util.List.of("localhost"))
                 .build();
 

@@ -17,8 +17,8 @@ class HandoverSocketTest {
 
     private AgentConfig parse(String... args) {
         AgentOptions o = new AgentOptions();
-        CommandLine.ParseResult parsed = new CommandLine(o).parseArgs(args);
-        return AgentConfig.from(o, KubeProxyFileSettings.empty(), parsed::hasMatchedOption);
+        new CommandLine(o).parseArgs(args);
+        return AgentConfig.from(o);
     }
 
     @Test

@@ -232,7 +232,9 @@ class KubeProxyConfigurationFileTest {
                 arguments("section not a mapping", HEADER + "clientConnection: yes-please\n",
                         "config.yaml:3: clientConnection: \"yes-please\" (expected: a mapping of fields)"),
                 arguments("duplicate field", HEADER + "mode: userspace\nmode: userspace\n",
-                        "config.yaml:4: invalid YAML: Duplicate field 'mode'"),
+                        "config.yaml:4: invalid YAML: Duplicate field 'mode' (first on line 3)"),
+                arguments("burst in hexadecimal", HEADER + "clientConnection:\n  burst: 0x14\n",
+                        "config.yaml:4: clientConnection.burst: 0x14 (expected: an integer in decimal)"),
                 arguments("broken YAML", HEADER + "clientConnection:\n  kubeconfig: [unclosed\n",
                         "config.yaml:5: invalid YAML: while parsing a flow sequence: expected ',' or ']', but got <stream end>"),
                 arguments("two documents", HEADER + "---\n" + HEADER,
@@ -248,6 +250,33 @@ class KubeProxyConfigurationFileTest {
                 .isInstanceOf(ConfigFileException.class)
                 .hasMessageStartingWith(message)
                 .satisfies(e -> assertThat(((ConfigFileException) e).line()).isPositive());
+    }
+
+    static Stream<Arguments> hostileFiles() {
+        return Stream.of(
+                arguments("alias to a mapping", HEADER + "featureGates: &g {A: true}\nlogging:\n  featureGates: *g\n",
+                        "Number of aliases for non-scalar nodes exceeds the specified max=0"),
+                arguments("recursive alias", HEADER + "featureGates: &a {b: *a}\n", "max=0"),
+                arguments("deep nesting", HEADER + "featureGates: " + "[".repeat(60) + "]".repeat(60) + "\n",
+                        "Nesting Depth exceeded max " + YamlNodes.MAX_DEPTH),
+                arguments("too large", HEADER + "# " + "x".repeat(YamlNodes.MAX_CHARS) + "\n",
+                        "larger than " + YamlNodes.MAX_CHARS + " characters"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hostileFiles")
+    void parse_hostileFile_failsAtALimitInsteadOfExpanding(String scenario, String yaml, String problem) {
+        assertThatThrownBy(() -> KubeProxyConfigurationFile.parse(yaml, "config.yaml"))
+                .isInstanceOf(ConfigFileException.class)
+                .hasMessageStartingWith("config.yaml: invalid YAML: ")
+                .hasMessageContaining(problem);
+    }
+
+    @Test
+    void parse_aliasToAScalar_readAsTheScalar() throws Exception {
+        String yaml = HEADER + "syncPeriod: &p 45s\niptables:\n  syncPeriod: *p\n";
+
+        assertThat(KubeProxyConfigurationFile.parse(yaml, "config.yaml").syncPeriod()).contains(Duration.ofSeconds(45));
     }
 
     @Test
