@@ -53,6 +53,9 @@ final class HealthChecker {
     /** Makes the checks of {@code servicePort} those its {@code routes} ask for: starts new ones, stops the rest. */
     void update(ServicePortName servicePort, List<Route> routes) {
         HealthCheck check = routes.isEmpty() ? HealthCheck.OFF : routes.get(0).healthCheck();
+        if (!check.enabled() && !running.containsKey(servicePort)) {
+            return; // nearly every service port of a sync: nothing to start, nothing to stop
+        }
         Set<Endpoint> wanted = new HashSet<>();
         if (check.enabled()) {
             routes.forEach(r -> wanted.addAll(r.endpoints()));

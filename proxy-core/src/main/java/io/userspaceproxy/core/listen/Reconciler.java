@@ -87,7 +87,7 @@ final class Reconciler {
             affinities.retain(servicePort, routes);
             outliers.retain(servicePort, routes);
             healthChecks.update(servicePort, routes);
-            if (routes.stream().anyMatch(r -> r.lifecycle().onRemoval() != ConnectionLifecycle.Removal.KEEP)) {
+            if (closesOnRemoval(routes)) {
                 removalPolicies.add(servicePort);
             }
             if (!table.hasServicePort(servicePort)) {
@@ -123,6 +123,15 @@ final class Reconciler {
     }
 
     /** From now on keys get no listener; the ones that had one are closed by the caller. */
+    private static boolean closesOnRemoval(List<Route> routes) {
+        for (Route route : routes) {
+            if (route.lifecycle().onRemoval() != ConnectionLifecycle.Removal.KEEP) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     void stopAccepting() {
         accepting = false;
         healthChecks.close();
