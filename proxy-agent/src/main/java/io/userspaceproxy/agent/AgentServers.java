@@ -7,6 +7,7 @@ import io.userspaceproxy.agent.health.SyncHealth;
 import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.agent.metrics.ConnectionsJson;
+import io.userspaceproxy.agent.metrics.EndpointsJson;
 import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.core.listen.ListenerSet;
@@ -52,8 +53,9 @@ final class AgentServers implements AutoCloseable {
             metricsServer = MetricsServer.builder(config.metricsBindAddress(), metrics.registry())
                     .configz(() -> configz)
                     .connections(ConnectionsJson.of(listeners))
+                    .endpoints(EndpointsJson.of(listeners))
                     .start();
-            log.info("serving /metrics, /proxyMode, /configz and /connections on {}",
+            log.info("serving /metrics, /proxyMode, /configz, /connections and /endpoints on {}",
                     AgentHttpServer.format(metricsServer.address()));
         } catch (HttpBindException e) {
             log.error("{}; running without metrics endpoints", e.getMessage());

@@ -12,6 +12,7 @@ import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.agent.sync.SyncRunner;
 import io.userspaceproxy.agent.watch.KubernetesSource;
 import io.userspaceproxy.agent.watch.ManifestSource;
+import io.userspaceproxy.core.listen.EndpointView;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.metrics.ProxyCounters;
@@ -21,6 +22,7 @@ import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.agent.config.GoDuration;
 import io.userspaceproxy.agent.health.SyncHealth;
 import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
+import io.userspaceproxy.agent.metrics.EndpointMetrics;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import java.io.IOException;
@@ -90,6 +92,7 @@ public final class ProxyAgent implements AutoCloseable {
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
         DirectMemoryMetrics.register(metrics.registry(), DirectMemoryGuard.jvm());
+        EndpointMetrics.register(metrics.registry(), () -> EndpointView.active(listeners));
         metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),
                 () -> proxier.localhostNodePorts(true));
     }

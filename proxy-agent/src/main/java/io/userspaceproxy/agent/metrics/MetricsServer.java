@@ -22,11 +22,14 @@ import java.util.function.Supplier;
  *   <li>{@code /healthz}: {@code ok} while the process serves HTTP (kube-proxy's metrics-port ping);</li>
  *   <li>{@code /configz}: the effective configuration as JSON, when a supplier is given;</li>
  *   <li>{@code /connections}: a JSON view of open connections, when a supplier is given (see
- *       {@link ConnectionsJson}); it may read the request's query parameters.</li>
+ *       {@link ConnectionsJson}); it may read the request's query parameters;</li>
+ *   <li>{@code /endpoints?service=ns/name}: each endpoint of a Service as the data plane sees it, when given (see
+ *       {@link EndpointsJson}).</li>
  * </ul>
  * An endpoint whose supplier was not given answers 404. Suppliers are called once per request, on the server's
  * event loop, and must not block; a supplier that throws makes that request answer 500, except that
- * {@code /connections} answers 400 with the message of an {@link IllegalArgumentException} (a bad query parameter).
+ * {@code /connections} and {@code /endpoints} answer 400 with the message of an {@link IllegalArgumentException} (a
+ * bad query parameter).
  */
 public final class MetricsServer implements AutoCloseable {
 
@@ -90,6 +93,7 @@ public final class MetricsServer implements AutoCloseable {
         private final PrometheusRegistry registry;
         private Supplier<String> configz;
         private Function<Map<String, String>, String> connections;
+        private Function<Map<String, String>, String> endpoints;
 
         private Builder(InetSocketAddress bindAddress, PrometheusRegistry registry) {
             this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
@@ -117,6 +121,12 @@ public final class MetricsServer implements AutoCloseable {
             return this;
         }
 
+        /** Serves {@code /endpoints} as {@link #connections(Function)} serves {@code /connections}. */
+        public Builder endpoints(Function<Map<String, String>, String> endpoints) {
+            this.endpoints = Objects.requireNonNull(endpoints, "endpoints");
+            return this;
+        }
+
         /**
          * Binds and starts serving.
          *
@@ -134,6 +144,10 @@ public final class MetricsServer implements AutoCloseable {
             if (connections != null) {
                 Function<Map<String, String>, String> body = connections;
                 routes.put("/connections", (request, uri) -> answerQuery(uri, body));
+            }
+            if (endpoints != null) {
+                Function<Map<String, String>, String> body = endpoints;
+                routes.put("/endpoints", (request, uri) -> answerQuery(uri, body));
             }
             return new MetricsServer(AgentHttpServer.start("metrics", bindAddress, routes));
         }

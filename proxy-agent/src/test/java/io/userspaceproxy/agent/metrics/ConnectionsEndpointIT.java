@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.userspaceproxy.agent.health.SyncHealth;
 import io.userspaceproxy.core.balance.BalancerFactory;
+import io.userspaceproxy.core.listen.EndpointView;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.listen.Transport;
@@ -29,7 +30,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@code /connections} wired the way the agent wires it: a real listener set relaying a real connection. */
+/**
+ * {@code /connections}, {@code /endpoints} and the per-endpoint metrics wired the way the agent wires them: a real
+ * listener set relaying a real connection.
+ */
 @Timeout(30)
 class ConnectionsEndpointIT {
 
@@ -77,5 +81,34 @@ class ConnectionsEndpointIT {
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(server.address(), "/connections").body())
                 .isEqualTo("{\"total\": 0, \"shown\": 0, \"connections\": []}\n"));
         assertThat(get(server.address(), "/connections?limit=-1").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void endpoints_viewAndMetrics_showTheOpenConnection_andNothingOnceItEnds() throws Exception {
+        ListenerKey vip = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.6"));
+        listeners.apply(new ProxySnapshot(Map.of(vip,
+                Route.of(ECHO, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
+        ProxyMetricsExporter exporter = ProxyMetricsExporter.create(counters,
+                SyncHealth.create(WAIT, Clock.systemUTC()));
+        EndpointMetrics.register(exporter.registry(), () -> EndpointView.active(listeners));
+        server = MetricsServer.builder(new InetSocketAddress("127.0.0.1", 0), exporter.registry())
+                .endpoints(EndpointsJson.of(listeners))
+                .start();
+        String endpoint = "127.0.0.1:" + echo.address().getPort();
+
+        try (TcpTestClient client = TcpTestClient.connect(vip.address())) {
+            assertThat(client.readLine()).isEqualTo("a");
+
+            await().atMost(WAIT).untilAsserted(() -> assertThat(get(server.address(), "/metrics").body()).contains(
+                    "userspace_proxy_endpoint_connections_active{endpoint=\"" + endpoint
+                            + "\",service_port=\"demo/echo:http\"} 1"));
+            assertThat(get(server.address(), "/endpoints?service=demo/echo").body()).contains(
+                    "\"endpoint\": \"" + endpoint + "\", \"openConnections\": 1, \"connectFailures\": 0");
+        }
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(server.address(), "/metrics").body())
+                .doesNotContain("userspace_proxy_endpoint_connections_active{"));
+        assertThat(get(server.address(), "/endpoints?service=demo/echo").body()).contains("\"openConnections\": 0");
+        assertThat(get(server.address(), "/endpoints").statusCode()).isEqualTo(400);
     }
 }

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,6 +32,9 @@ public final class EndpointOutliers {
         int checksFailed;
         int checksPassed;
         volatile boolean unhealthy;
+        /** Totals since the record was made, for the per-endpoint view: failed connects, ejections. */
+        final LongAdder failures = new LongAdder();
+        volatile long ejectionsTotal;
 
         boolean isOut(long now) {
             return everEjected && now - ejectedUntil < 0;
@@ -85,6 +90,7 @@ public final class EndpointOutliers {
             ServicePortCounters counters) {
         long now = ticker.getAsLong();
         Record r = records.computeIfAbsent(endpoint, e -> new Record());
+        r.failures.increment();
         synchronized (r) {
             if (++r.consecutive < detection.consecutive() || r.isOut(now)) {
                 return false;
@@ -94,6 +100,7 @@ public final class EndpointOutliers {
             }
             r.consecutive = 0;
             r.ejections++;
+            r.ejectionsTotal++;
             r.ejectedUntil = now + detection.ejectionNanos(r.ejections);
             r.everEjected = true;
             anyEjectedUntil.accumulateAndGet(r.ejectedUntil, EndpointOutliers::later);
@@ -143,6 +150,24 @@ public final class EndpointOutliers {
             }
             return false;
         }
+    }
+
+    /**
+     * What one endpoint's record says now, for the per-endpoint view and metrics.
+     *
+     * @param connectFailures failed connects since the record was made
+     * @param ejections       ejections since then
+     * @param ejectedForNanos how much longer the current ejection lasts; 0 when not ejected
+     * @param unhealthy       whether the active health check holds it out
+     */
+    public record State(long connectFailures, long ejections, long ejectedForNanos, boolean unhealthy) {
+    }
+
+    /** Every endpoint that has a record (it failed a connect or was health-checked), with its state now. */
+    public void forEach(BiConsumer<Endpoint, State> action) {
+        long now = ticker.getAsLong();
+        records.forEach((endpoint, r) -> action.accept(endpoint, new State(r.failures.sum(), r.ejectionsTotal,
+                r.isOut(now) ? r.ejectedUntil - now : 0, r.unhealthy)));
     }
 
     /** How many endpoints are out at {@code now}. */

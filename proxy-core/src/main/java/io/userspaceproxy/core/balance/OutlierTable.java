@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -37,6 +38,11 @@ public final class OutlierTable {
     /** The records of {@code servicePort}, made on first use. At sync time, not per connection. */
     public EndpointOutliers forServicePort(ServicePortName servicePort) {
         return byServicePort.computeIfAbsent(servicePort, s -> new EndpointOutliers(ticker));
+    }
+
+    /** Every service port that has records, with them; for the per-endpoint view. */
+    public void forEach(BiConsumer<ServicePortName, EndpointOutliers> action) {
+        byServicePort.forEach(action);
     }
 
     /** Keeps the records of {@code servicePort}'s endpoints that are still in one of {@code routes}. */

@@ -42,11 +42,9 @@ import org.slf4j.LoggerFactory;
  * accepted connection simply reads the new route. A bind that fails affects no other listener: it is logged once,
  * counted, reported in the {@link ApplyResult} and tried again by every later apply.
  *
- * <p>A closed listener refuses new connections at once on epoll. On NIO the JDK defers closing a listening socket
- * that is registered with a selector to that selector's next select, a moment after the close completed; a client
- * that connects in that moment is reset, and a bind on an overlapping address (a wildcard and a specific IP on one
- * port) may fail once and succeed on the next apply.
-
+ * <p>A closed listener refuses new connections at once on epoll. On NIO the JDK closes a registered listening socket
+ * at its selector's next select: a client connecting in that moment is reset, and an overlapping bind may fail once.
+ *
  * <p><b>Graceful drain.</b> On SIGTERM: {@link #stopAccepting()} (new clients are refused, or go to a new agent
  * sharing the ports, see below), {@link #awaitDrained} (open connections finish on their own, up to a deadline),
  * then {@link #close()}, which ends what is left, counted as {@link io.userspaceproxy.core.metrics.CloseReason#SHUTDOWN}.
@@ -64,8 +62,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #apply}, {@link #stopAccepting}, {@link #inherit}, {@link #lendDescriptors} and {@link #close}
  * are meant for one control-plane thread (they are serialized, and refuse to run on an event loop because they wait
  * for sockets). {@link #awaitDrained} blocks any thread but an event loop, without holding the lock the others take.
- * {@link #table()}, {@link #boundKeys()}, {@link #connections} and {@link #connectionCount()} may be read from any
- * thread at any time.
+ * The views ({@link #table()}, {@link #boundKeys()}, {@link #connections}, ...) may be read from any thread.
  */
 public final class ListenerSet implements AutoCloseable {
 
@@ -80,6 +77,7 @@ public final class ListenerSet implements AutoCloseable {
     private final ProxyTable table;
     private final ListenerSockets sockets;
     private final Reconciler reconciler;
+    private final OutlierTable outliers;
     private boolean closed;
 
     /**
@@ -112,6 +110,7 @@ public final class ListenerSet implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         this.transport = options.transport().requireAvailable();
         this.affinities = affinities;
+        this.outliers = outliers;
         this.udpFlows = UdpFlowTable.create(options.udp(), options.memoryGuard());
         this.group = transport.newEventLoopGroup(options.ioThreads());
         this.table = ProxyTable.create(balancerFactory, counters);
@@ -144,17 +143,18 @@ public final class ListenerSet implements AutoCloseable {
         return transport;
     }
 
-    /**
-     * Every listening channel of {@code key} (one per event loop for TCP on epoll), or an empty list; lets tests tell
-     * a kept listener from a rebound one.
-     */
+    /** Every listening channel of {@code key} (one per event loop on epoll), or none; for tests. */
     List<Channel> listeners(ListenerKey key) {
         return sockets.sockets(key);
     }
 
-    /** Every proxied TCP connection open now; for tests that look at the connections themselves. */
+    /** The proxied TCP connections and the outlier records: for {@link EndpointView} and tests. */
     TcpConnectionTable tcpConnections() {
         return tcpConnections;
+    }
+
+    OutlierTable outliers() {
+        return outliers;
     }
 
     /**

@@ -87,6 +87,33 @@ class OutlierEjectionIT {
     }
 
     @Test
+    void endpointView_showsTheEjectionAndTheOpenConnections() throws Exception {
+        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        Endpoint dead = TcpPorts.refusingEndpoint();
+        ListenerKey key = serve("127.0.13.3", dead, live.endpoint(),
+                new OutlierDetection(3, Duration.ofMinutes(1), 50));
+        for (int i = 0; i < 8; i++) {
+            assertThat(firstLine(key)).isEqualTo("live");
+        }
+        TcpTestClient held = resources.add(TcpTestClient.connect(key.address()));
+        assertThat(held.readLine()).isEqualTo("live");
+
+        List<EndpointView.EndpointState> all = EndpointView.of(proxy, p -> p.equals(WEB));
+        List<EndpointView.EndpointState> active = EndpointView.active(proxy);
+
+        assertThat(all).hasSize(2);
+        EndpointView.EndpointState deadState = all.stream().filter(s -> s.endpoint().equals(dead)).findFirst()
+                .orElseThrow();
+        assertThat(deadState.connectFailures()).isEqualTo(3);
+        assertThat(deadState.ejections()).isEqualTo(1);
+        assertThat(deadState.ejectedForNanos()).isPositive();
+        assertThat(all).filteredOn(s -> s.endpoint().equals(live.endpoint()))
+                .singleElement().satisfies(s -> assertThat(s.openConnections()).isEqualTo(1));
+        assertThat(active).as("the same two: both have something to report").hasSize(2);
+        assertThat(EndpointView.of(proxy, p -> false)).isEmpty();
+    }
+
+    @Test
     void detectionOff_everyOtherConnectionPaysAFailure() throws Exception {
         TcpEchoServer live = resources.add(new TcpEchoServer("live"));
         ListenerKey key = serve("127.0.13.2", TcpPorts.refusingEndpoint(), live.endpoint(), OutlierDetection.OFF);

@@ -511,6 +511,11 @@ final class TcpConnection extends TimerEntry {
         return servicePort;
     }
 
+    /** Whether a backend accepted it (read racily off its loop, for views). */
+    boolean isConnected() {
+        return opened;
+    }
+
     long openedNanos() {
         return openedNanos;
     }

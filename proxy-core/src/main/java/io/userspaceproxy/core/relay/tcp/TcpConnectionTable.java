@@ -1,13 +1,16 @@
 package io.userspaceproxy.core.relay.tcp;
 
 import io.netty.channel.EventLoop;
+import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.OldestFirst;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -65,6 +68,21 @@ public final class TcpConnectionTable {
                 connection.frontend().eventLoop().execute(() -> EndpointRemoval.check(connection));
             }
         }
+    }
+
+    /**
+     * Connected connections now, by service port and endpoint: one pass over the table on the calling thread,
+     * reading each connection's endpoint racily (see the class comment), for the per-endpoint view and metrics.
+     */
+    public Map<ServicePortName, Map<Endpoint, Integer>> openByEndpoint() {
+        Map<ServicePortName, Map<Endpoint, Integer>> out = new HashMap<>();
+        for (TcpConnection connection : open) {
+            Endpoint endpoint = connection.endpoint();
+            if (connection.isConnected() && endpoint != null) {
+                out.computeIfAbsent(connection.servicePort(), s -> new HashMap<>()).merge(endpoint, 1, Integer::sum);
+            }
+        }
+        return out;
     }
 
     /** Connections open now (connecting or relaying); a striped count, exact when nothing changes meanwhile. */
