@@ -4,11 +4,11 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.OutlierDetection;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
@@ -16,13 +16,14 @@ import java.util.function.LongSupplier;
 /**
  * The connect record of every endpoint of one service port, shared by all its listeners (a dead pod is dead behind
  * the ClusterIP and the NodePort alike) and updated from any event loop. {@link #isEjected} is the hot-path read: one
- * volatile read while nothing is ejected, which is nearly always; while something is, one map lookup, and the clock
- * only for an endpoint that has been ejected. The rest runs only when a connect fails or one with a record succeeds.
+ * volatile read while nothing is out, which is nearly always; while something is, a scan of the few that are. The
+ * rest runs only when a connect fails, a health check changes its verdict, or one with a record succeeds.
  */
 public final class EndpointOutliers {
 
     /** One endpoint's record; its methods are synchronized on it (contended only by failures of one endpoint). */
     private static final class Record {
+        final Endpoint endpoint;
         int consecutive;
         int ejections;
         /** Meaningful once {@link #everEjected}: nanoTime's origin is arbitrary, so 0 is no "never". */
@@ -36,48 +37,61 @@ public final class EndpointOutliers {
         final LongAdder failures = new LongAdder();
         volatile long ejectionsTotal;
 
+        Record(Endpoint endpoint) {
+            this.endpoint = endpoint;
+        }
+
         boolean isOut(long now) {
             return everEjected && now - ejectedUntil < 0;
         }
     }
 
-    /** {@link #anyEjectedUntil} when no ejection is running (nanoTime could take this value only by a fluke). */
-    private static final long NONE = Long.MIN_VALUE;
+    private static final Record[] NONE_OUT = new Record[0];
 
     private final Map<Endpoint, Record> records = new ConcurrentHashMap<>();
     private final LongSupplier ticker;
-    /** The latest end of a running ejection, or {@link #NONE}: before it some endpoint may be out, after it none. */
-    private final AtomicLong anyEjectedUntil = new AtomicLong(NONE);
+    /**
+     * The records of the endpoints out of picks (ejected, or unhealthy), rebuilt whenever one goes out and when a pick
+     * finds one whose ejection ended: what a pick scans, nearly always empty, and a handful of entries when not.
+     */
+    private volatile Record[] outNow = NONE_OUT;
 
     EndpointOutliers(LongSupplier ticker) {
         this.ticker = ticker;
     }
 
-    /** Endpoints the active health check holds unhealthy now. */
-    private final AtomicInteger unhealthyNow = new AtomicInteger();
-
-    /** Whether {@code endpoint} is out of picks now: ejected, or unhealthy by its active health check. */
+    /**
+     * Whether {@code endpoint} is out of picks now: ejected, or unhealthy by its active health check. One volatile read
+     * while nothing is out; otherwise a scan of the few that are, reading the clock only for a match.
+     */
     public boolean isEjected(Endpoint endpoint) {
-        long until = anyEjectedUntil.get();
-        if (until == NONE && unhealthyNow.get() == 0) {
-            return false;
+        Record[] out = outNow;
+        for (Record r : out) {
+            if (r.endpoint == endpoint || r.endpoint.equals(endpoint)) {
+                if (r.unhealthy) {
+                    return true;
+                }
+                long now = ticker.getAsLong();
+                if (r.isOut(now)) {
+                    return true;
+                }
+                refreshOut(); // its ejection is over
+                return false;
+            }
         }
-        Record r = records.get(endpoint);
-        if (r == null) {
-            return false;
-        }
-        if (r.unhealthy) {
-            return true;
-        }
-        if (until == NONE || !r.everEjected) {
-            return false;
-        }
+        return false;
+    }
+
+    /** Rebuilds {@link #outNow} from the records. */
+    private synchronized void refreshOut() {
         long now = ticker.getAsLong();
-        if (now - until >= 0) {
-            anyEjectedUntil.compareAndSet(until, NONE); // every ejection is over: back to the one-read path
-            return false;
+        List<Record> out = new ArrayList<>();
+        for (Record r : records.values()) {
+            if (r.unhealthy || r.isOut(now)) {
+                out.add(r);
+            }
         }
-        return r.isOut(now);
+        outNow = out.isEmpty() ? NONE_OUT : out.toArray(NONE_OUT);
     }
 
     /**
@@ -89,7 +103,7 @@ public final class EndpointOutliers {
     boolean onFailure(Endpoint endpoint, int endpointCount, OutlierDetection detection,
             ServicePortCounters counters) {
         long now = ticker.getAsLong();
-        Record r = records.computeIfAbsent(endpoint, e -> new Record());
+        Record r = records.computeIfAbsent(endpoint, Record::new);
         r.failures.increment();
         synchronized (r) {
             if (++r.consecutive < detection.consecutive() || r.isOut(now)) {
@@ -103,15 +117,12 @@ public final class EndpointOutliers {
             r.ejectionsTotal++;
             r.ejectedUntil = now + detection.ejectionNanos(r.ejections);
             r.everEjected = true;
-            anyEjectedUntil.accumulateAndGet(r.ejectedUntil, EndpointOutliers::later);
         }
+        refreshOut();
         counters.onOutlierEjection();
         return true;
     }
 
-    private static long later(long current, long candidate) {
-        return current == NONE || candidate - current > 0 ? candidate : current;
-    }
 
     /** A connect to {@code endpoint} succeeded: its record is cleared, so a next ejection starts at the base time. */
     void onSuccess(Endpoint endpoint) {
@@ -131,20 +142,20 @@ public final class EndpointOutliers {
      * @return true when this check changed the endpoint's verdict
      */
     public boolean onHealthCheck(Endpoint endpoint, boolean passed, HealthCheck check) {
-        Record r = records.computeIfAbsent(endpoint, e -> new Record());
+        Record r = records.computeIfAbsent(endpoint, Record::new);
         synchronized (r) {
             if (passed) {
                 r.checksFailed = 0;
                 if (++r.checksPassed >= check.healthy() && r.unhealthy) {
                     r.unhealthy = false;
-                    unhealthyNow.decrementAndGet();
+                    refreshOut();
                     return true;
                 }
             } else {
                 r.checksPassed = 0;
                 if (++r.checksFailed >= check.unhealthy() && !r.unhealthy) {
                     r.unhealthy = true;
-                    unhealthyNow.incrementAndGet();
+                    refreshOut();
                     return true;
                 }
             }
@@ -183,15 +194,9 @@ public final class EndpointOutliers {
 
     /** Forgets the endpoints not in {@code kept} (they left every route of the service port). */
     void retain(Collection<Endpoint> kept) {
-        records.entrySet().removeIf(e -> {
-            if (kept.contains(e.getKey())) {
-                return false;
-            }
-            if (e.getValue().unhealthy) {
-                unhealthyNow.decrementAndGet();
-            }
-            return true;
-        });
+        if (records.keySet().retainAll(kept)) {
+            refreshOut();
+        }
     }
 
     boolean isEmpty() {

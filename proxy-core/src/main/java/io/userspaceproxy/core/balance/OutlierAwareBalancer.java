@@ -41,14 +41,20 @@ final class OutlierAwareBalancer implements LoadBalancer {
     }
 
     private Endpoint avoidEjected(InetAddress client, Endpoint picked) {
-        if (picked == null) {
-            return null;
+        if (picked == null || !outliers.isEjected(picked)) {
+            return picked;
         }
         Endpoint candidate = picked;
-        for (int tries = delegate.endpoints().size() - 1; tries > 0 && outliers.isEjected(candidate); tries--) {
+        for (int tries = delegate.endpoints().size() - 1; tries > 0; tries--) {
             candidate = delegate.pickAfterFailure(client, candidate, picked);
+            if (candidate == null) {
+                break;
+            }
+            if (!outliers.isEjected(candidate)) {
+                return candidate;
+            }
         }
-        return candidate == null || outliers.isEjected(candidate) ? picked : candidate;
+        return picked;
     }
 
     @Override
