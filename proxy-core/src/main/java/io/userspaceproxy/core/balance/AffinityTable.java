@@ -13,7 +13,6 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -103,15 +102,18 @@ public final class AffinityTable {
     /**
      * The endpoint held for {@code key} if it is still usable: among {@code usable} and seen less than
      * {@code timeoutNanos} ago (the moment the timeout has fully elapsed, the client is forgotten, as Caffeine's
-     * deadline says). A usable hit counts as a sighting and restarts the client's timeout.
+     * deadline says). A usable hit counts as a sighting and restarts the client's timeout. The endpoint returned is
+     * {@code usable}'s own instance (each maps to itself), not the record's, which an earlier route may have made:
+     * callers after the balancer compare endpoints by identity.
      */
-    Endpoint lookup(AffinityKey key, Set<Endpoint> usable, long timeoutNanos) {
+    Endpoint lookup(AffinityKey key, Map<Endpoint, Endpoint> usable, long timeoutNanos) {
         AffinityRecord record = cache.getIfPresent(key);
         if (record == null) {
             return null;
         }
         long now = ticker.read();
-        if (!isUsable(record, usable, timeoutNanos, now)) {
+        Endpoint current = usable(record, usable, timeoutNanos, now);
+        if (current == null) {
             return null;
         }
         record.lastSeenNanos = now;
@@ -120,7 +122,7 @@ public final class AffinityTable {
             record.timeoutNanos = timeoutNanos;
             expiration.setExpiresAfter(key, timeoutNanos, TimeUnit.NANOSECONDS);
         }
-        return record.endpoint;
+        return current;
     }
 
     /**
@@ -128,11 +130,11 @@ public final class AffinityTable {
      * lookup missed (another event loop served the same new client first), in which case that one is kept.
      */
     Endpoint assign(AffinityKey key, ClientIpAffinityBalancer balancer) {
-        Set<Endpoint> usable = balancer.usable();
+        Map<Endpoint, Endpoint> usable = balancer.usable();
         long timeoutNanos = balancer.timeoutNanos();
         long now = ticker.read();
         AffinityRecord record = cache.asMap().compute(key, (k, old) -> {
-            if (old != null && isUsable(old, usable, timeoutNanos, now)) {
+            if (old != null && usable(old, usable, timeoutNanos, now) != null) {
                 old.lastSeenNanos = now;
                 old.timeoutNanos = timeoutNanos;
                 return old;
@@ -140,7 +142,7 @@ public final class AffinityTable {
             index(k);
             return new AffinityRecord(balancer.nextInRotation(), timeoutNanos, now);
         });
-        return record.endpoint;
+        return usable.getOrDefault(record.endpoint, record.endpoint);
     }
 
     /** Holds {@code key} on {@code endpoint} from now on, whatever it was held on before. */
@@ -174,8 +176,10 @@ public final class AffinityTable {
         byServicePort.computeIfPresent(key.servicePort(), (sp, keys) -> keys.remove(key) && keys.isEmpty() ? null : keys);
     }
 
-    private static boolean isUsable(AffinityRecord record, Set<Endpoint> usable, long timeoutNanos, long now) {
-        return now - record.lastSeenNanos < timeoutNanos && usable.contains(record.endpoint);
+    /** {@code usable}'s instance of the record's endpoint if the record is usable at {@code now}; else null. */
+    private static Endpoint usable(AffinityRecord record, Map<Endpoint, Endpoint> usable, long timeoutNanos,
+            long now) {
+        return now - record.lastSeenNanos < timeoutNanos ? usable.get(record.endpoint) : null;
     }
 
     /**
@@ -224,7 +228,7 @@ public final class AffinityTable {
                 unindex(key);
                 continue;
             }
-            if (scope == null || !isUsable(record, scope.endpoints, scope.timeoutNanos, now)) {
+            if (scope == null || usable(record, scope.endpoints, scope.timeoutNanos, now) == null) {
                 remove(key, record);
             } else if (record.timeoutNanos != scope.timeoutNanos) {
                 record.timeoutNanos = scope.timeoutNanos;
@@ -250,11 +254,11 @@ public final class AffinityTable {
 
     /** One service port's view at sync time: the union of its routes' endpoints, and its timeout. */
     private static final class Scope {
-        final Set<Endpoint> endpoints = new HashSet<>();
+        final Map<Endpoint, Endpoint> endpoints = new HashMap<>();
         long timeoutNanos;
 
         void add(Route route) {
-            endpoints.addAll(route.endpoints());
+            route.endpoints().forEach(e -> endpoints.putIfAbsent(e, e));
             timeoutNanos = Math.max(timeoutNanos, route.affinity().timeout().toNanos());
         }
     }

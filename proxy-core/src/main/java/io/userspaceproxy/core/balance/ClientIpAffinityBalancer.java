@@ -6,7 +6,8 @@ import io.userspaceproxy.core.model.ServicePortName;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,7 +28,8 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
     private final ServicePortCounters counters;
     private final Endpoint[] endpoints;
     private final List<Endpoint> endpointList;
-    private final Set<Endpoint> usable;
+    /** Each endpoint mapped to itself: membership, and this route's instance of an endpoint a record names. */
+    private final Map<Endpoint, Endpoint> usable;
     private final AtomicInteger cursor;
     private final AtomicInteger retries = new AtomicInteger();
 
@@ -39,7 +41,7 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
         this.counters = counters;
         this.endpoints = endpoints.toArray(new Endpoint[0]);
         this.endpointList = List.of(this.endpoints);
-        this.usable = Set.copyOf(endpoints);
+        this.usable = byItself(endpoints);
         this.cursor = new AtomicInteger();
     }
 
@@ -51,8 +53,14 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
         this.counters = previous.counters;
         this.endpoints = endpoints.toArray(new Endpoint[0]);
         this.endpointList = List.of(this.endpoints);
-        this.usable = Set.copyOf(endpoints);
+        this.usable = byItself(endpoints);
         this.cursor = previous.cursor;
+    }
+
+    private static Map<Endpoint, Endpoint> byItself(List<Endpoint> endpoints) {
+        Map<Endpoint, Endpoint> byItself = new HashMap<>();
+        endpoints.forEach(e -> byItself.putIfAbsent(e, e));
+        return Map.copyOf(byItself);
     }
 
     @Override
@@ -87,7 +95,7 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
         return endpoints[(cursor.getAndIncrement() & Integer.MAX_VALUE) % endpoints.length];
     }
 
-    Set<Endpoint> usable() {
+    Map<Endpoint, Endpoint> usable() {
         return usable;
     }
 

@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.balance;
 
+import com.github.benmanes.caffeine.cache.Scheduler;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.HealthCheck;
@@ -9,15 +10,18 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
 /**
  * The connect record of every endpoint of one service port, shared by all its listeners (a dead pod is dead behind
- * the ClusterIP and the NodePort alike) and updated from any event loop. {@link #isEjected} is the hot-path read: one
- * volatile read while nothing is out, which is nearly always; while something is, a scan of the few that are. The
- * rest runs only when a connect fails, a health check changes its verdict, or one with a record succeeds.
+ * the ClusterIP and the NodePort alike) and updated from any event loop. {@link #out} is the hot-path read: one
+ * volatile read of the endpoints out of picks now, nearly always none. It never reads the clock: an ejection's end is
+ * a timer on the {@link Scheduler} that takes the endpoint off that list. The rest runs only when a connect fails, a
+ * health check changes its verdict, a timer fires, or one with a record succeeds.
  */
 public final class EndpointOutliers {
 
@@ -46,52 +50,52 @@ public final class EndpointOutliers {
         }
     }
 
-    private static final Record[] NONE_OUT = new Record[0];
+    static final Endpoint[] NONE_OUT = new Endpoint[0];
+    /** Timers run on the scheduler's own thread: {@link #endEjection} is a few reads and, at most, a small rebuild. */
+    private static final Executor ON_TIMER_THREAD = Runnable::run;
 
     private final Map<Endpoint, Record> records = new ConcurrentHashMap<>();
     private final LongSupplier ticker;
+    private final Scheduler scheduler;
     /**
-     * The records of the endpoints out of picks (ejected, or unhealthy), rebuilt whenever one goes out and when a pick
-     * finds one whose ejection ended: what a pick scans, nearly always empty, and a handful of entries when not.
+     * The endpoints out of picks (ejected, or unhealthy), a new array whenever one goes out or comes back: what a pick
+     * reads, nearly always empty, and a handful of entries when not.
      */
-    private volatile Record[] outNow = NONE_OUT;
+    private volatile Endpoint[] outNow = NONE_OUT;
 
-    EndpointOutliers(LongSupplier ticker) {
+    EndpointOutliers(LongSupplier ticker, Scheduler scheduler) {
         this.ticker = ticker;
+        this.scheduler = scheduler;
     }
 
     /**
-     * Whether {@code endpoint} is out of picks now: ejected, or unhealthy by its active health check. One volatile read
-     * while nothing is out; otherwise a scan of the few that are, reading the clock only for a match.
+     * The endpoints out of picks now, ejected or unhealthy by their active health check; the same array until that
+     * set changes, so a caller may key what it derives from it on the array's identity. Never modify it.
      */
-    public boolean isEjected(Endpoint endpoint) {
-        Record[] out = outNow;
-        for (Record r : out) {
-            if (r.endpoint == endpoint || r.endpoint.equals(endpoint)) {
-                if (r.unhealthy) {
-                    return true;
-                }
-                long now = ticker.getAsLong();
-                if (r.isOut(now)) {
-                    return true;
-                }
-                refreshOut(); // its ejection is over
-                return false;
-            }
-        }
-        return false;
+    Endpoint[] out() {
+        return outNow;
     }
 
     /** Rebuilds {@link #outNow} from the records. */
     private synchronized void refreshOut() {
         long now = ticker.getAsLong();
-        List<Record> out = new ArrayList<>();
+        List<Endpoint> out = new ArrayList<>();
         for (Record r : records.values()) {
             if (r.unhealthy || r.isOut(now)) {
-                out.add(r);
+                out.add(r.endpoint);
             }
         }
         outNow = out.isEmpty() ? NONE_OUT : out.toArray(NONE_OUT);
+    }
+
+    /** The timer of {@code r}'s ejection: back into picks, or wait on if the timer came early or it was re-ejected. */
+    private void endEjection(Record r) {
+        long left = r.ejectedUntil - ticker.getAsLong();
+        if (left > 0) {
+            scheduler.schedule(ON_TIMER_THREAD, () -> endEjection(r), left, TimeUnit.NANOSECONDS);
+        } else {
+            refreshOut();
+        }
     }
 
     /**
@@ -119,6 +123,7 @@ public final class EndpointOutliers {
             r.everEjected = true;
         }
         refreshOut();
+        endEjection(r);
         counters.onOutlierEjection();
         return true;
     }

@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.balance;
 
+import com.github.benmanes.caffeine.cache.Scheduler;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -21,23 +22,30 @@ public final class OutlierTable {
 
     private final Map<ServicePortName, EndpointOutliers> byServicePort = new ConcurrentHashMap<>();
     private final LongSupplier ticker;
+    private final Scheduler scheduler;
 
-    private OutlierTable(LongSupplier ticker) {
+    private OutlierTable(LongSupplier ticker, Scheduler scheduler) {
         this.ticker = ticker;
+        this.scheduler = scheduler;
     }
 
+    /** A table on {@link System#nanoTime()}, whose ejections end on the JVM's shared timer thread. */
     public static OutlierTable create() {
-        return new OutlierTable(System::nanoTime);
+        return new OutlierTable(System::nanoTime, Scheduler.systemScheduler());
     }
 
-    /** A table on {@code ticker}'s clock ({@link System#nanoTime()} scale), for tests. */
-    public static OutlierTable withTicker(LongSupplier ticker) {
-        return new OutlierTable(Objects.requireNonNull(ticker, "ticker"));
+    /**
+     * A table on {@code ticker}'s clock ({@link System#nanoTime()} scale) whose ejections end when {@code scheduler}
+     * runs their timers, for tests that move the time themselves.
+     */
+    public static OutlierTable withClock(LongSupplier ticker, Scheduler scheduler) {
+        return new OutlierTable(Objects.requireNonNull(ticker, "ticker"),
+                Objects.requireNonNull(scheduler, "scheduler"));
     }
 
     /** The records of {@code servicePort}, made on first use. At sync time, not per connection. */
     public EndpointOutliers forServicePort(ServicePortName servicePort) {
-        return byServicePort.computeIfAbsent(servicePort, s -> new EndpointOutliers(ticker));
+        return byServicePort.computeIfAbsent(servicePort, s -> new EndpointOutliers(ticker, scheduler));
     }
 
     /** Every service port that has records, with them; for the per-endpoint view. */

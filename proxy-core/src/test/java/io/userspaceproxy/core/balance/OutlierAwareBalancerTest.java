@@ -14,8 +14,8 @@ import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.SessionAffinity;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,8 +33,8 @@ class OutlierAwareBalancerTest {
     private static final Endpoint E4 = Endpoint.of("10.0.0.4", 8080);
     private static final OutlierDetection DETECTION = new OutlierDetection(3, Duration.ofSeconds(10), 50);
 
-    private final AtomicLong now = new AtomicLong(-5_000_000_000L); // nanoTime's origin is arbitrary, even negative
-    private final OutlierTable outliers = OutlierTable.withTicker(now::get);
+    private final ManualClock clock = new ManualClock();
+    private final OutlierTable outliers = OutlierTable.withClock(clock, clock);
     private final ProxyCounters counters = new ProxyCounters();
     private final BalancerFactory factory = BalancerFactory.of(AffinityTable.create(), outliers, counters);
 
@@ -53,8 +53,13 @@ class OutlierAwareBalancerTest {
         }
     }
 
+    /** Equal endpoints, not the same instances: what a sync that converts the slice again hands over. */
+    private static List<Endpoint> copies(Endpoint... endpoints) {
+        return Arrays.stream(endpoints).map(e -> new Endpoint(e.address())).toList();
+    }
+
     private void advance(Duration d) {
-        now.addAndGet(d.toNanos());
+        clock.advance(d);
     }
 
     @Test
@@ -141,5 +146,41 @@ class OutlierAwareBalancerTest {
         fail(b, E1, 1);
 
         assertThat(picks(b, 2)).contains(E1);
+    }
+
+    @Test
+    void routeRebuiltWithEqualEndpoints_theEjectedOneStaysOutOfThePicks() {
+        LoadBalancer b = balancer(SessionAffinity.NONE, E1, E2, E3);
+        fail(b, E2, 3);
+
+        LoadBalancer rebuilt = b.withEndpoints(copies(E1, E2, E3));
+
+        assertThat(picks(rebuilt, 6)).doesNotContain(E2).hasSize(6);
+    }
+
+    @Test
+    void clientIpAffinity_heldOnAnEarlierRoutesInstance_isMovedOffTheEjectedEndpoint() {
+        LoadBalancer b = balancer(SessionAffinity.clientIp(Duration.ofMinutes(5)), E1, E2);
+        Endpoint affine = b.pick(CLIENT);
+        LoadBalancer rebuilt = b.withEndpoints(copies(E1, E2));
+        assertThat(rebuilt.pick(CLIENT)).as("the held endpoint, as the new route's instance").isEqualTo(affine)
+                .isIn(rebuilt.endpoints().toArray());
+
+        fail(rebuilt, affine, 3);
+
+        assertThat(picks(rebuilt, 3)).doesNotContain(affine);
+    }
+
+    @Test
+    void ejectionEnds_onItsTimer_withoutAPickToNoticeIt() {
+        LoadBalancer b = balancer(SessionAffinity.NONE, E1, E2, E3);
+        fail(b, E2, 3);
+        EndpointOutliers records = outliers.forServicePort(WEB);
+        assertThat(records.out()).containsExactly(E2);
+
+        advance(Duration.ofSeconds(10));
+
+        assertThat(records.out()).isEmpty();
+        assertThat(clock.pending()).isZero();
     }
 }
