@@ -121,7 +121,7 @@ public final class ProxyAgent implements AutoCloseable {
         // Service of the cluster), not whichever objects happened to be read when the first change fired.
         if (config.inCluster()) {
             KubernetesSource api = KubernetesSource.start(config.api(), config.nodeName(), tracker, node,
-                    metrics::onInvalidObject);
+                    metrics::onInvalidObject, metrics::onObjectWarning);
             source = api;
             api.synced().thenRun(this::startSyncing);
         } else {
@@ -130,6 +130,11 @@ public final class ProxyAgent implements AutoCloseable {
                         @Override
                         public void onInvalid() {
                             metrics.onInvalidObject("manifest"); // at once, not at the next sync
+                        }
+
+                        @Override
+                        public void onWarning() {
+                            metrics.onObjectWarning("manifest");
                         }
 
                         @Override

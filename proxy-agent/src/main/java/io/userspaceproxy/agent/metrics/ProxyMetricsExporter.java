@@ -44,6 +44,7 @@ public final class ProxyMetricsExporter {
     private final Gauge endpointChangesPending;
     private final Gauge noLocalEndpoints;
     private final Counter invalidObjects;
+    private final Counter objectWarnings;
     private final Counter serviceAddressFailures;
     private final Counter healthCheckBindFailures;
 
@@ -79,6 +80,10 @@ public final class ProxyMetricsExporter {
                 .help("Syncs that failed and will be retried").register(registry);
         invalidObjects = Counter.builder().name("userspace_proxy_invalid_objects_total")
                 .help("Services, EndpointSlices or manifests rejected as invalid, by kind")
+                .labelNames("kind").register(registry);
+        objectWarnings = Counter.builder().name("userspace_proxy_object_warnings_total")
+                .help("Services, EndpointSlices or manifests served with something in them ignored (an unknown "
+                        + "annotation value, an SCTP port), by kind")
                 .labelNames("kind").register(registry);
         serviceAddressFailures = Counter.builder().name("userspace_proxy_service_address_failures_total")
                 .help("Syncs that could not add or remove Service addresses on the VIP interface").register(registry);
@@ -200,6 +205,17 @@ public final class ProxyMetricsExporter {
         if (n > 0) {
             invalidObjects.labelValues(kind).inc(n);
         }
+    }
+
+    /**
+     * An object was served with something in it ignored or replaced by its default, and logged at WARN: an unknown
+     * annotation value, an SCTP port, a foreign kind in a manifest. {@code kind} as for {@link #onInvalidObject}.
+     */
+    public void onObjectWarning(String kind) {
+        if (kind == null || kind.isEmpty()) {
+            throw new IllegalArgumentException("kind: \"" + kind + "\" (expected: a kind such as Service)");
+        }
+        objectWarnings.labelValues(kind).inc();
     }
 
     /** A sync could not make its Service addresses local ({@code ip} failed); it is retried. */

@@ -55,26 +55,30 @@ public final class KubernetesSource implements AutoCloseable {
      * @param nodeName  this node's name: its Node object is watched for the zone and the node's addresses
      * @param onInvalid called with the kind ({@code Service}, {@code EndpointSlice}) of each object rejected as
      *                  invalid, for a metric; must not block
+     * @param onWarning called with the kind of each object served with something ignored (an unknown annotation
+     *                  value), once per warning logged at WARN, for a metric; must not block
      * @throws IllegalStateException when the API server's configuration cannot be found or read
      */
     public static KubernetesSource start(KubeApiSettings settings, String nodeName, ChangeTracker tracker,
-            NodeTracker node, Consumer<String> onInvalid) {
+            NodeTracker node, Consumer<String> onInvalid, Consumer<String> onWarning) {
         Objects.requireNonNull(settings, "settings");
         KubernetesClient client = ApiClients.create(settings);
         try {
-            return start(client, settings, nodeName, new Sinks(tracker, node, onInvalid));
+            return start(client, settings, nodeName, new Sinks(tracker, node, onInvalid, onWarning));
         } catch (RuntimeException e) {
             client.close();
             throw e;
         }
     }
 
-    /** Where events go: the trackers and the invalid-object counter. */
-    private record Sinks(ChangeTracker tracker, NodeTracker node, Consumer<String> onInvalid) {
+    /** Where events go: the trackers and the invalid-object and warning counters. */
+    private record Sinks(ChangeTracker tracker, NodeTracker node, Consumer<String> onInvalid,
+            Consumer<String> onWarning) {
         Sinks {
             Objects.requireNonNull(tracker, "tracker");
             Objects.requireNonNull(node, "node");
             Objects.requireNonNull(onInvalid, "onInvalid");
+            Objects.requireNonNull(onWarning, "onWarning");
         }
     }
 
@@ -87,12 +91,12 @@ public final class KubernetesSource implements AutoCloseable {
                 .withLabelSelector(selectorText).runnableInformer(resync);
         services.addEventHandler(new TrackerHandler<Service>("Service", selector,
                 (s, warnings) -> sinks.tracker().onServiceUpserted(KubernetesObjects.service(s, warnings)),
-                sinks.tracker()::onServiceDeleted, sinks.onInvalid()));
+                sinks.tracker()::onServiceDeleted, sinks.onInvalid(), sinks.onWarning()));
         SharedIndexInformer<EndpointSlice> slices = client.discovery().v1().endpointSlices().inAnyNamespace()
                 .withLabelSelector(selectorText).runnableInformer(resync);
         slices.addEventHandler(new TrackerHandler<EndpointSlice>("EndpointSlice", selector,
                 (s, warnings) -> sinks.tracker().onSliceUpserted(KubernetesObjects.endpointSlice(s, warnings)),
-                sinks.tracker()::onSliceDeleted, sinks.onInvalid()));
+                sinks.tracker()::onSliceDeleted, sinks.onInvalid(), sinks.onWarning()));
         SharedIndexInformer<Node> node = client.nodes().withName(nodeName).runnableInformer(resync);
         node.addEventHandler(new NodeHandler(sinks.node()));
         List<SharedIndexInformer<?>> all = List.of(services, slices, node);

@@ -67,7 +67,7 @@ final class ManifestScanner {
     private final Path directory;
     private final ManifestObjects objects;
     private final LongAdder invalid;
-    private final Runnable onInvalid;
+    private final ManifestSource.Observer observer;
     private final Clock clock;
     private final Map<Path, FileRecord> files = new HashMap<>();
     /** False until the first scan ends: files loaded by it are summed up in one line rather than one each. */
@@ -77,15 +77,16 @@ final class ManifestScanner {
     private long loadedSlices;
 
     ManifestScanner(Path directory, ManifestObjects objects, LongAdder invalid, Clock clock) {
-        this(directory, objects, invalid, () -> { }, clock);
+        this(directory, objects, invalid, ManifestSource.Observer.NONE, clock);
     }
 
-    /** @param onInvalid called on the scanning thread at once for every rejected file version */
-    ManifestScanner(Path directory, ManifestObjects objects, LongAdder invalid, Runnable onInvalid, Clock clock) {
+    /** @param observer told on the scanning thread, at once, of every rejected file version and every warning */
+    ManifestScanner(Path directory, ManifestObjects objects, LongAdder invalid, ManifestSource.Observer observer,
+            Clock clock) {
         this.directory = directory;
         this.objects = objects;
         this.invalid = invalid;
-        this.onInvalid = onInvalid;
+        this.observer = observer;
         this.clock = clock;
     }
 
@@ -217,6 +218,7 @@ final class ManifestScanner {
         files.put(file, new FileRecord(stamp, hash, null));
         for (String w : content.warnings()) {
             log.warn("Manifest {}: {}", file.getFileName(), w);
+            observer.onWarning();
         }
         // One line per file as edits arrive; at start a summary instead (a directory may hold 10,000 files).
         boolean quiet = old == null && !startedUp;
@@ -241,7 +243,7 @@ final class ManifestScanner {
             return;
         }
         invalid.increment();
-        onInvalid.run();
+        observer.onInvalid();
         log.warn("Ignoring manifest {} ({} objects keep their last good state): {}", file.getFileName(),
                 objects.objectCount(file), reason);
     }

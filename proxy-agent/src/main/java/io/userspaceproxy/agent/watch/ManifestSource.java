@@ -58,6 +58,10 @@ public final class ManifestSource implements AutoCloseable {
         default void onInvalid() {
         }
 
+        /** A version of a file was taken with something in it ignored, such as an unknown annotation value (logged). */
+        default void onWarning() {
+        }
+
         /** The watch thread stopped before {@link #close()}: edits are no longer applied. */
         default void onStopped(Throwable cause) {
         }
@@ -126,7 +130,7 @@ public final class ManifestSource implements AutoCloseable {
         }
         LongAdder invalid = new LongAdder();
         ManifestScanner scanner = new ManifestScanner(directory, new ManifestObjects(tracker), invalid,
-                observer::onInvalid, Clock.systemUTC());
+                observer, Clock.systemUTC());
         WatchService watcher = directory.getFileSystem().newWatchService();
         // Watch first, then scan: a change made while scanning still produces an event.
         WatchKey key = register(directory, watcher, null);

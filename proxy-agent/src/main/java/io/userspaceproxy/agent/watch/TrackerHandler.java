@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *       fabric8's own store then sends no update at the relist (it compares versions), but it keeps the new object
  *       and hands it over at the next resync ({@code --config-sync-period}) as {@code onUpdate(o, o)}. So every
  *       update, resyncs included, is converted, and the tracker compares the converted records and ignores an
- *       equal one. A resync's warnings are logged at DEBUG only, so they do not repeat at WARN every period.</li>
+ *       equal one. A resync's warnings are logged at DEBUG only, so they do not repeat at WARN every period; the
+ *       others are logged at WARN and counted, once per version of the object.</li>
  *   <li>Nothing an object contains can throw out of a callback: a failed conversion (even an unexpected
  *       exception or a stack overflow) rejects that object only, logged and counted.</li>
  * </ul>
@@ -41,7 +42,6 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
         void accept(T object, Consumer<String> warnings);
     }
 
-    private static final Consumer<String> WARN_WARNING = warning -> log.warn("{}", warning);
     private static final Consumer<String> DEBUG_WARNING = warning -> log.debug("{} (again, at a resync)", warning);
 
     private final String kind;
@@ -49,18 +49,24 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
     private final Upsert<T> upsert;
     private final Consumer<ObjectRef> delete;
     private final Consumer<String> onInvalid;
+    private final Consumer<String> warnAndCount;
 
     /**
-     * @param kind      the Kubernetes kind, for logs and the invalid-object counter
+     * @param kind      the Kubernetes kind, for logs and the counters
      * @param onInvalid called with {@code kind} for each object rejected as invalid
+     * @param onWarning called with {@code kind} for each warning logged at WARN (served, with something ignored)
      */
     TrackerHandler(String kind, ServiceProxySelector selector, Upsert<T> upsert, Consumer<ObjectRef> delete,
-            Consumer<String> onInvalid) {
+            Consumer<String> onInvalid, Consumer<String> onWarning) {
         this.kind = kind;
         this.selector = selector;
         this.upsert = upsert;
         this.delete = delete;
         this.onInvalid = onInvalid;
+        this.warnAndCount = warning -> {
+            log.warn("{}", warning);
+            onWarning.accept(kind);
+        };
     }
 
     @Override
@@ -95,7 +101,7 @@ final class TrackerHandler<T extends HasMetadata> implements ResourceEventHandle
             return;
         }
         try {
-            upsert.accept(object, resync ? DEBUG_WARNING : WARN_WARNING);
+            upsert.accept(object, resync ? DEBUG_WARNING : warnAndCount);
         } catch (InvalidResourceException e) {
             log.warn("{} rejected, not served: {}", kind, e.getMessage());
             reject(ref);

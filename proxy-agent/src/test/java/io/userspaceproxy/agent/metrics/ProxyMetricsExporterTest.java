@@ -98,6 +98,7 @@ class ProxyMetricsExporterTest {
         exporter.setNoLocalEndpoints(1, 2);
         exporter.onSyncQueued(Instant.parse("2025-01-01T00:00:01Z"));
         exporter.onInvalidObject("EndpointSlice");
+        exporter.onObjectWarning("Service");
 
         assertThat(scrape()).contains(
                 "kubeproxy_sync_proxy_rules_service_changes_total 2.0",
@@ -107,7 +108,8 @@ class ProxyMetricsExporterTest {
                 "kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"internal\"} 1.0",
                 "kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"external\"} 2.0",
                 "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds 1.735689601E9",
-                "userspace_proxy_invalid_objects_total{kind=\"EndpointSlice\"} 1.0");
+                "userspace_proxy_invalid_objects_total{kind=\"EndpointSlice\"} 1.0",
+                "userspace_proxy_object_warnings_total{kind=\"Service\"} 1.0");
         assertThatThrownBy(() -> exporter.onInvalidObject(""))
                 .hasMessage("kind: \"\" (expected: a kind such as Service)");
     }

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +100,28 @@ class ManifestScannerTest {
 
         assertThat(invalid.sum()).isEqualTo(1);
         assertThat(port()).isEqualTo(8080);
+    }
+
+    @Test
+    void scan_unknownLoadBalancer_servedAndWarnedOncePerVersion() throws IOException {
+        Files.writeString(dir.resolve("echo.yaml"), "apiVersion: v1\nkind: Service\n"
+                + "metadata: {name: echo, namespace: demo, annotations: {userspace-proxy.io/load-balancer: fastest}}\n"
+                + "spec: {clusterIP: 127.0.10.1, ports: [{port: 8080}]}\n");
+        AtomicInteger warnings = new AtomicInteger();
+        ManifestScanner scanner = new ManifestScanner(dir, new ManifestObjects(tracker), invalid,
+                new ManifestSource.Observer() {
+                    @Override
+                    public void onWarning() {
+                        warnings.incrementAndGet();
+                    }
+                }, Clock.fixed(MTIME.plusSeconds(60), ZoneOffset.UTC));
+
+        scanner.scan(true);
+        scanner.scan(true);
+
+        assertThat(port()).isEqualTo(8080);
+        assertThat(warnings).hasValue(1);
+        assertThat(invalid.sum()).isZero();
     }
 
     @Test

@@ -18,9 +18,10 @@ class TrackerHandlerTest {
 
     private final ChangeTracker tracker = new ChangeTracker();
     private final List<String> invalid = new ArrayList<>();
+    private final List<String> warned = new ArrayList<>();
     private final TrackerHandler<Service> handler = new TrackerHandler<>("Service", ServiceProxySelector.of(null),
             (s, warnings) -> tracker.onServiceUpserted(KubernetesObjects.service(s, warnings)),
-            tracker::onServiceDeleted, invalid::add);
+            tracker::onServiceDeleted, invalid::add, warned::add);
 
     private static ServiceBuilder web(String resourceVersion, String clusterIp) {
         return new ServiceBuilder().withNewMetadata().withNamespace("shop").withName("web")
@@ -118,5 +119,18 @@ class TrackerHandlerTest {
         handler.onDelete(s, true);
 
         assertThat(tracker.checkout().services()).isEmpty();
+    }
+
+    @Test
+    void onAdd_unknownLoadBalancer_servedRoundRobin_warningCountedOnce_notAgainAtAResync() {
+        Service s = web("1", "10.96.0.1").editMetadata()
+                .addToAnnotations(KubernetesObjects.LOAD_BALANCER_ANNOTATION, "fastest").endMetadata().build();
+
+        handler.onAdd(s);
+        handler.onUpdate(s, s);
+
+        assertThat(tracker.checkout().services()).containsOnlyKeys(WEB);
+        assertThat(warned).containsExactly("Service");
+        assertThat(invalid).isEmpty();
     }
 }
