@@ -75,7 +75,8 @@ class ServiceAnnotationsTest {
                 .isEqualTo(Removal.CLOSE);
         assertThat(lifecycle(Map.of(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION, "drain=30s",
                 KubernetesObjects.MAX_CONNECTION_AGE_ANNOTATION, "10m")))
-                .isEqualTo(new ConnectionLifecycle(Removal.DRAIN, Duration.ofSeconds(30), Duration.ofMinutes(10)));
+                .isEqualTo(ConnectionLifecycle.DEFAULT.withRemoval(Removal.DRAIN, Duration.ofSeconds(30))
+                        .withMaxAge(Duration.ofMinutes(10)));
         assertThat(problems.hasErrors()).isFalse();
     }
 

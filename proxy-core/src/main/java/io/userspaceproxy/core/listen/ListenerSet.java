@@ -12,6 +12,7 @@ import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxySnapshot;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.relay.ConnectionInfo;
+import io.userspaceproxy.core.relay.tcp.HeldConnections;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.table.ProxyTable;
@@ -157,14 +158,15 @@ public final class ListenerSet implements AutoCloseable {
         return outliers;
     }
 
+    /** The TCP connections held for want of an endpoint ({@code hold-when-empty}), with their demand observer. */
+    public HeldConnections heldConnections() {
+        return tcpConnections.held();
+    }
+
     /**
-     * Samples the {@code limit} oldest proxied TCP connections and UDP flows, oldest first, for an operator's view;
-     * {@link #connectionCount()} says how many there are in all. Costs O(n log limit) on the calling thread and
-     * never waits for an event loop; the byte counts are read racily (see {@link TcpConnectionTable}). A TCP
-     * connection is listed from its first connect attempt (its {@link ConnectionInfo#connected()} is false until an
-     * endpoint accepts) until it closes; a UDP flow from its first datagram until it expires.
-     *
-     * @throws IllegalArgumentException when {@code limit} is negative
+     * The {@code limit} oldest proxied TCP connections (from their first connect attempt) and UDP flows, oldest first,
+     * for an operator's view, in O(n log limit) on the calling thread without waiting for an event loop (byte counts
+     * are read racily, see {@link TcpConnectionTable}); {@link #connectionCount()} says how many there are in all.
      */
     public List<ConnectionInfo> connections(int limit) {
         Instant now = Instant.now();
@@ -180,10 +182,8 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     /**
-     * Waits until every proxied TCP connection has ended, or {@code timeout} passes: the middle step of a graceful
-     * drain, after {@link #stopAccepting()} (before it, new connections keep arriving and this waits for a quiet
-     * moment). Wakes when the last connection closes, without polling. UDP flows are not waited for: they end when
-     * their listener closes, as there is no end-of-flow to wait for.
+     * Waits, without polling, until every proxied TCP connection has ended or {@code timeout} passes: the middle step
+     * of a graceful drain, after {@link #stopAccepting()}. UDP flows end with their listeners: nothing to wait for.
      *
      * @return true when no TCP connection is open, false when the timeout passed first
      * @throws IllegalStateException when called on an event loop (it would wait for itself)

@@ -97,6 +97,7 @@ final class Reconciler {
         if (!removalPolicies.isEmpty()) {
             tcpConnections.onEndpointsChanged(removalPolicies); // connections to endpoints that left: close or drain
         }
+        tcpConnections.held().onRoutesChanged(diff.servicePorts()); // held for want of an endpoint: go now if one came
         unbound.removeAll(diff.removed());
         reportedBindFailures.keySet().removeAll(diff.removed());
         List<ListenerKey> closed = sockets.close(diff.removed());
@@ -134,6 +135,7 @@ final class Reconciler {
 
     void stopAccepting() {
         accepting = false;
+        tcpConnections.held().resetAll();
         healthChecks.close();
         unbound.addAll(sockets.keys());
     }

@@ -31,6 +31,11 @@ public enum CloseReason {
     ENDPOINT_REMOVED,
     /** It reached the route's maximum connection age (plus its jitter). */
     MAX_AGE,
+    /**
+     * It was held while the service port had no endpoint ({@code hold-when-empty}) and none came within the hold
+     * time: the client was reset.
+     */
+    HOLD_TIMEOUT,
     /** Nothing moved in either direction for the idle timeout. */
     IDLE_TIMEOUT,
     /** The agent was shutting down and the drain timeout ran out. */

@@ -28,6 +28,8 @@ public final class ServicePortCounters {
     private final LongAdder outlierEjections = new LongAdder();
     private final LongAdder healthCheckFailures = new LongAdder();
     private final LongAdder markedUnhealthy = new LongAdder();
+    private final LongAdder held = new LongAdder();
+    private final LongAdder holdDemand = new LongAdder();
     private final LongAdder[] closes = new LongAdder[CloseReason.values().length];
 
     public ServicePortCounters() {
@@ -102,6 +104,27 @@ public final class ServicePortCounters {
     /** How often an active health check took an endpoint out of picks. */
     public long markedUnhealthy() {
         return markedUnhealthy.sum();
+    }
+
+    /** A new connection or UDP flow is held while the service port has no endpoint: the demand to scale up. */
+    public void onHeld() {
+        held.increment();
+        holdDemand.increment();
+    }
+
+    /** A held connection or flow was released: to an endpoint, or refused at the end of its hold time. */
+    public void onHoldEnded() {
+        held.decrement();
+    }
+
+    /** Connections and UDP flows held now, waiting for an endpoint. */
+    public long held() {
+        return held.sum();
+    }
+
+    /** Connections and UDP flows ever held for want of an endpoint. */
+    public long holdDemand() {
+        return holdDemand.sum();
     }
 
     public void onAffinityHit() {

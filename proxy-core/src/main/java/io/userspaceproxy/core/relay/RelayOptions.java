@@ -22,13 +22,17 @@ import java.util.Objects;
  *                                 enters the JVM; {@code 0} keeps every connection on the copy relay. A read loop
  *                                 that fills more than one read buffer is the sign of a bulk transfer (HAProxy's
  *                                 splice-auto looks for a full buffer); request/response traffic rarely does.
+ * @param maxHeldConnections       how many TCP connections this node holds at once, across every Service that asks to
+ *                                 hold them while it has no endpoint ({@code hold-when-empty}); past it new ones are
+ *                                 refused at once, as without the annotation
  */
 public record RelayOptions(
         List<Duration> connectTimeouts,
         Duration tcpIdleTimeout,
         int writeBufferLowWaterMark,
         int writeBufferHighWaterMark,
-        int spliceThresholdBytes) {
+        int spliceThresholdBytes,
+        int maxHeldConnections) {
 
     // Declared before DEFAULT, whose construction validates against them.
     /** Netty takes timeouts as int milliseconds; anything longer cannot be expressed. */
@@ -41,9 +45,11 @@ public record RelayOptions(
     public static final int DEFAULT_WRITE_BUFFER_LOW_WATER_MARK = 32 * 1024;
     public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 64 * 1024;
     public static final int DEFAULT_SPLICE_THRESHOLD_BYTES = 64 * 1024;
+    public static final int DEFAULT_MAX_HELD_CONNECTIONS = 10_000;
 
     public static final RelayOptions DEFAULT = new RelayOptions(DEFAULT_CONNECT_TIMEOUTS, DEFAULT_TCP_IDLE_TIMEOUT,
-            DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK, DEFAULT_SPLICE_THRESHOLD_BYTES);
+            DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK, DEFAULT_SPLICE_THRESHOLD_BYTES,
+            DEFAULT_MAX_HELD_CONNECTIONS);
 
     public RelayOptions {
         Objects.requireNonNull(connectTimeouts, "connectTimeouts");
@@ -72,6 +78,17 @@ public record RelayOptions(
             throw new IllegalArgumentException(
                     "spliceThresholdBytes: " + spliceThresholdBytes + " (expected: >= 0, 0 disables splicing)");
         }
+        if (maxHeldConnections < 0) {
+            throw new IllegalArgumentException(
+                    "maxHeldConnections: " + maxHeldConnections + " (expected: >= 0, 0 holds none)");
+        }
+    }
+
+    /** Options with the default held-connection limit. */
+    public RelayOptions(List<Duration> connectTimeouts, Duration tcpIdleTimeout, int writeBufferLowWaterMark,
+            int writeBufferHighWaterMark, int spliceThresholdBytes) {
+        this(connectTimeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark, spliceThresholdBytes,
+                DEFAULT_MAX_HELD_CONNECTIONS);
     }
 
     /** Options with the default splice threshold. */
@@ -95,21 +112,26 @@ public record RelayOptions(
 
     public RelayOptions withConnectTimeouts(List<Duration> timeouts) {
         return new RelayOptions(timeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
-                spliceThresholdBytes);
+                spliceThresholdBytes, maxHeldConnections);
     }
 
     public RelayOptions withTcpIdleTimeout(Duration timeout) {
         return new RelayOptions(connectTimeouts, timeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
-                spliceThresholdBytes);
+                spliceThresholdBytes, maxHeldConnections);
     }
 
     public RelayOptions withWriteBufferWaterMarks(int low, int high) {
-        return new RelayOptions(connectTimeouts, tcpIdleTimeout, low, high, spliceThresholdBytes);
+        return new RelayOptions(connectTimeouts, tcpIdleTimeout, low, high, spliceThresholdBytes, maxHeldConnections);
     }
 
     public RelayOptions withSpliceThresholdBytes(int bytes) {
         return new RelayOptions(connectTimeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
-                bytes);
+                bytes, maxHeldConnections);
+    }
+
+    public RelayOptions withMaxHeldConnections(int max) {
+        return new RelayOptions(connectTimeouts, tcpIdleTimeout, writeBufferLowWaterMark, writeBufferHighWaterMark,
+                spliceThresholdBytes, max);
     }
 
     /** Whether connections may leave the copy relay for splice(2) at all. */

@@ -446,7 +446,15 @@ final class TcpConnection extends TimerEntry {
         }
         countIn(null);
         switch (reason) {
-            case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, MEMORY_REJECTED, CONNECT_FAILED -> reset(frontend);
+            case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, MEMORY_REJECTED, CONNECT_FAILED, HOLD_TIMEOUT -> reset(frontend);
+            case SHUTDOWN -> {
+                if (context == null) { // held, never connected anywhere: refused, as at a hold timeout
+                    reset(frontend);
+                } else {
+                    frontend.close();
+                    closeIfConnected();
+                }
+            }
             case ENDPOINT_REMOVED -> {
                 reset(frontend);
                 closeIfConnected();

@@ -49,12 +49,19 @@ public final class TcpConnectionTable {
     private final ConcurrentHashMap<EventLoop, ConnectionTimer> timers = new ConcurrentHashMap<>();
     /** Completed when the table becomes empty while a drain waits; replaced by the next wait once done. */
     private final AtomicReference<CompletableFuture<Void>> emptied = new AtomicReference<>();
+    /** Connections accepted but waiting for an endpoint: not open yet, so not in this table until released. */
+    private final HeldConnections held = new HeldConnections();
 
     private TcpConnectionTable() {
     }
 
     public static TcpConnectionTable create() {
         return new TcpConnectionTable();
+    }
+
+    /** The connections held for want of an endpoint, across every listener of the listener set. */
+    public HeldConnections held() {
+        return held;
     }
 
     /**

@@ -29,6 +29,8 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private final TcpListenerContext context;
 
     private TcpConnection connection;
+    /** Set while the connection waits for an endpoint (see {@link HeldConnections}). */
+    private HeldConnections.Held held;
 
     TcpFrontendHandler(TcpListenerContext context) {
         this.context = context;
@@ -72,9 +74,13 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Endpoint first = route.balancer().pick(client.getAddress());
         if (first == null) {
-            connection.close(CloseReason.NO_ENDPOINTS);
+            held = context.connections().held().hold(this, connection, context, route, client, dialled);
+            if (held == null) {
+                connection.close(CloseReason.NO_ENDPOINTS);
+            }
             return;
         }
+        held = null;
         ProxyProtocolOptions.Version send = route.route().proxyProtocol().send();
         ProxyHeader header = send == ProxyProtocolOptions.Version.NONE ? null : ProxyHeader.of(send, client,
                 dialled != null ? dialled : (InetSocketAddress) connection.frontend().localAddress());
@@ -130,6 +136,9 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (held != null) {
+            context.connections().held().onFrontendClosed(held);
+        }
         connection.onFrontendInactive();
     }
 

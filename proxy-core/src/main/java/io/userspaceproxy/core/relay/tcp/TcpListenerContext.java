@@ -28,6 +28,7 @@ final class TcpListenerContext {
     private final WriteBufferWaterMark waterMark;
     private final long idleTimeoutNanos;
     private final int spliceThresholdBytes;
+    private final int maxHeldConnections;
     private final TcpConnectionTable connections;
     private final DirectMemoryGuard memoryGuard;
 
@@ -43,6 +44,7 @@ final class TcpListenerContext {
         this.waterMark = new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark());
         this.idleTimeoutNanos = options.tcpIdleTimeout().toNanos();
         this.spliceThresholdBytes = options.spliceThresholdBytes();
+        this.maxHeldConnections = options.maxHeldConnections();
         List<Duration> timeouts = options.connectTimeouts();
         this.connectTimeoutMillis = new int[timeouts.size()];
         for (int i = 0; i < connectTimeoutMillis.length; i++) {
@@ -102,6 +104,11 @@ final class TcpListenerContext {
     /** Bytes one read loop must move for its connection to switch to splice(2); zero when it never does. */
     int spliceThresholdBytes() {
         return spliceThresholdBytes;
+    }
+
+    /** How many connections the node may hold at once for want of an endpoint (see {@link HeldConnections}). */
+    int maxHeldConnections() {
+        return maxHeldConnections;
     }
 
     /** Zero when idle connections are kept forever. */

@@ -2,6 +2,7 @@ package io.userspaceproxy.core.relay.udp;
 
 import io.netty.channel.ChannelHandler;
 import io.userspaceproxy.core.model.ListenerKey;
+import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
@@ -17,6 +18,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +46,7 @@ public final class UdpFlowTable {
     private final AtomicInteger liveFlows = new AtomicInteger();
     /** The flows of every bound listener socket, by key (several sockets per key on epoll). */
     private final Map<ListenerKey, Set<UdpFlows>> listeners = new ConcurrentHashMap<>();
+    private volatile Consumer<ServicePortName> holdObserver = servicePort -> { };
 
     private UdpFlowTable(UdpRelayOptions options, DirectMemoryGuard memoryGuard) {
         this.options = options;
@@ -190,6 +193,15 @@ public final class UdpFlowTable {
 
     void releaseFlow() {
         liveFlows.decrementAndGet();
+    }
+
+    /** Tells {@code observer} of each new UDP client held for want of an endpoint, with its service port. */
+    public void observeHolds(Consumer<ServicePortName> observer) {
+        this.holdObserver = Objects.requireNonNull(observer, "observer");
+    }
+
+    void onHeld(ServicePortName servicePort) {
+        holdObserver.accept(servicePort);
     }
 
     void register(UdpFlows flows) {

@@ -3,6 +3,7 @@ package io.userspaceproxy.core.relay.udp;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFutureListener;
@@ -49,6 +50,7 @@ final class UdpFlows {
     private final ListenerKey key;
     private final Supplier<ServiceRoute> route;
     private final Cache<InetSocketAddress, UdpFlow> flows;
+    private final UdpHeldFlows held = new UdpHeldFlows(this);
     private Channel listener;
     private ChannelFactory<? extends Channel> backendFactory;
     /** Flushes the listener once per event-loop turn, whatever number of flows wrote replies in it. */
@@ -75,6 +77,7 @@ final class UdpFlows {
         owner.register(this);
         listenerChannel.closeFuture().addListener((ChannelFutureListener) f -> {
             owner.unregister(this);
+            held.clear();
             flows.invalidateAll();
         });
     }
@@ -83,11 +86,22 @@ final class UdpFlows {
         return flows.getIfPresent(client);
     }
 
+    /** The clients held while the service port has no endpoint ({@code hold-when-empty}). */
+    UdpHeldFlows held() {
+        return held;
+    }
+
+    UdpFlow open(InetSocketAddress client) {
+        return open(client, null);
+    }
+
     /**
      * Opens the flow of a client seen for the first time, or returns {@code null} when its datagram must be dropped
      * (no route, source range, direct memory near its limit, flow budget exhausted, no endpoint, no socket), having counted why.
+     * With no endpoint, a route that holds keeps {@code first} (the client's first datagram, null for none) and the
+     * client's flow slot in {@link #held()} instead.
      */
-    UdpFlow open(InetSocketAddress client) {
+    UdpFlow open(InetSocketAddress client, ByteBuf first) {
         ServiceRoute route = this.route.get();
         if (route == null) {
             LOG.debug("{}: no route any more, dropping a datagram from {}", key, client);
@@ -110,6 +124,9 @@ final class UdpFlows {
         }
         Endpoint endpoint = route.balancer().pick(client.getAddress());
         if (endpoint == null) {
+            if (first != null && held.hold(client, first, route)) {
+                return null;
+            }
             owner.releaseFlow();
             counters.onUdpDatagramDropped();
             return null;
@@ -178,6 +195,7 @@ final class UdpFlows {
     }
 
     private void sweep(ServiceRoute route) {
+        held.onRouteChanged(route);
         if (route == null) {
             flows.invalidateAll();
             return;

@@ -44,9 +44,16 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         InetSocketAddress client = packet.sender();
         UdpFlow flow = flows.get(client);
-        if (flow == null && (flow = flows.open(client)) == null) {
-            packet.release();
-            return;
+        if (flow == null) {
+            if (flows.held().isHeld(client)) {
+                flows.held().add(client, packet.content());
+                packet.release();
+                return;
+            }
+            if ((flow = flows.open(client, packet.content())) == null) {
+                packet.release();
+                return;
+            }
         }
         if (flow.toBackend(packet.content()) && !flow.flushPending) {
             flow.flushPending = true;
