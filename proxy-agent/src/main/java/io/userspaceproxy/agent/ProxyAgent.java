@@ -12,6 +12,7 @@ import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.agent.sync.SyncRunner;
 import io.userspaceproxy.agent.watch.KubernetesSource;
 import io.userspaceproxy.agent.watch.ManifestSource;
+import io.userspaceproxy.agent.watch.NeedPodsEvents;
 import io.userspaceproxy.core.listen.EndpointView;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
@@ -69,13 +70,14 @@ public final class ProxyAgent implements AutoCloseable {
     private AutoCloseable source;
     private ManifestSource manifests;
     private Demo demo;
+    private NeedPodsEvents needPods;
     private volatile AgentHandover handover;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
         RelayOptions relay = new RelayOptions(RelayOptions.DEFAULT_CONNECT_TIMEOUTS, config.tcpIdleTimeout(),
                 RelayOptions.DEFAULT_WRITE_BUFFER_LOW_WATER_MARK, RelayOptions.DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK,
-                config.tcpSpliceThreshold());
+                config.tcpSpliceThreshold(), config.maxHeldConnections());
         JvmMemory.tune();
         int socketBudget = OpenFiles.listenerSocketBudget(OpenFiles.raise());
         this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
@@ -123,26 +125,15 @@ public final class ProxyAgent implements AutoCloseable {
             KubernetesSource api = KubernetesSource.start(config.api(), config.nodeName(), tracker, node,
                     metrics::onInvalidObject, metrics::onObjectWarning);
             source = api;
+            signalNeedPods(api.needPodsEvents(config.nodeName(), metrics::onEventFailure));
             api.synced().thenRun(this::startSyncing);
         } else {
             manifests = ManifestSource.start(config.manifests(), tracker, ManifestSource.DEFAULT_RESCAN_INTERVAL,
-                    new ManifestSource.Observer() {
-                        @Override
-                        public void onInvalid() {
-                            metrics.onInvalidObject("manifest"); // at once, not at the next sync
-                        }
-
-                        @Override
-                        public void onWarning() {
-                            metrics.onObjectWarning("manifest");
-                        }
-
-                        @Override
-                        public void onStopped(Throwable cause) {
-                            health.onSourceStopped("manifest watch stopped: " + cause);
-                        }
-                    });
+                    ManifestSource.Observer.of(() -> metrics.onInvalidObject("manifest"), // at once, not at a sync
+                            () -> metrics.onObjectWarning("manifest"),
+                            cause -> health.onSourceStopped("manifest watch stopped: " + cause)));
             source = manifests;
+            signalNeedPods(NeedPodsEvents.toLog(Clock.systemUTC()));
             startSyncing();
         }
         if (!firstSync.await(FIRST_SYNC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -156,6 +147,13 @@ public final class ProxyAgent implements AutoCloseable {
         if (config.demo()) {
             demo = Demo.start(Map.copyOf(proxier.served()));
         }
+    }
+
+    /** Connections and UDP clients held for want of an endpoint are signalled through {@code events}. */
+    private void signalNeedPods(NeedPodsEvents events) {
+        needPods = events;
+        listeners.heldConnections().observe(events);
+        listeners.udpFlows().observeHolds(events);
     }
 
     /** Wakes the sync loop on every change from now on; the explicit request covers changes already tracked. */
@@ -267,6 +265,9 @@ public final class ProxyAgent implements AutoCloseable {
         }
         if (demo != null) {
             demo.close();
+        }
+        if (needPods != null) {
+            needPods.close();
         }
         if (source != null) {
             try {

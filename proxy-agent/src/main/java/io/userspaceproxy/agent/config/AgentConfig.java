@@ -39,6 +39,7 @@ import java.util.Objects;
  * @param udpReceiveBuffer  kernel receive buffer of each UDP listener socket in bytes; 0 keeps the default
  * @param metricsServicePorts which service ports get per-service-port series on {@code /metrics}
  * @param handoverSocket    nullable: the Unix socket of upgrade hand-overs (see {@link HandoverSocket}); null: none
+ * @param maxHeldConnections bound on TCP connections held for Services with no endpoint ({@code hold-when-empty})
  */
 public record AgentConfig(
         Path manifests,
@@ -63,7 +64,8 @@ public record AgentConfig(
         int tcpSpliceThreshold,
         int udpReceiveBuffer,
         ServicePortSeries metricsServicePorts,
-        Path handoverSocket) {
+        Path handoverSocket,
+        int maxHeldConnections) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
@@ -113,6 +115,7 @@ public record AgentConfig(
         atLeast("--tcp-splice-threshold", o.tcpSpliceThreshold, 0, ", 0 disables splicing");
         atLeast("--udp-receive-buffer", o.udpReceiveBuffer, 0, ", 0 keeps the kernel's default");
         atLeast("--max-udp-flows", o.maxUdpFlows, 1, "");
+        atLeast("--max-held-connections", o.maxHeldConnections, 0, ", 0 holds none");
         atLeast("--v", o.verbosity, 0, "");
         InetAddress bind = address("--bind-address", o.bindAddress);
         InetSocketAddress healthz = healthz(o.healthzBindAddress, cluster);
@@ -122,7 +125,8 @@ public record AgentConfig(
                 drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
                 o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold, o.udpReceiveBuffer,
-                ServicePortSeries.parse(o.metricsServicePorts), HandoverSocket.resolve(o.handoverSocket, metrics));
+                ServicePortSeries.parse(o.metricsServicePorts), HandoverSocket.resolve(o.handoverSocket, metrics),
+                o.maxHeldConnections);
     }
 
     private static void atLeast(String flag, int value, int least, String note) {

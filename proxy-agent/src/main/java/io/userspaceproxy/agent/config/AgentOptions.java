@@ -87,6 +87,12 @@ public final class AgentOptions {
                     + " Default: ${DEFAULT-VALUE}.")
     int maxUdpFlows;
 
+    @Option(names = "--max-held-connections", paramLabel = "N", defaultValue = "10000",
+            description = "At most this many TCP connections held on this node, across the Services annotated"
+                    + " userspace-proxy.io/hold-when-empty, while they have no endpoint; past it new ones are reset"
+                    + " at once (0 holds none). Default: ${DEFAULT-VALUE}.")
+    int maxHeldConnections;
+
     @Option(names = "--min-sync-period", paramLabel = "DURATION", defaultValue = "1s",
             description = "Apply changes at most this often (0 applies every change at once)."
                     + " Default: ${DEFAULT-VALUE}.")

@@ -33,6 +33,7 @@ public final class Configz {
         ours.put("manifests", c.manifests() == null ? null : c.manifests().toAbsolutePath().toString());
         ours.put("tcpIdleTimeout", GoDuration.format(c.tcpIdleTimeout()));
         ours.put("maxUdpFlows", c.maxUdpFlows());
+        ours.put("maxHeldConnections", c.maxHeldConnections());
         ours.put("udpReceiveBuffer", c.udpReceiveBuffer());
         ours.put("metricsServicePorts", c.metricsServicePorts().flagValue());
         ours.put("tcpSpliceThreshold", c.tcpSpliceThreshold());

@@ -47,6 +47,7 @@ public final class ProxyMetricsExporter {
     private final Counter objectWarnings;
     private final Counter serviceAddressFailures;
     private final Counter healthCheckBindFailures;
+    private final Counter eventFailures;
 
     private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health, ServicePortSeries servicePorts) {
         syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
@@ -89,6 +90,8 @@ public final class ProxyMetricsExporter {
                 .help("Syncs that could not add or remove Service addresses on the VIP interface").register(registry);
         healthCheckBindFailures = Counter.builder().name("userspace_proxy_healthcheck_bind_failures_total")
                 .help("healthCheckNodePort listeners that could not be opened (port in use)").register(registry);
+        eventFailures = Counter.builder().name("userspace_proxy_event_failures_total")
+                .help("Kubernetes Events (NeedPods) the API server did not take").register(registry);
         registerProbes(health);
         registerListeners(counters);
         ServicePortMetrics.register(registry, counters, servicePorts);
@@ -226,6 +229,11 @@ public final class ProxyMetricsExporter {
     /** A Service's healthCheckNodePort could not be opened; it is retried at the next sync. */
     public void onHealthCheckBindFailure() {
         healthCheckBindFailures.inc();
+    }
+
+    /** The API server did not take an Event this agent reported (see {@code NeedPodsEvents}). */
+    public void onEventFailure() {
+        eventFailures.inc();
     }
 
     private void registerProbes(SyncHealth health) {

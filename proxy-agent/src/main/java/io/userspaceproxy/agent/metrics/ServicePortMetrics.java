@@ -67,6 +67,14 @@ final class ServicePortMetrics {
             counter("userspace_proxy_endpoints_marked_unhealthy_total",
                     "Endpoints the active health check took out of picks", Protocol.TCP,
                     ServicePortCounters::markedUnhealthy),
+            gauge("userspace_proxy_held_connections",
+                    "TCP connections and new UDP clients held now while the service port has no endpoint"
+                            + " (hold-when-empty)",
+                    null, ServicePortCounters::held),
+            counter("userspace_proxy_hold_demand_total",
+                    "TCP connections and new UDP clients ever held for want of an endpoint: the demand to scale up"
+                            + " from zero",
+                    null, ServicePortCounters::holdDemand),
             counter("userspace_proxy_affinity_hits_total", "New connections or flows sent to the client's affine backend",
                     null, ServicePortCounters::affinityHits),
             counter("userspace_proxy_udp_flows_total", "UDP flows (client address to backend) opened",
@@ -138,14 +146,15 @@ final class ServicePortMetrics {
     }
 
     /**
-     * Whether anything ever happened on {@code c}'s service port: every TCP connection is either opened or closed
+     * Whether anything ever happened on {@code c}'s service port: every TCP connection is either held, opened or closed
      * with a reason (refusals included), every new UDP client either opens a flow or is refused or dropped, and
      * bytes only move on one of those. Reads
      * uncontended adders and stops at the first that moved, so an idle port costs a dozen reads per family.
      */
     static boolean hasSeenTraffic(ServicePortCounters c) {
         if (c.connectionsOpened() != 0 || c.bytesToBackend() != 0 || c.udpFlowsOpened() != 0
-                || c.udpFlowsRejected() != 0 || c.udpDatagramsDropped() != 0 || c.connectFailures() != 0) {
+                || c.udpFlowsRejected() != 0 || c.udpDatagramsDropped() != 0 || c.connectFailures() != 0
+                || c.holdDemand() != 0) {
             return true;
         }
         for (CloseReason reason : CloseReason.values()) {

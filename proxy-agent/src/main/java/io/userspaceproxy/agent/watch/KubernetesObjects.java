@@ -52,6 +52,8 @@ public final class KubernetesObjects {
     public static final String HEALTH_CHECK_ANNOTATION = "userspace-proxy.io/health-check";
     public static final String ON_ENDPOINT_REMOVAL_ANNOTATION = "userspace-proxy.io/on-endpoint-removal";
     public static final String MAX_CONNECTION_AGE_ANNOTATION = "userspace-proxy.io/max-connection-age";
+    public static final String HOLD_WHEN_EMPTY_ANNOTATION = "userspace-proxy.io/hold-when-empty";
+    public static final String HOLD_LIMIT_ANNOTATION = "userspace-proxy.io/hold-limit";
     public static final String TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode";
     public static final String TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints";
     /** On EndpointSlices: when the change that this version of the slice reflects was triggered. */

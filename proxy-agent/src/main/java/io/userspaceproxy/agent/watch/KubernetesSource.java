@@ -119,6 +119,14 @@ public final class KubernetesSource implements AutoCloseable {
         return synced;
     }
 
+    /**
+     * The {@value NeedPodsEvents#REASON} events of this node's agent, through this source's client; close them before
+     * this source.
+     */
+    public NeedPodsEvents needPodsEvents(String nodeName, Runnable onFailure) {
+        return NeedPodsEvents.toApi(client, nodeName, onFailure, java.time.Clock.systemUTC());
+    }
+
     /** Stops the informers and closes the client; the trackers keep the last state. Idempotent. */
     @Override
     public void close() {

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +65,26 @@ public final class ManifestSource implements AutoCloseable {
 
         /** The watch thread stopped before {@link #close()}: edits are no longer applied. */
         default void onStopped(Throwable cause) {
+        }
+
+        /** An observer made of one action per report. */
+        static Observer of(Runnable onInvalid, Runnable onWarning, Consumer<Throwable> onStopped) {
+            return new Observer() {
+                @Override
+                public void onInvalid() {
+                    onInvalid.run();
+                }
+
+                @Override
+                public void onWarning() {
+                    onWarning.run();
+                }
+
+                @Override
+                public void onStopped(Throwable cause) {
+                    onStopped.accept(cause);
+                }
+            };
         }
     }
 

@@ -87,8 +87,10 @@ final class ServiceAnnotations {
 
     /**
      * {@value KubernetesObjects#ON_ENDPOINT_REMOVAL_ANNOTATION} ({@code keep}, {@code close} or
-     * {@code drain=<Go duration>}) and {@value KubernetesObjects#MAX_CONNECTION_AGE_ANNOTATION} (a Go duration);
-     * each defaults to {@link ConnectionLifecycle#DEFAULT}'s when absent or bad.
+     * {@code drain=<Go duration>}), {@value KubernetesObjects#MAX_CONNECTION_AGE_ANNOTATION} (a Go duration),
+     * {@value KubernetesObjects#HOLD_WHEN_EMPTY_ANNOTATION} (a Go duration) and
+     * {@value KubernetesObjects#HOLD_LIMIT_ANNOTATION} (a count); each defaults to
+     * {@link ConnectionLifecycle#DEFAULT}'s when absent or bad.
      */
     static ConnectionLifecycle lifecycle(Map<String, String> annotations, Problems problems) {
         ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
@@ -117,7 +119,37 @@ final class ServiceAnnotations {
                 lifecycle = lifecycle.withMaxAge(d);
             }
         }
-        return lifecycle;
+        return hold(annotations, problems, lifecycle);
+    }
+
+    private static ConnectionLifecycle hold(Map<String, String> annotations, Problems problems,
+            ConnectionLifecycle lifecycle) {
+        Duration hold = lifecycle.hold();
+        String time = annotations.get(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION);
+        if (time != null && !time.isBlank()) {
+            Duration d = positive(time.trim());
+            if (d == null) {
+                problems.invalid(path(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION), time,
+                        "a duration > 0 such as 60s");
+            } else {
+                hold = d;
+            }
+        }
+        int limit = lifecycle.holdLimit();
+        String count = annotations.get(KubernetesObjects.HOLD_LIMIT_ANNOTATION);
+        if (count != null && !count.isBlank()) {
+            try {
+                limit = Integer.parseInt(count.trim());
+            } catch (NumberFormatException e) {
+                limit = 0;
+            }
+            if (limit <= 0) {
+                problems.invalid(path(KubernetesObjects.HOLD_LIMIT_ANNOTATION), count,
+                        "a whole number > 0 such as 1000");
+                limit = lifecycle.holdLimit();
+            }
+        }
+        return lifecycle.withHold(hold, limit);
     }
 
     /** A Go duration {@code > 0}, or null. */

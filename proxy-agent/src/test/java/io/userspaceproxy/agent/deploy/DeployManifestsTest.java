@@ -62,7 +62,7 @@ class DeployManifestsTest {
     }
 
     @Test
-    void clusterRole_grantsExactlyReadOnServicesNodesAndEndpointSlices() {
+    void clusterRole_grantsExactlyReadOnServicesNodesAndEndpointSlices_andCreatePatchOnEvents() {
         ClusterRole role = (ClusterRole) byKind.get(ClusterRole.class);
         Set<String> grants = new HashSet<>();
         for (PolicyRule rule : role.getRules()) {
@@ -81,7 +81,8 @@ class DeployManifestsTest {
                 "/services:get", "/services:list", "/services:watch",
                 "/nodes:get", "/nodes:list", "/nodes:watch",
                 "discovery.k8s.io/endpointslices:get", "discovery.k8s.io/endpointslices:list",
-                "discovery.k8s.io/endpointslices:watch");
+                "discovery.k8s.io/endpointslices:watch",
+                "events.k8s.io/events:create", "events.k8s.io/events:patch");
         assertThat(role.getAggregationRule()).isNull();
     }
 

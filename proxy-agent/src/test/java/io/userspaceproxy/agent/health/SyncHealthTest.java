@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.userspaceproxy.agent.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

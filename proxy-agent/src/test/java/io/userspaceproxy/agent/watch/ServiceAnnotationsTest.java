@@ -96,6 +96,32 @@ class ServiceAnnotationsTest {
     }
 
     @Test
+    void lifecycle_holdWhenEmpty_andItsLimit() {
+        assertThat(lifecycle(Map.of(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION, "60s")))
+                .isEqualTo(ConnectionLifecycle.DEFAULT.withHold(Duration.ofSeconds(60), 1_000));
+        assertThat(lifecycle(Map.of(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION, "2m",
+                KubernetesObjects.HOLD_LIMIT_ANNOTATION, " 16 ")))
+                .isEqualTo(ConnectionLifecycle.DEFAULT.withHold(Duration.ofMinutes(2), 16));
+        assertThat(problems.hasErrors()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0s", "-5s", "soon", "60"})
+    void lifecycle_unreadableHoldTime_reportedAndNoHold(String value) {
+        assertThat(lifecycle(Map.of(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION, value)).holdsWhenEmpty()).isFalse();
+        assertThat(catchThrowable(problems::throwIfAny)).hasMessageContaining(
+                "metadata.annotations[\"userspace-proxy.io/hold-when-empty\"]: \"" + value + "\"");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "many", "99999999999"})
+    void lifecycle_unreadableHoldLimit_reported(String value) {
+        assertThat(lifecycle(Map.of(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION, "60s",
+                KubernetesObjects.HOLD_LIMIT_ANNOTATION, value)).holdLimit()).isEqualTo(1_000);
+        assertThat(catchThrowable(problems::throwIfAny)).hasMessageContaining("hold-limit").hasMessageContaining(value);
+    }
+
+    @Test
     void algorithm_eachNamedValue_andAnUnknownOneWarnsAndFallsBackToRoundRobin() {
         assertThat(ServiceAnnotations.algorithm(Map.of(), problems)).isEqualTo(BalancingAlgorithm.ROUND_ROBIN);
         assertThat(ServiceAnnotations.algorithm(Map.of(KubernetesObjects.LOAD_BALANCER_ANNOTATION, "maglev"), problems))
