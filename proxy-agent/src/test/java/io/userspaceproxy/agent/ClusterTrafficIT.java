@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -23,8 +24,10 @@ import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.testing.TcpEchoServer;
+import io.userspaceproxy.core.testing.TcpTestClient;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -192,6 +195,33 @@ class ClusterTrafficIT {
         awaitAnswer(vip, "a");
         assertThat(answers(vip, 6)).containsExactly("a");
         assertThat(whoAnswers(address("127.0.30.9", 8080))).isEqualTo(REFUSED);
+    }
+
+    @Test
+    void holdWhenEmpty_clientHeldWhileScaledToZero_needPodsEventOnTheService_servedWhenASliceComes()
+            throws Exception {
+        InetSocketAddress vip = address("127.0.30.12", 8080);
+        create(service(NS, "web", "127.0.30.12", 8080).editMetadata()
+                .addToAnnotations("userspace-proxy.io/hold-when-empty", "30s").endMetadata().build());
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> agent.listeners().boundKeys().contains(ListenerKey.of(Protocol.TCP, vip)));
+
+        try (TcpTestClient held = TcpTestClient.connect(vip)) {
+            held.writeLine("waiting");
+            List<Event> events = await().atMost(Duration.ofSeconds(20)).until(
+                    () -> client.events().v1().events().inNamespace(NS).list().getItems(), e -> !e.isEmpty());
+            assertThat(events).singleElement().satisfies(e -> {
+                assertThat(e.getReason()).isEqualTo("NeedPods");
+                assertThat(e.getRegarding().getKind()).isEqualTo("Service");
+                assertThat(e.getRegarding().getName()).isEqualTo("web");
+                assertThat(e.getReportingInstance()).isEqualTo("userspace-proxy-" + NODE);
+            });
+
+            create(sliceOf(NS, "web-1", "web", a.address().getPort(), ready("127.0.0.1", NODE)));
+
+            assertThat(held.readLine()).isEqualTo("a");
+            assertThat(held.readLine()).isEqualTo("waiting");
+        }
     }
 
     private void create(Service s) {
