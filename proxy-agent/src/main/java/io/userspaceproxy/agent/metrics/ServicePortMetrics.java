@@ -41,7 +41,7 @@ final class ServicePortMetrics {
             gauge("userspace_proxy_connections_active", "TCP connections open now",
                     Protocol.TCP, ServicePortCounters::connectionsActive),
             new Family("userspace_proxy_connections_closed_total",
-                    "TCP connections ended, by reason; refused ones count under no_endpoints, source_range_rejected and memory_rejected",
+                    "TCP connections ended, by reason; refused ones count in userspace_proxy_rejections_total instead",
                     false, Protocol.TCP, "reason", closeSeries()),
             new Family("userspace_proxy_bytes_total", "Payload bytes relayed, by direction", false, null, "direction",
                     List.of(new Series("to_backend", ServicePortCounters::bytesToBackend),
@@ -58,6 +58,14 @@ final class ServicePortMetrics {
                             new Series("source_range", ServicePortCounters::sourceRangeRejections),
                             new Series("memory", c -> c.closes(CloseReason.MEMORY_REJECTED)),
                             new Series("proxy_protocol", c -> c.closes(CloseReason.PROXY_PROTOCOL_REJECTED)))),
+            new Family("userspace_proxy_flow_control_paused_total",
+                    "Times reading one side of a TCP connection paused because the other side's queue was full", false,
+                    Protocol.TCP, "side", List.of(new Series("frontend", c -> c.flowControl(true, true)),
+                            new Series("backend", c -> c.flowControl(false, true)))),
+            new Family("userspace_proxy_flow_control_resumed_total",
+                    "Times reading one side of a TCP connection resumed once the other side's queue drained", false,
+                    Protocol.TCP, "side", List.of(new Series("frontend", c -> c.flowControl(true, false)),
+                            new Series("backend", c -> c.flowControl(false, false)))),
             counter("userspace_proxy_outlier_ejections_total",
                     "Endpoints left out of picks after failing their connects in a row (passive outlier detection)",
                     Protocol.TCP, ServicePortCounters::outlierEjections),
@@ -168,7 +176,9 @@ final class ServicePortMetrics {
     private static List<Series> closeSeries() {
         List<Series> series = new ArrayList<>();
         for (CloseReason reason : CloseReason.values()) {
-            series.add(new Series(reason.name().toLowerCase(Locale.ROOT), c -> c.closes(reason)));
+            if (!reason.isRejection()) { // those are rejections_total's: each refusal is counted once
+                series.add(new Series(reason.name().toLowerCase(Locale.ROOT), c -> c.closes(reason)));
+            }
         }
         return List.copyOf(series);
     }

@@ -127,6 +127,8 @@ class ProxyMetricsExporterTest {
         web.onRejected(CloseReason.NO_ENDPOINTS);
         web.onRejected(CloseReason.SOURCE_RANGE_REJECTED);
         web.onAffinityHit();
+        web.onFlowControl(true, true);
+        web.onFlowControl(true, false);
 
         String text = scrape();
 
@@ -134,14 +136,18 @@ class ProxyMetricsExporterTest {
                 "userspace_proxy_connections_total{" + WEB_LABELS + "} 2.0",
                 "userspace_proxy_connections_active{" + WEB_LABELS + "} 1.0",
                 "userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"idle_timeout\",service_port=\"shop/web:http\"} 1.0",
-                "userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"no_endpoints\",service_port=\"shop/web:http\"} 1.0",
                 "userspace_proxy_bytes_total{direction=\"to_backend\"," + WEB_LABELS + "} 100.0",
                 "userspace_proxy_bytes_total{direction=\"to_frontend\"," + WEB_LABELS + "} 2048.0",
                 "userspace_proxy_connect_failures_total{" + WEB_LABELS + "} 1.0",
                 "userspace_proxy_connect_retries_total{" + WEB_LABELS + "} 1.0",
                 "userspace_proxy_rejections_total{protocol=\"TCP\",reason=\"no_endpoints\",service_port=\"shop/web:http\"} 1.0",
                 "userspace_proxy_rejections_total{protocol=\"TCP\",reason=\"source_range\",service_port=\"shop/web:http\"} 1.0",
-                "userspace_proxy_affinity_hits_total{" + WEB_LABELS + "} 1.0");
+                "userspace_proxy_affinity_hits_total{" + WEB_LABELS + "} 1.0",
+                "userspace_proxy_flow_control_paused_total{" + WEB_LABELS + ",side=\"frontend\"} 1.0",
+                "userspace_proxy_flow_control_resumed_total{" + WEB_LABELS + ",side=\"frontend\"} 1.0");
+        assertThat(text).as("a refusal is counted once, as a rejection")
+                .doesNotContain("userspace_proxy_connections_closed_total{protocol=\"TCP\",reason=\"no_endpoints\"")
+                .doesNotContain("reason=\"source_range_rejected\"");
         assertThat(text).doesNotContain("userspace_proxy_udp_flows_total{" + WEB_LABELS);
         assertThat(text).as("a counter that never moved is left out")
                 .doesNotContain("reason=\"completed\",service_port=\"shop/web:http\"");

@@ -39,5 +39,14 @@ public enum CloseReason {
     /** Nothing moved in either direction for the idle timeout. */
     IDLE_TIMEOUT,
     /** The agent was shutting down and the drain timeout ran out. */
-    SHUTDOWN
+    SHUTDOWN;
+
+    /**
+     * Whether this reason refuses a client before anything is relayed, by decision (no endpoint, source range,
+     * memory, PROXY header): exported as a rejection, not as a connection closed, so each is counted once.
+     */
+    public boolean isRejection() {
+        return this == NO_ENDPOINTS || this == SOURCE_RANGE_REJECTED || this == MEMORY_REJECTED
+                || this == PROXY_PROTOCOL_REJECTED;
+    }
 }

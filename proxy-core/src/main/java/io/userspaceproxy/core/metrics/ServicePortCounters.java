@@ -16,8 +16,6 @@ public final class ServicePortCounters {
     private final LongAdder connectFailures = new LongAdder();
     private final LongAdder connectRetries = new LongAdder();
     private final LongAdder splicedConnections = new LongAdder();
-    private final LongAdder noEndpointRejections = new LongAdder();
-    private final LongAdder sourceRangeRejections = new LongAdder();
     private final LongAdder udpFlowsOpened = new LongAdder();
     private final LongAdder udpFlowsActive = new LongAdder();
     private final LongAdder udpFlowsRejected = new LongAdder();
@@ -31,6 +29,8 @@ public final class ServicePortCounters {
     private final LongAdder held = new LongAdder();
     private final LongAdder holdDemand = new LongAdder();
     private final LongAdder[] closes = new LongAdder[CloseReason.values().length];
+    /** Frontend reads paused, resumed; backend reads paused, resumed (see {@link #onFlowControl}). */
+    private final LongAdder[] flowControl = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
 
     public ServicePortCounters() {
         for (int i = 0; i < closes.length; i++) {
@@ -49,14 +49,25 @@ public final class ServicePortCounters {
         closes[reason.ordinal()].increment();
     }
 
-    /** Records a connection that was refused before it was ever relayed (no endpoints, source range). */
+    /**
+     * Records the end of a connection that was never relayed (refused, held until its hold ran out, or no endpoint
+     * connected), once, under its reason; {@link CloseReason#isRejection()} says which family exports it.
+     */
     public void onRejected(CloseReason reason) {
         closes[reason.ordinal()].increment();
-        if (reason == CloseReason.NO_ENDPOINTS) {
-            noEndpointRejections.increment();
-        } else if (reason == CloseReason.SOURCE_RANGE_REJECTED) {
-            sourceRangeRejections.increment();
-        }
+    }
+
+    /** Reading one side of a connection was paused (or resumed) because the other side's queue crossed a water mark. */
+    public void onFlowControl(boolean frontendRead, boolean paused) {
+        flowControl[(frontendRead ? 0 : 2) + (paused ? 0 : 1)].increment();
+    }
+
+    /**
+     * How often reading the frontend ({@code frontendRead}) or the backend was paused, or resumed, by backpressure
+     * from the other side, as Envoy's {@code *_flow_control_paused_reading_total} counts.
+     */
+    public long flowControl(boolean frontendRead, boolean paused) {
+        return flowControl[(frontendRead ? 0 : 2) + (paused ? 0 : 1)].sum();
     }
 
     public void onBytesToBackend(long n) {
@@ -187,11 +198,11 @@ public final class ServicePortCounters {
     }
 
     public long noEndpointRejections() {
-        return noEndpointRejections.sum();
+        return closes(CloseReason.NO_ENDPOINTS);
     }
 
     public long sourceRangeRejections() {
-        return sourceRangeRejections.sum();
+        return closes(CloseReason.SOURCE_RANGE_REJECTED);
     }
 
     public long udpFlowsOpened() {

@@ -278,6 +278,7 @@ final class TcpConnection extends TimerEntry {
     void onFrontendWritabilityChanged(boolean writable) {
         if (!closed && backend != null && splice == null && toFrontend.isOpen()) {
             backend.config().setAutoRead(writable);
+            counters.onFlowControl(false, !writable);
         }
     }
 
@@ -285,6 +286,7 @@ final class TcpConnection extends TimerEntry {
     void onBackendWritabilityChanged(boolean writable) {
         if (!closed && backend != null && splice == null && toBackend.isOpen()) {
             frontend.config().setAutoRead(writable);
+            counters.onFlowControl(true, !writable);
         }
     }
 

@@ -185,6 +185,9 @@ class TcpRelayIT {
             assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
         }
         assertThat(web().bytesToFrontend()).isEqualTo(length);
+        assertThat(web().flowControl(false, true)).as("reading the backend paused for the slow client").isPositive();
+        assertThat(web().flowControl(false, false)).as("and resumed").isPositive();
+        assertThat(web().flowControl(true, true)).as("the client sent nothing to hold back").isZero();
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(1));
     }
