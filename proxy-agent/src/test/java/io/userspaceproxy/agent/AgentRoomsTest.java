@@ -15,7 +15,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * What each room of the agent may use of the others. The leaves ({@code state}, {@code http}, {@code net},
  * {@code process}) use none; the two health rooms only the leaves they answer with; so each can be read, and
- * tested, on its own. {@link Fabric8BoundaryTest} keeps the Kubernetes client's types in {@code watch}.
+ * tested, on its own. The two sources ({@code watch.api}, {@code watch.manifests}) share only the conversion
+ * ({@code watch.convert}), which knows neither. {@link Fabric8BoundaryTest} keeps the Kubernetes client's types in
+ * {@code watch}.
  */
 class AgentRoomsTest {
 
@@ -32,6 +34,9 @@ class AgentRoomsTest {
             "process; ",
             "health; http",
             "healthcheck; http state",
+            "watch.convert; state config",
+            "watch.manifests; watch.convert state sync",
+            "watch.api; watch.convert state sync config",
     })
     void room_usesOnlyTheRoomsItNeeds(String room, String allowed) {
         String[] packages = packages(room + (allowed == null ? "" : " " + allowed));

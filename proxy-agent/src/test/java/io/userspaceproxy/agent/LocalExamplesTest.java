@@ -6,7 +6,7 @@ import io.userspaceproxy.agent.sync.BuildResult;
 import io.userspaceproxy.agent.sync.ChangeTracker;
 import io.userspaceproxy.agent.sync.NodeContext;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
-import io.userspaceproxy.agent.watch.ManifestSource;
+import io.userspaceproxy.agent.watch.manifests.ManifestSource;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Route;

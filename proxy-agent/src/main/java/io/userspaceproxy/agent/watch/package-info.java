@@ -1,9 +1,10 @@
 /**
- * Sources of cluster state and the only package that touches fabric8 model types: it converts and validates
- * Services, EndpointSlices, Endpoints and Nodes into {@code agent.state} records and reports them to a
- * {@code ChangeTracker} (and a {@code NodeTracker}), from the API server's informers
- * ({@link io.userspaceproxy.agent.watch.KubernetesSource}) or from manifest files
- * ({@link io.userspaceproxy.agent.watch.ManifestSource}), both through
- * {@link io.userspaceproxy.agent.watch.KubernetesObjects}.
+ * Sources of cluster state, the only packages that touch fabric8 model types: {@code watch.api} watches the API
+ * server ({@link io.userspaceproxy.agent.watch.api.KubernetesSource}) and writes the agent's Events,
+ * {@code watch.manifests} reads a directory of manifest files
+ * ({@link io.userspaceproxy.agent.watch.manifests.ManifestSource}), and both convert and validate what they read
+ * into {@code agent.state} records through {@code watch.convert}
+ * ({@link io.userspaceproxy.agent.watch.convert.KubernetesObjects}) for a {@code ChangeTracker} and a
+ * {@code NodeTracker}.
  */
 package io.userspaceproxy.agent.watch;
