@@ -4,7 +4,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.net.Inet4Address;
@@ -111,12 +111,12 @@ public final class SyntheticCluster {
     }
 
     /** The desired state for {@code services}: one ClusterIP listener each, with freshly built routes. */
-    public static ProxySnapshot snapshot(List<Service> services) {
+    public static RouteSnapshot snapshot(List<Service> services) {
         Map<ListenerKey, Route> routes = new LinkedHashMap<>(services.size() * 4 / 3 + 1);
         for (Service s : services) {
             routes.put(s.listener(), s.route());
         }
-        return new ProxySnapshot(routes);
+        return new RouteSnapshot(routes);
     }
 
     /** {@code count} random client addresses inside the cluster CIDR (pods calling Services). */

@@ -9,7 +9,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -62,7 +62,7 @@ final class LoopbackProxy implements AutoCloseable {
             servicePorts.add(servicePort);
         }
         ListenerSet listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay), counters);
-        ApplyResult result = listeners.apply(new ProxySnapshot(routes));
+        ApplyResult result = listeners.apply(new RouteSnapshot(routes));
         if (!result.isComplete()) {
             listeners.close();
             throw new IllegalStateException("listeners on " + addresses + " not bound: " + result.bindFailures());

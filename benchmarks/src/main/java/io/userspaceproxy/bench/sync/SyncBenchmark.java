@@ -17,7 +17,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.RouteChanges;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.table.TableDiff;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.State;
 /**
  * A one-endpoint change applied the way the agent applies it, sockets aside: the EndpointSlice update enters the
  * {@link ChangeTracker}, the sync takes what changed, {@link SnapshotBuilder} rebuilds that Service's routes, and the
- * resulting {@link RouteChanges} is published into the route slots of a {@link ProxyTable}. Among 1,000 to 100,000
+ * resulting {@link RouteChanges} is published into the route slots of a {@link RouteTable}. Among 1,000 to 100,000
  * Services of 10 endpoints each, one Service's slice alternates between two versions, so every invocation is a real
  * change. This is the figure behind "a one-endpoint change at 10,000 Services in under 5 ms".
  *
@@ -63,7 +63,7 @@ public class SyncBenchmark extends AbstractProxyBenchmark {
 
     private ChangeTracker tracker;
     private SnapshotBuilder builder;
-    private ProxyTable table;
+    private RouteTable table;
     private EndpointSliceInfo[] versions;
     private int flip;
 
@@ -80,7 +80,7 @@ public class SyncBenchmark extends AbstractProxyBenchmark {
         }
         int moved = services / 2;
         versions = new EndpointSliceInfo[] {slice(moved, 1), slice(moved, 0)};
-        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        table = RouteTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
         table.apply(builder.rebuild(tracker.checkout(), NODE).changes());
     }
 

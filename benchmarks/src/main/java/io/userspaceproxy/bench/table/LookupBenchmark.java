@@ -9,9 +9,9 @@ import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.table.RouteSlot;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.Inet4Address;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.State;
  * Routing one new connection to a ClusterIP, ours beside iptables mode's, for 10 to 100,000 service ports of 10
  * endpoints each. {@link #routeSlot} is what an accepted connection costs the userspace proxy before it connects: one
  * read of its listener's {@link RouteSlot}, then {@code pick}; {@link #proxyTable} is the lookup by the listener's key
- * it replaced ({@link ProxyTable#lookup}), measured beside it. {@link #iptablesModel} is what the kernel does
+ * it replaced ({@link RouteTable#lookup}), measured beside it. {@link #iptablesModel} is what the kernel does
  * for the same connection's first packet under kube-proxy's iptables mode ({@link IptablesNatModel}). Both measure
  * in the same fork against the same services, so their ratio at each size comes from one run.
  *
@@ -46,7 +46,7 @@ public class LookupBenchmark extends AbstractProxyBenchmark {
     @Param({"10", "1000", "10000", "100000"})
     public int services;
 
-    ProxyTable table;
+    RouteTable table;
     ListenerKey[] keys;
     RouteSlot[] slots;
     ListenerKey[] hotKeys;
@@ -58,7 +58,7 @@ public class LookupBenchmark extends AbstractProxyBenchmark {
     @Setup
     public void setUp() {
         List<Service> cluster = SyntheticCluster.generate(services, ENDPOINTS_PER_SERVICE, 1);
-        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        table = RouteTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
         table.apply(SyntheticCluster.snapshot(cluster));
         model = IptablesNatModel.of(cluster);
         keys = new ListenerKey[PROBES];
@@ -90,14 +90,14 @@ public class LookupBenchmark extends AbstractProxyBenchmark {
     @Benchmark
     public Endpoint proxyTable() {
         int i = next++ & MASK;
-        ServiceRoute route = table.lookup(keys[i]);
+        LiveRoute route = table.lookup(keys[i]);
         return route.balancer().pick(clients[i]);
     }
 
     @Benchmark
     public Endpoint proxyTableHotSet() {
         int i = next++ & MASK;
-        ServiceRoute route = table.lookup(hotKeys[i]);
+        LiveRoute route = table.lookup(hotKeys[i]);
         return route.balancer().pick(clients[i]);
     }
 

@@ -6,10 +6,10 @@ import io.userspaceproxy.bench.SyntheticCluster.Service;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.table.TableDiff;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.State;
  * back, alternately, among 1,000 or 10,000 services of 10 endpoints each, so that every invocation is a real change.
  * {@link #applyChange} is what the agent does now: a {@link RouteChanges} that names the one route, published into
  * its slot. {@link #applySnapshot} is the baseline in the same run: the whole desired state handed over and compared
- * route by route ({@link ProxyTable#apply(ProxySnapshot)}), what every sync did before the control plane became
+ * route by route ({@link RouteTable#apply(RouteSnapshot)}), what every sync did before the control plane became
  * incremental, and what a full resync still does. Average and sampled time (the latter gives the tail, with GC).
  *
  * <p>The snapshot apply compares every route with the one served, so its cost depends on what is handed over for the
@@ -56,9 +56,9 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
     @Param({"fresh", "sameEndpoints", "sameRoutes"})
     public String handover;
 
-    private ProxyTable table;
+    private RouteTable table;
     /** The whole state with the moved endpoint, and as it started. */
-    private final ProxySnapshot[] snapshots = new ProxySnapshot[2];
+    private final RouteSnapshot[] snapshots = new RouteSnapshot[2];
     /** The one route, moved and as it started. */
     private final RouteChanges[] changes = new RouteChanges[2];
     private int flip;
@@ -66,8 +66,8 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
     @Setup
     public void setUp() {
         List<Service> before = SyntheticCluster.generate(services, ENDPOINTS_PER_SERVICE, 1);
-        ProxySnapshot initial = SyntheticCluster.snapshot(before);
-        table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        RouteSnapshot initial = SyntheticCluster.snapshot(before);
+        table = RouteTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
         table.apply(initial);
         int moved = services / 2;
         Map<ListenerKey, Route> routes = new LinkedHashMap<>();
@@ -89,7 +89,7 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
             }
             routes.put(s.listener(), route);
         }
-        snapshots[0] = new ProxySnapshot(routes);
+        snapshots[0] = new RouteSnapshot(routes);
         snapshots[1] = initial;
     }
 
@@ -102,7 +102,7 @@ public class TableBuildBenchmark extends AbstractProxyBenchmark {
 
     @Benchmark
     public TableDiff applySnapshot() {
-        ProxySnapshot snapshot = snapshots[flip];
+        RouteSnapshot snapshot = snapshots[flip];
         flip ^= 1;
         return table.apply(snapshot);
     }

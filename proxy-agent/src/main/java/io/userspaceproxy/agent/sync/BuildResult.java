@@ -1,6 +1,6 @@
 package io.userspaceproxy.agent.sync;
 
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import java.util.List;
 import java.util.Objects;
 
@@ -13,7 +13,7 @@ import java.util.Objects;
  *                 errors of the build
  * @param counts   sizes of what was built, for logs and metrics
  */
-public record BuildResult(ProxySnapshot snapshot, List<String> problems, Counts counts) {
+public record BuildResult(RouteSnapshot snapshot, List<String> problems, Counts counts) {
 
     public BuildResult {
         Objects.requireNonNull(snapshot, "snapshot");

@@ -11,7 +11,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.ProxyProtocolOptions;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -31,7 +31,7 @@ import java.util.Set;
 /**
  * Turns Services and EndpointSlices into the routes the data plane serves, by kube-proxy's rules: incrementally
  * ({@link #rebuild} for a full sync, then {@link #apply} with only what changed, each returning the listeners whose
- * route changed) or all at once ({@link #build}, a {@link ProxySnapshot}).
+ * route changed) or all at once ({@link #build}, a {@link RouteSnapshot}).
  *
  * <p>Per Service (skipping headless and ExternalName ones) and per port, one listener on every ClusterIP at
  * {@code port}; for NodePort and LoadBalancer Services with a node port, one on every node address at
@@ -94,7 +94,7 @@ public final class SnapshotBuilder {
 
     /** Builds with no previous snapshot: conflicts go to the Service that sorts first. */
     public BuildResult build(ClusterState state, NodeContext node) {
-        return build(state, node, ProxySnapshot.EMPTY);
+        return build(state, node, RouteSnapshot.EMPTY);
     }
 
     /**
@@ -103,7 +103,7 @@ public final class SnapshotBuilder {
      *
      * @param previous the snapshot being served, so that a contested listener stays with its current holder
      */
-    public BuildResult build(ClusterState state, NodeContext node, ProxySnapshot previous) {
+    public BuildResult build(ClusterState state, NodeContext node, RouteSnapshot previous) {
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(previous, "previous");
@@ -121,7 +121,7 @@ public final class SnapshotBuilder {
         for (ListenerKey key : claimOrder) {
             routes.put(key, one.routes().get(key));
         }
-        return new BuildResult(new ProxySnapshot(routes), one.problems(), one.counts());
+        return new BuildResult(new RouteSnapshot(routes), one.problems(), one.counts());
     }
 
     /**

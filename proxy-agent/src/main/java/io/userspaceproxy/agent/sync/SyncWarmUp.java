@@ -11,7 +11,7 @@ import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import java.time.Duration;
 import java.util.List;
 
@@ -34,7 +34,7 @@ final class SyncWarmUp {
         ChangeTracker tracker = new ChangeTracker();
         SnapshotBuilder builder = new SnapshotBuilder(udpTimeout);
         LocalFacts facts = new LocalFacts();
-        ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        RouteTable table = RouteTable.create(BalancerFactory.ROUND_ROBIN, new ProxyCounters());
         NodeContext node = new NodeContext("warm-up", null, List.of());
         tracker.onServiceUpserted(ServiceInfo.builder(SERVICE).clusterIPs(List.of(IpAddresses.parse("127.255.255.254")))
                 .port(ServicePortInfo.of("p", Protocol.TCP, 9)).build());

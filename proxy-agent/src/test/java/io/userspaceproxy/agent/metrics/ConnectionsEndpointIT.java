@@ -14,7 +14,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -59,7 +59,8 @@ class ConnectionsEndpointIT {
     @Test
     void connections_liveConnectionShownThenForgotten() throws Exception {
         ListenerKey vip = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.5"));
-        listeners.apply(new ProxySnapshot(Map.of(vip, Route.of(ECHO, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
+        listeners.apply(new RouteSnapshot(Map.of(vip,
+                Route.of(ECHO, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
         server = MetricsServer.builder(new InetSocketAddress("127.0.0.1", 0),
                         ProxyMetricsExporter.create(counters, SyncHealth.create(WAIT, Clock.systemUTC())).registry())
                 .connections(ConnectionsJson.of(listeners))
@@ -86,7 +87,7 @@ class ConnectionsEndpointIT {
     @Test
     void endpoints_viewAndMetrics_showTheOpenConnection_andNothingOnceItEnds() throws Exception {
         ListenerKey vip = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.6"));
-        listeners.apply(new ProxySnapshot(Map.of(vip,
+        listeners.apply(new RouteSnapshot(Map.of(vip,
                 Route.of(ECHO, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
         ProxyMetricsExporter exporter = ProxyMetricsExporter.create(counters,
                 SyncHealth.create(WAIT, Clock.systemUTC()));

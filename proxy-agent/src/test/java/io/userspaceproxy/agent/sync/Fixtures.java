@@ -9,7 +9,7 @@ import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.agent.state.ServicePortInfo;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import java.net.InetAddress;
 import java.util.Arrays;
@@ -84,7 +84,7 @@ final class Fixtures {
     }
 
     /** The snapshot as {@code "TCP 127.0.10.1:80" -> ["127.0.0.1:8080", ...]}, in snapshot order. */
-    static Map<String, List<String>> render(ProxySnapshot snapshot) {
+    static Map<String, List<String>> render(RouteSnapshot snapshot) {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<io.userspaceproxy.core.model.ListenerKey, Route> e : snapshot.routes().entrySet()) {
             out.put(e.getKey().toString(),

@@ -12,7 +12,7 @@ import io.userspaceproxy.agent.state.EndpointSliceInfo;
 import io.userspaceproxy.agent.state.ServiceInfo;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import java.net.InetSocketAddress;
@@ -49,7 +49,7 @@ class RouteBookTest {
         RouteUpdate update = builder.apply(tracker.checkoutChanges(), NODE_A);
         // Whatever happened, the routes kept are those a build of the whole state gives.
         assertThat(builder.routes()).isEqualTo(new SnapshotBuilder(Duration.ofSeconds(1))
-                .build(tracker.checkout(), NODE_A, new ProxySnapshot(builder.routes()))
+                .build(tracker.checkout(), NODE_A, new RouteSnapshot(builder.routes()))
                 .snapshot().routes());
         return update;
     }

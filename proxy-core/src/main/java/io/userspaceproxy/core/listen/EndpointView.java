@@ -3,7 +3,7 @@ package io.userspaceproxy.core.listen;
 import io.userspaceproxy.core.balance.EndpointOutliers;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -57,7 +57,7 @@ public final class EndpointView {
     public static List<EndpointState> of(ListenerSet listeners, Predicate<ServicePortName> which) {
         Map<ServicePortName, Map<Endpoint, Integer>> open = listeners.tcpConnections().openByEndpoint();
         Map<ServicePortName, Map<Endpoint, EndpointState>> out = new LinkedHashMap<>();
-        for (ServiceRoute route : listeners.table().routes().values()) {
+        for (LiveRoute route : listeners.table().routes().values()) {
             ServicePortName servicePort = route.route().servicePort();
             if (which.test(servicePort)) {
                 for (Endpoint endpoint : route.route().endpoints()) {

@@ -9,13 +9,13 @@ import io.userspaceproxy.core.balance.OutlierTable;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.tcp.HeldConnections;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The data plane: one event loop group that carries every listener, every accepted connection and its backend, the
  * connection and flow tables, the affinity memory, and the listeners of every {@link ListenerKey} of its
- * {@link ProxyTable}. On epoll every key has one SO_REUSEPORT socket per event loop, each keeping the connections it
+ * {@link RouteTable}. On epoll every key has one SO_REUSEPORT socket per event loop, each keeping the connections it
  * accepts, or the UDP flows it opens, on its own loop, until the {@link ListenerOptions#socketBudget() socket budget}
  * is spent; past it, and on NIO, a key has one.
  *
@@ -75,7 +75,7 @@ public final class ListenerSet implements AutoCloseable {
     private final AffinityTable affinities;
     private final UdpFlowTable udpFlows;
     private final TcpConnectionTable tcpConnections = TcpConnectionTable.create();
-    private final ProxyTable table;
+    private final RouteTable table;
     private final ListenerSockets sockets;
     private final Reconciler reconciler;
     private final OutlierTable outliers;
@@ -114,7 +114,7 @@ public final class ListenerSet implements AutoCloseable {
         this.outliers = outliers;
         this.udpFlows = UdpFlowTable.create(options.udp(), options.memoryGuard());
         this.group = transport.newEventLoopGroup(options.ioThreads());
-        this.table = ProxyTable.create(balancerFactory, counters);
+        this.table = RouteTable.create(balancerFactory, counters);
         this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections, counters);
         this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, outliers, tcpConnections, counters,
                 options.bindTimeout());
@@ -131,7 +131,7 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     /** The routes the event loops serve now, one slot per listener key. */
-    public ProxyTable table() {
+    public RouteTable table() {
         return table;
     }
 
@@ -213,7 +213,7 @@ public final class ListenerSet implements AutoCloseable {
      *
      * @throws IllegalStateException when called on an event loop or after {@link #close()}
      */
-    public synchronized ApplyResult apply(ProxySnapshot snapshot) {
+    public synchronized ApplyResult apply(RouteSnapshot snapshot) {
         Objects.requireNonNull(snapshot, "snapshot");
         return apply(RouteChanges.between(table.keys(), snapshot));
     }

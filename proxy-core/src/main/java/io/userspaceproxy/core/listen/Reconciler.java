@@ -11,9 +11,9 @@ import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.table.RouteSlot;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import io.userspaceproxy.core.table.TableDiff;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +41,7 @@ final class Reconciler {
 
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
 
-    private final ProxyTable table;
+    private final RouteTable table;
     private final ListenerSockets sockets;
     private final UdpFlowTable udpFlows;
     private final AffinityTable affinities;
@@ -59,7 +59,7 @@ final class Reconciler {
     private final Map<ListenerKey, String> reportedBindFailures = new HashMap<>();
     private boolean accepting = true;
 
-    Reconciler(ProxyTable table, ListenerSockets sockets, UdpFlowTable udpFlows, AffinityTable affinities,
+    Reconciler(RouteTable table, ListenerSockets sockets, UdpFlowTable udpFlows, AffinityTable affinities,
             OutlierTable outliers, TcpConnectionTable tcpConnections, ProxyCounters counters, Duration bindTimeout) {
         this.table = table;
         this.sockets = sockets;
@@ -190,7 +190,7 @@ final class Reconciler {
     }
 
     private ServicePortName servicePortOf(ListenerKey key) {
-        ServiceRoute route = table.lookup(key);
+        LiveRoute route = table.lookup(key);
         return route == null ? null : route.route().servicePort();
     }
 }

@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * A change of what the data plane should serve, as small as the change in the cluster: the listeners whose route is
  * new or different, and the listeners to close. Everything not named keeps its listener and its route. The control
- * plane hands one per sync; a {@link ProxySnapshot} (the whole desired state) is only needed to start from nothing.
+ * plane hands one per sync; a {@link RouteSnapshot} (the whole desired state) is only needed to start from nothing.
  *
  * <p>A route handed over as the very instance the data plane already serves on that key changes nothing there, so a
  * producer need not filter those out; an equal but distinct instance is compared by value.
@@ -37,7 +37,7 @@ public record RouteChanges(Map<ListenerKey, Route> upserted, Set<ListenerKey> re
      * already serves as they are) and every key of {@code current} that {@code next} lacks. Linear in both sizes:
      * for a full resync, never on the per-change path.
      */
-    public static RouteChanges between(Set<ListenerKey> current, ProxySnapshot next) {
+    public static RouteChanges between(Set<ListenerKey> current, RouteSnapshot next) {
         Objects.requireNonNull(current, "current");
         Set<ListenerKey> removed = new HashSet<>();
         for (ListenerKey key : current) {

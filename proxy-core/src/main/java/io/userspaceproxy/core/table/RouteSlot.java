@@ -11,23 +11,23 @@ import java.util.function.Supplier;
  * <p>One slot per listener key for the key's whole life in the table; a key that leaves and comes back gets a new
  * slot (and a new listener).
  */
-public final class RouteSlot implements Supplier<ServiceRoute> {
+public final class RouteSlot implements Supplier<LiveRoute> {
 
-    private volatile ServiceRoute route;
+    private volatile LiveRoute route;
 
     /** A slot serving {@code route}; {@code null} for a slot that serves nothing yet. */
-    public RouteSlot(ServiceRoute route) {
+    public RouteSlot(LiveRoute route) {
         this.route = route;
     }
 
     /** The route served now, or {@code null} when the listener is going away. */
     @Override
-    public ServiceRoute get() {
+    public LiveRoute get() {
         return route;
     }
 
     /** Publishes {@code next} to every connection accepted from now on. Control plane only. */
-    void set(ServiceRoute next) {
+    void set(LiveRoute next) {
         route = next;
     }
 

@@ -5,7 +5,7 @@ import io.userspaceproxy.core.model.ServicePortName;
 import java.util.Set;
 
 /**
- * What one {@link ProxyTable#apply} changed, seen from the sockets: which listeners must be bound, which closed, and
+ * What one {@link RouteTable#apply} changed, seen from the sockets: which listeners must be bound, which closed, and
  * which keep their socket but serve a changed route (new endpoints or options: swapped in place, never rebound).
  *
  * @param added        keys new to the table

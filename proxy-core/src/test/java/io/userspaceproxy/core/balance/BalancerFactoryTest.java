@@ -15,9 +15,9 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -35,10 +35,10 @@ class BalancerFactoryTest {
     final ProxyCounters counters = new ProxyCounters();
     final BalancerFactory factory = BalancerFactory.of(affinities, OutlierTable.create(), counters);
 
-    final ProxyTable table = ProxyTable.create(factory, counters);
+    final RouteTable table = RouteTable.create(factory, counters);
 
     LoadBalancer publish(Route route) {
-        table.apply(new ProxySnapshot(Map.of(VIP, route)));
+        table.apply(new RouteSnapshot(Map.of(VIP, route)));
         return table.lookup(VIP).balancer();
     }
 

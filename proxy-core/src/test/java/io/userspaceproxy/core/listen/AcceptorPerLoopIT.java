@@ -11,7 +11,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -65,7 +65,7 @@ class AcceptorPerLoopIT {
 
     private ListenerKey serve() {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.40"));
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
         return key;
     }
 

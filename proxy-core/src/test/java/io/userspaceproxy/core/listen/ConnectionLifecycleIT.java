@@ -10,7 +10,7 @@ import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.testing.Closer;
@@ -60,7 +60,7 @@ class ConnectionLifecycleIT {
     }
 
     private void serve(ConnectionLifecycle lifecycle, TcpEchoServer... endpoints) {
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
                 Arrays.stream(endpoints).map(TcpEchoServer::endpoint).toList()).withLifecycle(lifecycle))));
     }
 

@@ -12,7 +12,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
@@ -91,7 +91,8 @@ class DirectMemoryGuardIT {
     void accept_aboveThreshold_refusesNewConnectionsButOpenOnesRelayEveryByte() throws Exception {
         TcpEchoServer backend = resources.add(new TcpEchoServer("a"));
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.11.2"));
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(backend.endpoint())))));
+        proxy.apply(new RouteSnapshot(Map.of(key,
+                Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(backend.endpoint())))));
         ServicePortCounters web = counters.forServicePort(WEB);
         TcpTestClient open = resources.add(TcpTestClient.connect(key.address()));
         assertThat(open.readLine()).isEqualTo("a");
@@ -122,7 +123,7 @@ class DirectMemoryGuardIT {
         echo.start();
         ListenerKey key = ListenerKey.of(Protocol.UDP, TcpPorts.freeAddress("127.0.11.3"));
         Endpoint endpoint = new Endpoint((InetSocketAddress) backend.getLocalSocketAddress());
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(endpoint)))));
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(endpoint)))));
         ServicePortCounters dns = counters.forServicePort(DNS);
         UdpTestClient client = resources.add(UdpTestClient.bind("127.0.0.1"));
 

@@ -13,7 +13,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -85,7 +85,7 @@ class GracefulDrainIT {
                 BalancerFactory.ROUND_ROBIN, counters);
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.3"));
         Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoint));
-        assertThat(proxy.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
         return key.address();
     }
 

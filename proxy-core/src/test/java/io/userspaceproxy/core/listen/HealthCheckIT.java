@@ -11,7 +11,7 @@ import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.OutlierDetection;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.testing.Closer;
@@ -62,7 +62,7 @@ class HealthCheckIT {
         TcpEchoServer live = resources.add(new TcpEchoServer("live"));
         Endpoint dead = TcpPorts.refusingEndpoint();
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.16.1"));
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live.endpoint()))
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live.endpoint()))
                 .withOutlierDetection(OutlierDetection.OFF).withHealthCheck(FAST))));
         ServicePortCounters web = counters.forServicePort(WEB);
 
@@ -82,12 +82,12 @@ class HealthCheckIT {
     void checksStop_whenTheServiceLeaves() throws Exception {
         Endpoint dead = TcpPorts.refusingEndpoint();
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.16.2"));
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead))
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead))
                 .withHealthCheck(FAST))));
         ServicePortCounters web = counters.forServicePort(WEB);
         await().atMost(Duration.ofSeconds(10)).until(() -> web.healthCheckFailures() >= 2);
 
-        proxy.apply(new ProxySnapshot(Map.of()));
+        proxy.apply(new RouteSnapshot(Map.of()));
         long after = web.healthCheckFailures();
 
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))

@@ -8,7 +8,7 @@ import io.userspaceproxy.core.model.BalancingAlgorithm;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.testing.Closer;
@@ -48,7 +48,7 @@ class LeastConnectionsIT {
 
     private ListenerKey serve(String ip, BalancingAlgorithm algorithm, TcpEchoServer... endpoints) {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(ip));
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
                 List.of(endpoints[0].endpoint(), endpoints[1].endpoint())).withAlgorithm(algorithm))));
         return key;
     }
@@ -74,7 +74,7 @@ class LeastConnectionsIT {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.15.1"));
         Route onlyA = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(a.endpoint()))
                 .withAlgorithm(BalancingAlgorithm.LEAST_CONNECTIONS);
-        proxy.apply(new ProxySnapshot(Map.of(key, onlyA)));
+        proxy.apply(new RouteSnapshot(Map.of(key, onlyA)));
         List<TcpTestClient> slow = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             TcpTestClient c = resources.add(TcpTestClient.connect(key.address()));
@@ -82,7 +82,7 @@ class LeastConnectionsIT {
             slow.add(c);
         }
 
-        proxy.apply(new ProxySnapshot(Map.of(key, onlyA.withEndpoints(List.of(a.endpoint(), b.endpoint())))));
+        proxy.apply(new RouteSnapshot(Map.of(key, onlyA.withEndpoints(List.of(a.endpoint(), b.endpoint())))));
 
         assertThat(answers(key, 10)).as("a holds three long connections").isEqualTo("b".repeat(10));
         for (TcpTestClient c : slow) {

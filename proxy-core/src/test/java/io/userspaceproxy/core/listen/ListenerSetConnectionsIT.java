@@ -12,7 +12,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
@@ -83,7 +83,7 @@ class ListenerSetConnectionsIT {
         proxy = new ListenerSet(new ListenerOptions(transport, 2, relay, Duration.ofSeconds(5)),
                 BalancerFactory.ROUND_ROBIN, new ProxyCounters());
         ListenerKey key = ListenerKey.of(protocol, TcpPorts.freeAddress("127.0.10.2"));
-        assertThat(proxy.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
         return key;
     }
 

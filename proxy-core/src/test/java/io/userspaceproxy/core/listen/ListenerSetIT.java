@@ -14,7 +14,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -97,12 +97,12 @@ class ListenerSetIT {
         return Route.of(servicePort, FrontendKind.CLUSTER_IP, List.of(endpoints));
     }
 
-    private static ProxySnapshot snapshot(Object... keysAndRoutes) {
+    private static RouteSnapshot snapshot(Object... keysAndRoutes) {
         Map<ListenerKey, Route> routes = new LinkedHashMap<>();
         for (int i = 0; i < keysAndRoutes.length; i += 2) {
             routes.put((ListenerKey) keysAndRoutes[i], (Route) keysAndRoutes[i + 1]);
         }
-        return new ProxySnapshot(routes);
+        return new RouteSnapshot(routes);
     }
 
     /** An open connection through the proxy still relays: it echoes a fresh line. */
@@ -180,7 +180,7 @@ class ListenerSetIT {
     void apply_addressInUse_failsThatListenerOnlyAndBindsItOnAnyLaterApply() throws IOException {
         ListenerKey free = tcpKey("127.0.10.4");
         ListenerKey taken = tcpKey("127.0.10.5");
-        ProxySnapshot desired = snapshot(free, route(WEB, a.endpoint()), taken, route(API, b.endpoint()));
+        RouteSnapshot desired = snapshot(free, route(WEB, a.endpoint()), taken, route(API, b.endpoint()));
         ApplyResult first;
         try (ServerSocket squatter = new ServerSocket(taken.address().getPort(), 1, taken.address().getAddress())) {
             first = proxy.apply(desired);
@@ -277,7 +277,7 @@ class ListenerSetIT {
             assertThat(open.read()).isEqualTo(-1);
             assertThat(counters.forServicePort(WEB).closes(CloseReason.SHUTDOWN)).isEqualTo(1);
             assertThat(counters.forServicePort(WEB).connectionsActive()).isZero();
-            assertThatThrownBy(() -> proxy.apply(ProxySnapshot.EMPTY)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> proxy.apply(RouteSnapshot.EMPTY)).isInstanceOf(IllegalStateException.class);
         }
     }
 }

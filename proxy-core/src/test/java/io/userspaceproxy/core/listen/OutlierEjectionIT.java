@@ -10,7 +10,7 @@ import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.OutlierDetection;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -53,7 +53,7 @@ class OutlierEjectionIT {
 
     private ListenerKey serve(String ip, Endpoint dead, Endpoint live, OutlierDetection detection) {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(ip));
-        proxy.apply(new ProxySnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live))
+        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live))
                 .withOutlierDetection(detection))));
         return key;
     }

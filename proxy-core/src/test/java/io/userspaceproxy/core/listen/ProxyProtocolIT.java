@@ -18,7 +18,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ProxyProtocolOptions;
 import io.userspaceproxy.core.model.ProxyProtocolOptions.Version;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.SessionAffinity;
@@ -215,7 +215,7 @@ class ProxyProtocolIT {
 
     private ListenerKey serve(String ip, Route route) {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(ip));
-        proxy.apply(new ProxySnapshot(Map.of(key, route)));
+        proxy.apply(new RouteSnapshot(Map.of(key, route)));
         return key;
     }
 

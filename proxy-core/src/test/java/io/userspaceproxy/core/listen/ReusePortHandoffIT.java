@@ -8,7 +8,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -63,7 +63,7 @@ class ReusePortHandoffIT {
                 new ListenerOptions(Transport.EPOLL, 1, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
                 BalancerFactory.ROUND_ROBIN, counters));
         Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(backend.endpoint()));
-        assertThat(set.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        assertThat(set.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
         return set;
     }
 

@@ -14,7 +14,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -127,7 +127,7 @@ class SocketHandoverIT {
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.7"));
         ListenerKey udp = ListenerKey.of(Protocol.UDP, TcpPorts.freeAddress("127.0.10.7"));
         ListenerSet old = listenerSet();
-        assertThat(old.apply(new ProxySnapshot(Map.of(tcp, tcpRoute("old"), udp, udpRoute("old")))).bound())
+        assertThat(old.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("old"), udp, udpRoute("old")))).bound())
                 .containsExactlyInAnyOrder(tcp, udp);
         serveHandover(old);
         pause(old.listeners(tcp));
@@ -153,7 +153,7 @@ class SocketHandoverIT {
         }
         assertThat(oldReleased.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(old.boundKeys()).isEmpty();
-        ApplyResult applied = fresh.apply(new ProxySnapshot(Map.of(tcp, tcpRoute("new"), udp, udpRoute("new"))));
+        ApplyResult applied = fresh.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("new"), udp, udpRoute("new"))));
 
         assertThat(applied.bound()).containsExactlyInAnyOrder(tcp, udp);
         assertThat(fresh.listeners(tcp)).hasSize(2);
@@ -173,13 +173,13 @@ class SocketHandoverIT {
         ListenerKey oldOnly = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.8"));
         ListenerKey newOnly = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.8"));
         ListenerSet old = listenerSet();
-        old.apply(new ProxySnapshot(Map.of(both, tcpRoute("old"), oldOnly, tcpRoute("old"))));
+        old.apply(new RouteSnapshot(Map.of(both, tcpRoute("old"), oldOnly, tcpRoute("old"))));
         serveHandover(old);
 
         ListenerSet fresh = listenerSet();
         try (Handover handover = HandoverClient.receive(socket, TIMEOUT).orElseThrow()) {
             fresh.inherit(handover.descriptors());
-            assertThat(fresh.apply(new ProxySnapshot(Map.of(both, tcpRoute("new"), newOnly, tcpRoute("new"))))
+            assertThat(fresh.apply(new RouteSnapshot(Map.of(both, tcpRoute("new"), newOnly, tcpRoute("new"))))
                     .bound()).containsExactlyInAnyOrder(both, newOnly);
             handover.takeOver(TIMEOUT);
         }
@@ -206,7 +206,7 @@ class SocketHandoverIT {
     void receive_abandonedBeforeTakeOver_oldSetServesOn() throws Exception {
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.9"));
         ListenerSet old = listenerSet();
-        old.apply(new ProxySnapshot(Map.of(tcp, tcpRoute("old"))));
+        old.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("old"))));
         serveHandover(old);
 
         Handover handover = HandoverClient.receive(socket, TIMEOUT).orElseThrow();
@@ -235,9 +235,9 @@ class SocketHandoverIT {
                 || migration == AcceptQueueMigration.State.UNSUPPORTED, "tcp_migrate_req moves queued connections");
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.10"));
         ListenerSet old = listenerSet();
-        old.apply(new ProxySnapshot(Map.of(tcp, tcpRoute("old"))));
+        old.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("old"))));
         ListenerSet fresh = listenerSet();
-        fresh.apply(new ProxySnapshot(Map.of(tcp, tcpRoute("new"))));
+        fresh.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("new"))));
         pause(old.listeners(tcp));
         pause(fresh.listeners(tcp));
         List<TcpTestClient> queued = new ArrayList<>();

@@ -10,7 +10,7 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -72,7 +72,7 @@ class UdpReceiveDropsIT {
         ListenerKey key = ListenerKey.of(Protocol.UDP, TcpPorts.freeAddress("127.0.12.9"));
         Route route = Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()))
                 .withUdpIdleTimeout(Duration.ofSeconds(60));
-        proxy.apply(new ProxySnapshot(Map.of(key, route)));
+        proxy.apply(new RouteSnapshot(Map.of(key, route)));
         assertThat(proxy.udpFlows().receiveDrops()).as("nothing dropped yet").doesNotContainKey(key);
 
         CountDownLatch busy = new CountDownLatch(1);

@@ -13,7 +13,7 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -81,7 +81,7 @@ class UdpReusePortIT {
         Route route = Route.of(DNS, FrontendKind.CLUSTER_IP,
                 java.util.Arrays.stream(endpoints).map(UdpEchoBackend::endpoint).toList())
                 .withUdpIdleTimeout(Duration.ofSeconds(60));
-        assertThat(proxy.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
         return key;
     }
 

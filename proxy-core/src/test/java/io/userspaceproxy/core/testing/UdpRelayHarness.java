@@ -9,12 +9,12 @@ import io.userspaceproxy.core.balance.OutlierTable;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.table.TableDiff;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The UDP relay wired the way a listener set wires it, for loopback tests: one event loop group, a published
- * {@link ProxyTable} behind a volatile reference, one {@link UdpFlowTable} and one {@link AffinityTable}.
+ * {@link RouteTable} behind a volatile reference, one {@link UdpFlowTable} and one {@link AffinityTable}.
  * {@link #publish} is the sync step (build, publish, then tell the flow and affinity tables); {@link #bind} binds one
  * listener socket. A listener key may carry port 0: the key names the route, the socket gets an ephemeral port.
  */
@@ -37,7 +37,7 @@ public final class UdpRelayHarness implements AutoCloseable {
     private final BalancerFactory balancers = BalancerFactory.of(affinities, OutlierTable.create(), counters);
     private final UdpFlowTable flows;
     private final List<Channel> listeners = new ArrayList<>();
-    private final ProxyTable table = ProxyTable.create(balancers, counters);
+    private final RouteTable table = RouteTable.create(balancers, counters);
 
     public UdpRelayHarness(UdpTestTransport transport, UdpRelayOptions options) {
         this.transport = transport;
@@ -55,7 +55,7 @@ public final class UdpRelayHarness implements AutoCloseable {
 
     /** Makes the table serve exactly {@code routes}, then lets the flow and affinity tables catch up. */
     public void publish(Map<ListenerKey, Route> routes) {
-        ProxySnapshot snapshot = new ProxySnapshot(routes);
+        RouteSnapshot snapshot = new RouteSnapshot(routes);
         TableDiff diff = table.apply(snapshot);
         flows.onRoutesChanged(diff.routeChanged());
         flows.onRoutesChanged(diff.removed());

@@ -27,7 +27,7 @@ final class ChangeTriggerTime {
         try {
             return OffsetDateTime.parse(value.trim(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(Problems.render(value)
+            throw new IllegalArgumentException(ConversionReport.render(value)
                     + " (expected: an RFC 3339 time such as 2024-05-01T12:00:00.5Z)", e);
         }
     }

@@ -35,7 +35,7 @@ final class EndpointConversion {
     static EndpointSliceInfo slice(EndpointSlice slice, Consumer<String> warnings) {
         ObjectMeta meta = slice.getMetadata();
         ObjectRef ref = KubernetesObjects.refOf(meta);
-        Problems problems = new Problems("EndpointSlice " + ref, warnings);
+        ConversionReport problems = new ConversionReport("EndpointSlice " + ref, warnings);
         KubernetesObjects.requireName(problems, meta);
         String service = meta == null || meta.getLabels() == null
                 ? null : meta.getLabels().get(KubernetesObjects.SERVICE_NAME_LABEL);
@@ -71,7 +71,7 @@ final class EndpointConversion {
     }
 
     /** The slice's change trigger time; a bad one is a warning only, since it only feeds a latency metric. */
-    private static Instant triggerTime(Problems problems, ObjectMeta meta) {
+    private static Instant triggerTime(ConversionReport problems, ObjectMeta meta) {
         String value = meta == null || meta.getAnnotations() == null
                 ? null : meta.getAnnotations().get(KubernetesObjects.LAST_CHANGE_TRIGGER_TIME_ANNOTATION);
         try {
@@ -86,7 +86,7 @@ final class EndpointConversion {
     static List<EndpointSliceInfo> endpoints(Endpoints object, Consumer<String> warnings) {
         ObjectMeta meta = object.getMetadata();
         ObjectRef ref = KubernetesObjects.refOf(meta);
-        Problems problems = new Problems("Endpoints " + ref, warnings);
+        ConversionReport problems = new ConversionReport("Endpoints " + ref, warnings);
         KubernetesObjects.requireName(problems, meta);
         List<EndpointSliceInfo> out = new ArrayList<>();
         List<EndpointSubset> subsets = object.getSubsets() == null ? List.of() : object.getSubsets();
@@ -118,7 +118,7 @@ final class EndpointConversion {
         return out;
     }
 
-    private static AddressType addressType(Problems problems, String value) {
+    private static AddressType addressType(ConversionReport problems, String value) {
         if (value == null || value.isEmpty()) {
             problems.missing("addressType", "IPv4 or IPv6");
             return AddressType.IPV4;
@@ -132,8 +132,8 @@ final class EndpointConversion {
         return AddressType.IPV4;
     }
 
-    private static void addPort(Problems problems, String path, String rawName, String rawProtocol, Integer port,
-            Set<String> names, List<EndpointPortInfo> out) {
+    private static void addPort(ConversionReport problems, String path, String rawName, String rawProtocol,
+            Integer port, Set<String> names, List<EndpointPortInfo> out) {
         String name = rawName == null ? "" : rawName;
         if (!names.add(name)) {
             problems.invalid(path + ".name", name, "unique within the object");
@@ -150,7 +150,7 @@ final class EndpointConversion {
         }
     }
 
-    private static EndpointInfo endpoint(Problems problems, String path, Endpoint e, AddressType type) {
+    private static EndpointInfo endpoint(ConversionReport problems, String path, Endpoint e, AddressType type) {
         List<InetAddress> addresses = new ArrayList<>();
         List<String> raw = e.getAddresses() == null ? List.of() : e.getAddresses();
         if (raw.isEmpty()) {
@@ -179,7 +179,7 @@ final class EndpointConversion {
      * server rejects it too), so the slice is rejected rather than half-hinted: a partly hinted endpoint would
      * silently turn topology off for its Service.
      */
-    private static <T> List<String> hintNames(Problems problems, String path, List<T> hints,
+    private static <T> List<String> hintNames(ConversionReport problems, String path, List<T> hints,
             Function<T, String> name, String expected) {
         List<String> out = new ArrayList<>();
         for (int j = 0; hints != null && j < hints.size(); j++) {
@@ -193,8 +193,8 @@ final class EndpointConversion {
         return out;
     }
 
-    private static void addAddresses(Problems problems, String path, List<EndpointAddress> addresses, boolean ready,
-            Map<AddressType, List<EndpointInfo>> byFamily) {
+    private static void addAddresses(ConversionReport problems, String path, List<EndpointAddress> addresses,
+            boolean ready, Map<AddressType, List<EndpointInfo>> byFamily) {
         for (int j = 0; addresses != null && j < addresses.size(); j++) {
             if (addresses.get(j) == null) {
                 problems.missing(path + "[" + j + "]", "an address");
@@ -209,7 +209,7 @@ final class EndpointConversion {
         }
     }
 
-    private static InetAddress familyIp(Problems problems, String path, String value, AddressType type) {
+    private static InetAddress familyIp(ConversionReport problems, String path, String value, AddressType type) {
         InetAddress ip = KubernetesObjects.ip(problems, path, value);
         if (ip != null && !type.matches(ip)) {
             problems.invalid(path, value, "an " + type.apiName() + " address, as addressType says");

@@ -113,14 +113,14 @@ public final class KubernetesObjects {
         return new ObjectRef(namespaceOf(meta), name == null || name.isEmpty() ? "<unnamed>" : name);
     }
 
-    static void requireName(Problems problems, ObjectMeta meta) {
+    static void requireName(ConversionReport problems, ObjectMeta meta) {
         if (meta == null || meta.getName() == null || meta.getName().isEmpty()) {
             problems.missing("metadata.name", "a non-empty name");
         }
     }
 
     /** The address, or null after reporting {@code value} when it is not an IP literal. */
-    static InetAddress ip(Problems problems, String path, String value) {
+    static InetAddress ip(ConversionReport problems, String path, String value) {
         try {
             return IpAddresses.parse(value);
         } catch (IllegalArgumentException e) {
@@ -133,7 +133,7 @@ public final class KubernetesObjects {
      * TCP when absent; null for SCTP, which the caller skips with a warning; otherwise reports the value and
      * returns TCP as a placeholder (the object is rejected anyway).
      */
-    static Protocol protocol(Problems problems, String path, String value) {
+    static Protocol protocol(ConversionReport problems, String path, String value) {
         if (value == null || value.isEmpty() || "TCP".equals(value)) {
             return Protocol.TCP;
         }

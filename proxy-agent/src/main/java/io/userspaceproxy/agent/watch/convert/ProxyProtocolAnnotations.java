@@ -24,7 +24,7 @@ final class ProxyProtocolAnnotations {
     }
 
     /** The settings the annotations ask for; {@link ProxyProtocolSettings#NONE} without any. */
-    static ProxyProtocolSettings read(Map<String, String> annotations, Problems problems) {
+    static ProxyProtocolSettings read(Map<String, String> annotations, ConversionReport problems) {
         String send = annotations.get(SEND);
         String ports = annotations.get(PORTS);
         String accept = annotations.get(ACCEPT);
@@ -34,7 +34,7 @@ final class ProxyProtocolAnnotations {
         return new ProxyProtocolSettings(version(send, problems), names(ports), cidrs(accept, problems));
     }
 
-    private static ProxyProtocolOptions.Version version(String value, Problems problems) {
+    private static ProxyProtocolOptions.Version version(String value, ConversionReport problems) {
         if (value == null || value.isBlank()) {
             return ProxyProtocolOptions.Version.NONE;
         }
@@ -61,7 +61,7 @@ final class ProxyProtocolAnnotations {
         return names;
     }
 
-    private static List<Cidr> cidrs(String value, Problems problems) {
+    private static List<Cidr> cidrs(String value, ConversionReport problems) {
         List<Cidr> cidrs = new ArrayList<>();
         if (value == null) {
             return cidrs;

@@ -19,7 +19,7 @@ final class ServiceAnnotations {
     }
 
     /** {@value KubernetesObjects#UDP_TIMEOUT_ANNOTATION} as a Go duration {@code > 0}; null when absent or bad. */
-    static Duration udpTimeout(Map<String, String> annotations, Problems problems) {
+    static Duration udpTimeout(Map<String, String> annotations, ConversionReport problems) {
         String value = annotations.get(KubernetesObjects.UDP_TIMEOUT_ANNOTATION);
         if (value == null) {
             return null;
@@ -50,7 +50,7 @@ final class ServiceAnnotations {
      * {@code consecutive=N}, {@code base=<Go duration>}, {@code max-percent=P}, each defaulting to
      * {@link OutlierDetection#DEFAULT}'s; the default when absent or bad.
      */
-    static OutlierDetection outlierDetection(Map<String, String> annotations, Problems problems) {
+    static OutlierDetection outlierDetection(Map<String, String> annotations, ConversionReport problems) {
         String value = annotations.get(KubernetesObjects.OUTLIER_DETECTION_ANNOTATION);
         if (value == null || value.isBlank()) {
             return OutlierDetection.DEFAULT;
@@ -92,7 +92,7 @@ final class ServiceAnnotations {
      * {@value KubernetesObjects#HOLD_LIMIT_ANNOTATION} (a count); each defaults to
      * {@link ConnectionLifecycle#DEFAULT}'s when absent or bad.
      */
-    static ConnectionLifecycle lifecycle(Map<String, String> annotations, Problems problems) {
+    static ConnectionLifecycle lifecycle(Map<String, String> annotations, ConversionReport problems) {
         ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
         String removal = annotations.get(KubernetesObjects.ON_ENDPOINT_REMOVAL_ANNOTATION);
         if (removal != null && !removal.isBlank()) {
@@ -122,7 +122,7 @@ final class ServiceAnnotations {
         return hold(annotations, problems, lifecycle);
     }
 
-    private static ConnectionLifecycle hold(Map<String, String> annotations, Problems problems,
+    private static ConnectionLifecycle hold(Map<String, String> annotations, ConversionReport problems,
             ConnectionLifecycle lifecycle) {
         Duration hold = lifecycle.hold();
         String time = annotations.get(KubernetesObjects.HOLD_WHEN_EMPTY_ANNOTATION);
@@ -167,7 +167,7 @@ final class ServiceAnnotations {
      * {@code maglev}. Any other value is a warning (logged with the Service) and the Service is balanced round-robin:
      * a balancing choice never keeps a Service from being served.
      */
-    static BalancingAlgorithm algorithm(Map<String, String> annotations, Problems problems) {
+    static BalancingAlgorithm algorithm(Map<String, String> annotations, ConversionReport problems) {
         String value = annotations.get(KubernetesObjects.LOAD_BALANCER_ANNOTATION);
         if (value == null || value.isBlank()) {
             return BalancingAlgorithm.ROUND_ROBIN;
@@ -180,7 +180,7 @@ final class ServiceAnnotations {
             case "maglev":
                 return BalancingAlgorithm.MAGLEV;
             default:
-                problems.warn(path(KubernetesObjects.LOAD_BALANCER_ANNOTATION) + ": " + Problems.render(value)
+                problems.warn(path(KubernetesObjects.LOAD_BALANCER_ANNOTATION) + ": " + ConversionReport.render(value)
                         + " (expected: round-robin, least-connections or maglev); balancing round-robin");
                 return BalancingAlgorithm.ROUND_ROBIN;
         }
@@ -191,7 +191,7 @@ final class ServiceAnnotations {
      * {@code interval=}, {@code timeout=} (Go durations), {@code unhealthy=} and {@code healthy=} (counts), each
      * defaulting to {@link HealthCheck#TCP}'s; off when absent or bad.
      */
-    static HealthCheck healthCheck(Map<String, String> annotations, Problems problems) {
+    static HealthCheck healthCheck(Map<String, String> annotations, ConversionReport problems) {
         String value = annotations.get(KubernetesObjects.HEALTH_CHECK_ANNOTATION);
         if (value == null || value.isBlank()) {
             return HealthCheck.OFF;

@@ -29,14 +29,14 @@ final class ServiceConversion {
 
     private final Service service;
     private final ServiceSpec spec;
-    private final Problems problems;
+    private final ConversionReport problems;
     private final ObjectRef ref;
 
     ServiceConversion(Service service, Consumer<String> warnings) {
         this.service = service;
         this.spec = service.getSpec();
         this.ref = KubernetesObjects.refOf(service.getMetadata());
-        this.problems = new Problems("Service " + ref, warnings);
+        this.problems = new ConversionReport("Service " + ref, warnings);
         KubernetesObjects.requireName(problems, service.getMetadata());
     }
 
@@ -90,7 +90,8 @@ final class ServiceConversion {
         String single = emptyToNull(spec.getClusterIP());
         List<String> many = spec.getClusterIPs() == null ? List.of() : spec.getClusterIPs();
         if (single != null && !many.isEmpty() && !single.equals(many.get(0))) {
-            problems.invalid("spec.clusterIP", single, "equal to spec.clusterIPs[0] " + Problems.render(many.get(0)));
+            problems.invalid("spec.clusterIP", single,
+                    "equal to spec.clusterIPs[0] " + ConversionReport.render(many.get(0)));
         }
         List<String> values = !many.isEmpty() ? many : single != null ? List.of(single) : List.of();
         String path = !many.isEmpty() ? "spec.clusterIPs" : "spec.clusterIP";

@@ -25,8 +25,8 @@ final class ManifestObjects {
     private static final Logger log = LoggerFactory.getLogger(ManifestObjects.class);
 
     private final ChangeTracker tracker;
-    private final Definitions<ServiceInfo> services = new Definitions<>();
-    private final Definitions<EndpointSliceInfo> slices = new Definitions<>();
+    private final LatestDefinitions<ServiceInfo> services = new LatestDefinitions<>();
+    private final LatestDefinitions<EndpointSliceInfo> slices = new LatestDefinitions<>();
     private final Map<Path, ManifestContent> byFile = new HashMap<>();
 
     ManifestObjects(ChangeTracker tracker) {
@@ -57,7 +57,7 @@ final class ManifestObjects {
         return c.services().size() + c.slices().size();
     }
 
-    private static <V> void apply(Definitions<V> defs, String kind, Path file, Map<ObjectRef, V> before,
+    private static <V> void apply(LatestDefinitions<V> defs, String kind, Path file, Map<ObjectRef, V> before,
             Map<ObjectRef, V> after, Consumer<V> upsert, Consumer<ObjectRef> delete) {
         for (ObjectRef ref : before.keySet()) {
             if (!after.containsKey(ref)) {

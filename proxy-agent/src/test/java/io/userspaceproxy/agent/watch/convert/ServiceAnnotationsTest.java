@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ServiceAnnotationsTest {
 
     private final List<String> warnings = new ArrayList<>();
-    private final Problems problems = new Problems("Service shop/web", warnings::add);
+    private final ConversionReport problems = new ConversionReport("Service shop/web", warnings::add);
 
     private OutlierDetection read(String value) {
         return ServiceAnnotations.outlierDetection(

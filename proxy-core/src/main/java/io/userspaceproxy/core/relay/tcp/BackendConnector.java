@@ -9,7 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,7 +124,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
             return;
         }
         if (future.isSuccess()) {
-            ServiceRoute route = context.lookupRoute();
+            LiveRoute route = context.lookupRoute();
             if (route != null) {
                 connection.countIn(route.balancer().onConnected(endpoint));
             }
@@ -144,7 +144,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         }
         ServicePortCounters counters = connection.counters();
         counters.onConnectFailure();
-        ServiceRoute route = context.lookupRoute();
+        LiveRoute route = context.lookupRoute();
         if (route != null) {
             route.balancer().onConnectFailed(endpoint);
         }
@@ -173,7 +173,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
     }
 
     private Endpoint nextEndpoint() {
-        ServiceRoute route = context.lookupRoute();
+        LiveRoute route = context.lookupRoute();
         return route == null ? null : route.balancer().pickAfterFailure(client, endpoint, first);
     }
 }

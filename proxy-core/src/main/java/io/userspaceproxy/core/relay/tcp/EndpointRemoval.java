@@ -2,7 +2,7 @@ package io.userspaceproxy.core.relay.tcp;
 
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,7 +19,7 @@ final class EndpointRemoval {
 
     /** Judges {@code connection} against its listener's route now; on its event loop. */
     static void check(TcpConnection connection) {
-        ServiceRoute route = stillOpen(connection);
+        LiveRoute route = stillOpen(connection);
         if (route == null || route.route().endpoints().contains(connection.endpoint())) {
             return;
         }
@@ -37,13 +37,13 @@ final class EndpointRemoval {
         if (connection.isClosed()) {
             return;
         }
-        ServiceRoute route = connection.context().lookupRoute();
+        LiveRoute route = connection.context().lookupRoute();
         if (route == null || !route.route().endpoints().contains(connection.endpoint())) {
             connection.close(CloseReason.ENDPOINT_REMOVED);
         }
     }
 
-    private static ServiceRoute stillOpen(TcpConnection connection) {
+    private static LiveRoute stillOpen(TcpConnection connection) {
         return connection.isClosed() || connection.context() == null ? null : connection.context().lookupRoute();
     }
 }

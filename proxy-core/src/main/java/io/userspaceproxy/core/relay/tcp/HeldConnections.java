@@ -3,7 +3,7 @@ package io.userspaceproxy.core.relay.tcp;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -92,7 +92,7 @@ public final class HeldConnections {
      * @param dialled the address the client dialled, when a PROXY protocol header named it; else null
      * @return the entry, or null when the caller refuses the connection as before
      */
-    Held hold(TcpFrontendHandler handler, TcpConnection connection, TcpListenerContext context, ServiceRoute route,
+    Held hold(TcpFrontendHandler handler, TcpConnection connection, TcpListenerContext context, LiveRoute route,
             InetSocketAddress client, InetSocketAddress dialled) {
         ConnectionLifecycle lifecycle = route.route().lifecycle();
         if (!lifecycle.holdsWhenEmpty()) {
@@ -170,7 +170,7 @@ public final class HeldConnections {
         }
         for (ServicePortName servicePort : servicePorts) {
             for (Held held : heldFor(servicePort)) {
-                ServiceRoute now = held.context.lookupRoute();
+                LiveRoute now = held.context.lookupRoute();
                 if (now == null || !now.route().endpoints().isEmpty()) {
                     held.connection.frontend().eventLoop().execute(() -> release(held));
                 }
@@ -182,7 +182,7 @@ public final class HeldConnections {
         if (!end(held)) {
             return;
         }
-        ServiceRoute now = held.context.lookupRoute();
+        LiveRoute now = held.context.lookupRoute();
         if (now == null) {
             held.connection.close(CloseReason.NO_ENDPOINTS);
             return;

@@ -11,7 +11,7 @@ import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.model.IpAddresses;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -72,7 +72,7 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
         timeout.cancel(false);
         ctx.pipeline().remove(this);
         ctx.channel().config().setAutoRead(false); // the connection reads again once its backend is connected
-        ServiceRoute route = frontend.currentRoute();
+        LiveRoute route = frontend.currentRoute();
         if (route == null) {
             connection.close(CloseReason.NO_ENDPOINTS);
             return;

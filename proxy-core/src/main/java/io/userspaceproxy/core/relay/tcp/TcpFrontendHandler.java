@@ -10,7 +10,7 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ProxyProtocolOptions;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +39,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         Channel frontend = ctx.channel();
-        ServiceRoute route = context.lookupRoute();
+        LiveRoute route = context.lookupRoute();
         ServicePortCounters counters = route != null ? route.counters() : context.listenerCounters();
         connection = new TcpConnection(frontend, counters, context.idleTimeoutNanos());
         if (route == null) {
@@ -67,7 +67,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
      *
      * @param dialled null for the frontend's own local address, read only when a header is to be sent
      */
-    void route(ServiceRoute route, InetSocketAddress client, InetSocketAddress dialled) {
+    void route(LiveRoute route, InetSocketAddress client, InetSocketAddress dialled) {
         if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
             connection.close(CloseReason.SOURCE_RANGE_REJECTED);
             return;
@@ -89,7 +89,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The route of this handler's listener now; null when it has none. */
-    ServiceRoute currentRoute() {
+    LiveRoute currentRoute() {
         return context.lookupRoute();
     }
 

@@ -7,7 +7,7 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -22,7 +22,7 @@ final class TcpListenerContext {
 
     private final ListenerKey listener;
     private final ServicePortCounters listenerCounters;
-    private final Supplier<ServiceRoute> route;
+    private final Supplier<LiveRoute> route;
     private final ChannelFactory<? extends Channel> backendChannelFactory;
     private final int[] connectTimeoutMillis;
     private final WriteBufferWaterMark waterMark;
@@ -32,7 +32,7 @@ final class TcpListenerContext {
     private final TcpConnectionTable connections;
     private final DirectMemoryGuard memoryGuard;
 
-    TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
+    TcpListenerContext(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<LiveRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
             TcpConnectionTable connections, DirectMemoryGuard memoryGuard) {
         this.memoryGuard = Objects.requireNonNull(memoryGuard, "memoryGuard");
@@ -63,7 +63,7 @@ final class TcpListenerContext {
     }
 
     /** The route now served on this listener, or {@code null} while the listener is being closed. */
-    ServiceRoute lookupRoute() {
+    LiveRoute lookupRoute() {
         return route.get();
     }
 

@@ -9,7 +9,7 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.util.function.Supplier;
 
 /**
@@ -48,7 +48,7 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
      * @see #TcpRelayInitializer(ListenerKey, ServicePortCounters, Supplier, RelayOptions, ChannelFactory,
      *      TcpConnectionTable)
      */
-    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<LiveRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory) {
         this(listener, listenerCounters, route, options, backendChannelFactory, TcpConnectionTable.create());
     }
@@ -64,7 +64,7 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
      * @param connections           lists every connection of this listener while it is open (the listener set's
      *                              view and drain); one table may serve many listeners
      */
-    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<LiveRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
             TcpConnectionTable connections) {
         this(listener, listenerCounters, route, options, backendChannelFactory, connections, DirectMemoryGuard.jvm());
@@ -74,7 +74,7 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
      * As above, with the guard that refuses new connections (a reset, counted as
      * {@link io.userspaceproxy.core.metrics.CloseReason#MEMORY_REJECTED}) while direct memory is near its limit.
      */
-    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<ServiceRoute> route,
+    public TcpRelayInitializer(ListenerKey listener, ServicePortCounters listenerCounters, Supplier<LiveRoute> route,
             RelayOptions options, ChannelFactory<? extends Channel> backendChannelFactory,
             TcpConnectionTable connections, DirectMemoryGuard memoryGuard) {
         this.context = new TcpListenerContext(listener, listenerCounters, route, options, backendChannelFactory,

@@ -10,7 +10,7 @@ import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.time.Duration;
@@ -43,7 +43,7 @@ final class UdpFlow implements Runnable {
     final Channel backend;
     /** When the flow's first datagram arrived ({@link System#nanoTime()}). */
     final long openedNanos;
-    private final UdpFlows flows;
+    private final UdpListenerFlows flows;
     private final Channel frontend;
 
     long idleTimeoutNanos;
@@ -57,7 +57,7 @@ final class UdpFlow implements Runnable {
 
     private final ChannelFutureListener onBackendClosed = f -> onBackendClosed();
 
-    UdpFlow(UdpFlows flows, InetSocketAddress client, Endpoint endpoint, ServiceRoute route, Channel backend) {
+    UdpFlow(UdpListenerFlows flows, InetSocketAddress client, Endpoint endpoint, LiveRoute route, Channel backend) {
         this.flows = flows;
         this.client = client;
         this.endpoint = endpoint;
@@ -145,7 +145,7 @@ final class UdpFlow implements Runnable {
     void onBackendFailure(Throwable cause) {
         if (isPortUnreachable(cause)) {
             counters.onConnectFailure();
-            ServiceRoute route = flows.currentRoute();
+            LiveRoute route = flows.currentRoute();
             if (route != null) {
                 route.balancer().pickAfterFailure(client.getAddress(), endpoint);
             }

@@ -7,7 +7,7 @@ import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.OldestFirst;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,7 +45,7 @@ public final class UdpFlowTable {
     private final DirectMemoryGuard memoryGuard;
     private final AtomicInteger liveFlows = new AtomicInteger();
     /** The flows of every bound listener socket, by key (several sockets per key on epoll). */
-    private final Map<ListenerKey, Set<UdpFlows>> listeners = new ConcurrentHashMap<>();
+    private final Map<ListenerKey, Set<UdpListenerFlows>> listeners = new ConcurrentHashMap<>();
     private volatile Consumer<ServicePortName> holdObserver = servicePort -> { };
 
     private UdpFlowTable(UdpRelayOptions options, DirectMemoryGuard memoryGuard) {
@@ -75,13 +75,13 @@ public final class UdpFlowTable {
      * @param route the listener's route slot, read once per new flow and at each sweep
      * @throws IllegalArgumentException when {@code key} is not a UDP listener
      */
-    public ChannelHandler listenerHandler(ListenerKey key, Supplier<ServiceRoute> route) {
+    public ChannelHandler listenerHandler(ListenerKey key, Supplier<LiveRoute> route) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(route, "route");
         if (key.protocol() != Protocol.UDP) {
             throw new IllegalArgumentException("key: " + key + " (expected: a UDP listener)");
         }
-        return new UdpFrontendHandler(new UdpFlows(this, key, route));
+        return new UdpFrontendHandler(new UdpListenerFlows(this, key, route));
     }
 
     /**
@@ -94,7 +94,7 @@ public final class UdpFlowTable {
      */
     public void onRoutesChanged(Collection<ListenerKey> keys) {
         for (ListenerKey key : keys) {
-            for (UdpFlows flows : listeners.getOrDefault(key, Set.of())) {
+            for (UdpListenerFlows flows : listeners.getOrDefault(key, Set.of())) {
                 flows.onRouteChanged();
             }
         }
@@ -108,7 +108,7 @@ public final class UdpFlowTable {
     /** Live flows of the listeners bound for {@code key}. */
     public int activeFlows(ListenerKey key) {
         int n = 0;
-        for (UdpFlows flows : listeners.getOrDefault(key, Set.of())) {
+        for (UdpListenerFlows flows : listeners.getOrDefault(key, Set.of())) {
             n += flows.size();
         }
         return n;
@@ -120,7 +120,7 @@ public final class UdpFlowTable {
      */
     public List<Integer> activeFlowsPerSocket(ListenerKey key) {
         List<Integer> sizes = new ArrayList<>();
-        for (UdpFlows flows : listeners.getOrDefault(key, Set.of())) {
+        for (UdpListenerFlows flows : listeners.getOrDefault(key, Set.of())) {
             sizes.add(flows.size());
         }
         return sizes;
@@ -139,7 +139,7 @@ public final class UdpFlowTable {
         }
         listeners.forEach((key, sockets) -> {
             long drops = 0;
-            for (UdpFlows flows : sockets) {
+            for (UdpListenerFlows flows : sockets) {
                 Long n = byInode.get(UdpReceiveDrops.inodeOf(flows.listenerChannel()));
                 drops += n == null ? 0 : n;
             }
@@ -204,11 +204,11 @@ public final class UdpFlowTable {
         holdObserver.accept(servicePort);
     }
 
-    void register(UdpFlows flows) {
+    void register(UdpListenerFlows flows) {
         listeners.computeIfAbsent(flows.key(), k -> ConcurrentHashMap.newKeySet()).add(flows);
     }
 
-    void unregister(UdpFlows flows) {
+    void unregister(UdpListenerFlows flows) {
         listeners.computeIfPresent(flows.key(), (k, set) -> set.remove(flows) && set.isEmpty() ? null : set);
     }
 }

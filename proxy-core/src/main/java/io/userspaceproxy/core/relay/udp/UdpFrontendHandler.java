@@ -4,7 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import org.slf4j.Logger;
@@ -23,10 +23,10 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpFrontendHandler.class);
 
-    private final UdpFlows flows;
+    private final UdpListenerFlows flows;
     private final ArrayList<UdpFlow> unflushed = new ArrayList<>();
 
-    UdpFrontendHandler(UdpFlows flows) {
+    UdpFrontendHandler(UdpListenerFlows flows) {
         this.flows = flows;
     }
 
@@ -74,7 +74,7 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ServiceRoute route = flows.currentRoute();
+        LiveRoute route = flows.currentRoute();
         if (route != null) {
             route.counters().onUdpDatagramDropped();
         }

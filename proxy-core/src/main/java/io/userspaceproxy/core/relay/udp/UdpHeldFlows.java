@@ -3,7 +3,7 @@ package io.userspaceproxy.core.relay.udp;
 import io.netty.buffer.ByteBuf;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -40,10 +40,10 @@ final class UdpHeldFlows {
         }
     }
 
-    private final UdpFlows flows;
+    private final UdpListenerFlows flows;
     private final Map<InetSocketAddress, Client> clients = new LinkedHashMap<>();
 
-    UdpHeldFlows(UdpFlows flows) {
+    UdpHeldFlows(UdpListenerFlows flows) {
         this.flows = flows;
     }
 
@@ -54,7 +54,7 @@ final class UdpHeldFlows {
      *
      * @return true when held; false when the caller drops the datagram (and the slot) as before
      */
-    boolean hold(InetSocketAddress client, ByteBuf content, ServiceRoute route) {
+    boolean hold(InetSocketAddress client, ByteBuf content, LiveRoute route) {
         ConnectionLifecycle lifecycle = route.route().lifecycle();
         if (!lifecycle.holdsWhenEmpty()) {
             return false;
@@ -104,7 +104,7 @@ final class UdpHeldFlows {
      * The listener's route changed: when it has an endpoint, every held client gets its flow, oldest first, and its
      * datagrams are sent in order; when the listener has no route any more, they are dropped.
      */
-    void onRouteChanged(ServiceRoute route) {
+    void onRouteChanged(LiveRoute route) {
         if (clients.isEmpty() || (route != null && route.route().endpoints().isEmpty())) {
             return;
         }

@@ -14,11 +14,11 @@ import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -89,8 +89,8 @@ class TcpFrontendHandlerTest {
 
     /** Accepts a connection from {@code client} on a listener whose table holds {@code route} (none when null). */
     private DuplexEmbeddedChannel accept(Route route, InetSocketAddress client) throws Exception {
-        ProxySnapshot snapshot = route == null ? ProxySnapshot.EMPTY : new ProxySnapshot(Map.of(LISTENER, route));
-        ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
+        RouteSnapshot snapshot = route == null ? RouteSnapshot.EMPTY : new RouteSnapshot(Map.of(LISTENER, route));
+        RouteTable table = RouteTable.create(BalancerFactory.ROUND_ROBIN, counters);
         table.apply(snapshot);
         DuplexEmbeddedChannel frontend = new DuplexEmbeddedChannel(client);
         channels.add(frontend);

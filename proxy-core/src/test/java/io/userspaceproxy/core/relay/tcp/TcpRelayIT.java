@@ -18,7 +18,7 @@ import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -92,7 +92,7 @@ class TcpRelayIT {
         proxy = new ListenerSet(new ListenerOptions(transport, 2, options, Duration.ofSeconds(5)),
                 BalancerFactory.ROUND_ROBIN, counters);
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.1"));
-        assertThat(proxy.apply(new ProxySnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
         return key.address();
     }
 

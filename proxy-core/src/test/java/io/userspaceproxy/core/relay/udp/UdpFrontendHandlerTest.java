@@ -15,10 +15,10 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.table.ProxyTable;
+import io.userspaceproxy.core.table.RouteTable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -35,7 +35,7 @@ class UdpFrontendHandlerTest {
 
     final ProxyCounters counters = new ProxyCounters();
     final UdpFlowTable flows = UdpFlowTable.create(UdpRelayOptions.DEFAULT.withMaxFlows(1));
-    final ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
+    final RouteTable table = RouteTable.create(BalancerFactory.ROUND_ROBIN, counters);
     final EmbeddedChannel listener = new EmbeddedChannel(flows.listenerHandler(VIP, () -> table.lookup(VIP)));
 
     @AfterEach
@@ -44,7 +44,7 @@ class UdpFrontendHandlerTest {
     }
 
     void publish(Route route) {
-        table.apply(new ProxySnapshot(Map.of(VIP, route)));
+        table.apply(new RouteSnapshot(Map.of(VIP, route)));
     }
 
     ServicePortCounters dnsCounters() {

@@ -14,7 +14,7 @@ import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.table.ServiceRoute;
+import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Set;
@@ -41,14 +41,14 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: everything except {@link #onRouteChanged} and {@link #size} runs on the listener's event loop, and
  * every flow's backend channel is registered on that loop too, so flow state needs no synchronization.
  */
-final class UdpFlows {
+final class UdpListenerFlows {
 
-    private static final Logger LOG = LoggerFactory.getLogger(UdpFlows.class);
+    private static final Logger LOG = LoggerFactory.getLogger(UdpListenerFlows.class);
     private static final Object NEVER_SWEPT = new Object();
 
     private final UdpFlowTable owner;
     private final ListenerKey key;
-    private final Supplier<ServiceRoute> route;
+    private final Supplier<LiveRoute> route;
     private final Cache<InetSocketAddress, UdpFlow> flows;
     private final UdpHeldFlows held = new UdpHeldFlows(this);
     private Channel listener;
@@ -59,7 +59,7 @@ final class UdpFlows {
     /** The route of the last sweep (a route, null, or NEVER_SWEPT); written by the sync thread only. */
     private volatile Object sweptRoute = NEVER_SWEPT;
 
-    UdpFlows(UdpFlowTable owner, ListenerKey key, Supplier<ServiceRoute> route) {
+    UdpListenerFlows(UdpFlowTable owner, ListenerKey key, Supplier<LiveRoute> route) {
         this.owner = owner;
         this.key = key;
         this.route = route;
@@ -102,7 +102,7 @@ final class UdpFlows {
      * client's flow slot in {@link #held()} instead.
      */
     UdpFlow open(InetSocketAddress client, ByteBuf first) {
-        ServiceRoute route = this.route.get();
+        LiveRoute route = this.route.get();
         if (route == null) {
             LOG.debug("{}: no route any more, dropping a datagram from {}", key, client);
             return null;
@@ -182,7 +182,7 @@ final class UdpFlows {
 
     /** Called from the sync thread: sweeps on the event loop if this listener's route object changed. */
     void onRouteChanged() {
-        ServiceRoute route = this.route.get();
+        LiveRoute route = this.route.get();
         if (route == sweptRoute) {
             return;
         }
@@ -194,7 +194,7 @@ final class UdpFlows {
         }
     }
 
-    private void sweep(ServiceRoute route) {
+    private void sweep(LiveRoute route) {
         held.onRouteChanged(route);
         if (route == null) {
             flows.invalidateAll();
@@ -213,7 +213,7 @@ final class UdpFlows {
     }
 
     /** The route currently served on this listener, or {@code null}. Not for the per-datagram path. */
-    ServiceRoute currentRoute() {
+    LiveRoute currentRoute() {
         return route.get();
     }
 

@@ -8,11 +8,11 @@ import java.util.Map;
  * The desired state of the data plane: for every listener to bind, the route it serves. Immutable. The control
  * plane builds a new one per sync and hands it to the listener set, which diffs it against what is bound.
  */
-public record ProxySnapshot(Map<ListenerKey, Route> routes) {
+public record RouteSnapshot(Map<ListenerKey, Route> routes) {
 
-    public static final ProxySnapshot EMPTY = new ProxySnapshot(Map.of());
+    public static final RouteSnapshot EMPTY = new RouteSnapshot(Map.of());
 
-    public ProxySnapshot {
+    public RouteSnapshot {
         routes = Collections.unmodifiableMap(new LinkedHashMap<>(routes));
     }
 

@@ -9,13 +9,13 @@ import java.util.Objects;
  * A route as the data plane serves it: the immutable {@link Route}, its live balancer, and the counters bound to
  * its service port. What an accepted connection finds with one map lookup.
  */
-public final class ServiceRoute {
+public final class LiveRoute {
 
     private final Route route;
     private final LoadBalancer balancer;
     private final ServicePortCounters counters;
 
-    public ServiceRoute(Route route, LoadBalancer balancer, ServicePortCounters counters) {
+    public LiveRoute(Route route, LoadBalancer balancer, ServicePortCounters counters) {
         this.route = Objects.requireNonNull(route, "route");
         this.balancer = Objects.requireNonNull(balancer, "balancer");
         this.counters = Objects.requireNonNull(counters, "counters");

@@ -10,7 +10,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Applying changes to the table of route slots: which listeners a change binds, which it closes, and which keep their
  * socket and only swap the route in their slot; and that a change costs only what it names.
  */
-class ProxyTableTest {
+class RouteTableTest {
 
     private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
     private static final ListenerKey VIP = key(Protocol.TCP, "127.0.10.1", 80);
@@ -50,15 +50,15 @@ class ProxyTableTest {
         return ListenerKey.of(protocol, new InetSocketAddress(ip, port));
     }
 
-    private static ProxySnapshot snapshot(Object... keysAndRoutes) {
+    private static RouteSnapshot snapshot(Object... keysAndRoutes) {
         Map<ListenerKey, Route> routes = new LinkedHashMap<>();
         for (int i = 0; i < keysAndRoutes.length; i += 2) {
             routes.put((ListenerKey) keysAndRoutes[i], (Route) keysAndRoutes[i + 1]);
         }
-        return new ProxySnapshot(routes);
+        return new RouteSnapshot(routes);
     }
 
-    private final ProxyTable table = ProxyTable.create(BalancerFactory.ROUND_ROBIN, counters);
+    private final RouteTable table = RouteTable.create(BalancerFactory.ROUND_ROBIN, counters);
 
     static Stream<Arguments> changes() {
         return Stream.of(
@@ -90,14 +90,14 @@ class ProxyTableTest {
                         Set.of(VIP_UDP), Set.of(VIP_OTHER_PORT), Set.of(VIP), 0));
     }
 
-    private static Arguments scenario(String name, ProxySnapshot before, ProxySnapshot after, Set<ListenerKey> added,
+    private static Arguments scenario(String name, RouteSnapshot before, RouteSnapshot after, Set<ListenerKey> added,
             Set<ListenerKey> removed, Set<ListenerKey> changed, int unchanged) {
         return Arguments.of(Named.of(name, before), after, added, removed, changed, unchanged);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("changes")
-    void apply_snapshotChange_bindsClosesOrSwaps(ProxySnapshot before, ProxySnapshot after, Set<ListenerKey> added,
+    void apply_snapshotChange_bindsClosesOrSwaps(RouteSnapshot before, RouteSnapshot after, Set<ListenerKey> added,
             Set<ListenerKey> removed, Set<ListenerKey> changed, int unchanged) {
         table.apply(before);
 
@@ -113,7 +113,7 @@ class ProxyTableTest {
     @Test
     void apply_changes_touchOnlyTheKeysNamed() {
         table.apply(snapshot(VIP, ROUTE, VIP_OTHER_PORT, ROUTE));
-        ServiceRoute untouched = table.lookup(VIP_OTHER_PORT);
+        LiveRoute untouched = table.lookup(VIP_OTHER_PORT);
         RouteSlot slot = table.slot(VIP);
 
         TableDiff diff = table.apply(new RouteChanges(Map.of(VIP, ROUTE.withEndpoints(List.of(E3))), Set.of()));
@@ -152,9 +152,9 @@ class ProxyTableTest {
     }
 
     @Test
-    void apply_identicalRoute_keepsTheSameServiceRoute() {
+    void apply_identicalRoute_keepsTheSameLiveRoute() {
         table.apply(snapshot(VIP, ROUTE));
-        ServiceRoute before = table.lookup(VIP);
+        LiveRoute before = table.lookup(VIP);
 
         table.apply(snapshot(VIP, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(E1, E2))));
 
@@ -182,7 +182,7 @@ class ProxyTableTest {
             created.incrementAndGet();
             return LoadBalancer.roundRobin(route.endpoints());
         };
-        ProxyTable counted = ProxyTable.create(counting, counters);
+        RouteTable counted = RouteTable.create(counting, counters);
         counted.apply(snapshot(VIP, ROUTE));
         counted.apply(snapshot(VIP, ROUTE.withEndpoints(List.of(E3))));
         assertThat(created).hasValue(1);

@@ -4,7 +4,7 @@ import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.balance.LoadBalancer;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.ProxySnapshot;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.ServicePortName;
@@ -24,14 +24,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * this table on the hot path: a listener holds its slot and reads it once per accepted connection or new UDP flow.
  *
  * <p>{@link #apply(RouteChanges)} costs what the change names: a key not named keeps its slot and its
- * {@link ServiceRoute} instance. A route handed over as the instance already served (the control plane keeps unchanged
+ * {@link LiveRoute} instance. A route handed over as the instance already served (the control plane keeps unchanged
  * routes as the same objects) or as an equal one changes nothing; a route whose endpoints changed keeps its balancer's
  * rotation (and affinity memory) through {@link LoadBalancer#withEndpoints}.
  *
  * <p>Threading: {@link #apply} is for one control-plane thread at a time. {@link #lookup}, {@link #slot},
  * {@link #routes()} and {@link #size()} may be called from any thread.
  */
-public final class ProxyTable {
+public final class RouteTable {
 
     private final BalancerFactory factory;
     private final ProxyCounters counters;
@@ -39,7 +39,7 @@ public final class ProxyTable {
     /** The keys of each service port in the table; written by {@link #apply} only. */
     private final Map<ServicePortName, Set<ListenerKey>> keysByServicePort = new HashMap<>();
 
-    private ProxyTable(BalancerFactory factory, ProxyCounters counters) {
+    private RouteTable(BalancerFactory factory, ProxyCounters counters) {
         this.factory = factory;
         this.counters = counters;
     }
@@ -50,8 +50,8 @@ public final class ProxyTable {
      * @param factory  makes balancers for routes that are new or whose balancing changed
      * @param counters where each service port's counters live
      */
-    public static ProxyTable create(BalancerFactory factory, ProxyCounters counters) {
-        return new ProxyTable(Objects.requireNonNull(factory, "factory"), Objects.requireNonNull(counters, "counters"));
+    public static RouteTable create(BalancerFactory factory, ProxyCounters counters) {
+        return new RouteTable(Objects.requireNonNull(factory, "factory"), Objects.requireNonNull(counters, "counters"));
     }
 
     /** The slot of {@code key}, or {@code null} when the key is not in the table. */
@@ -60,14 +60,14 @@ public final class ProxyTable {
     }
 
     /** The route served on {@code key}, or {@code null} when the key is not in the table. Not for the hot path. */
-    public ServiceRoute lookup(ListenerKey key) {
+    public LiveRoute lookup(ListenerKey key) {
         RouteSlot slot = slots.get(key);
         return slot == null ? null : slot.get();
     }
 
     /** A copy of every route served now; linear in the table, for diagnostics and tests. */
-    public Map<ListenerKey, ServiceRoute> routes() {
-        Map<ListenerKey, ServiceRoute> out = new HashMap<>();
+    public Map<ListenerKey, LiveRoute> routes() {
+        Map<ListenerKey, LiveRoute> out = new HashMap<>();
         slots.forEach((key, slot) -> out.put(key, slot.get()));
         return out;
     }
@@ -97,7 +97,7 @@ public final class ProxyTable {
     }
 
     /** Makes the table serve exactly {@code snapshot}: linear in both, for a full resync. */
-    public TableDiff apply(ProxySnapshot snapshot) {
+    public TableDiff apply(RouteSnapshot snapshot) {
         return apply(RouteChanges.between(slots.keySet(), snapshot));
     }
 
@@ -117,8 +117,8 @@ public final class ProxyTable {
                 servicePorts.add(route.servicePort());
                 continue;
             }
-            ServiceRoute old = slot.get();
-            ServiceRoute next = reuseOrBuild(route, old);
+            LiveRoute old = slot.get();
+            LiveRoute next = reuseOrBuild(route, old);
             if (next != old) {
                 slot.set(next);
                 changed.add(key);
@@ -156,7 +156,7 @@ public final class ProxyTable {
         }
     }
 
-    private ServiceRoute reuseOrBuild(Route route, ServiceRoute old) {
+    private LiveRoute reuseOrBuild(Route route, LiveRoute old) {
         // Identity first: the control plane hands unchanged routes over as the same objects, and a record's equals
         // would otherwise compare every endpoint of the route.
         if (old.route() == route || old.route().equals(route)) {
@@ -165,14 +165,14 @@ public final class ProxyTable {
         return build(route, old);
     }
 
-    private ServiceRoute build(Route route, ServiceRoute old) {
+    private LiveRoute build(Route route, LiveRoute old) {
         LoadBalancer balancer;
         if (old != null && sameBalancing(old.route(), route)) {
             balancer = old.balancer().withEndpoints(route.endpoints());
         } else {
             balancer = factory.create(route);
         }
-        return new ServiceRoute(route, balancer, counters.forServicePort(route.servicePort()));
+        return new LiveRoute(route, balancer, counters.forServicePort(route.servicePort()));
     }
 
     private static boolean sameBalancing(Route a, Route b) {

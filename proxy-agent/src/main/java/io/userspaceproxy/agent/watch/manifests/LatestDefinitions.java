@@ -13,7 +13,7 @@ import java.util.Set;
  * recently changed definition ("last one wins"); when that file drops the object, the previous definition takes
  * over again rather than the object disappearing. Not thread-safe: confined to the manifest watch thread.
  */
-final class Definitions<V> {
+final class LatestDefinitions<V> {
 
     private final Map<ObjectRef, LinkedHashMap<Path, V>> byRef = new HashMap<>();
 

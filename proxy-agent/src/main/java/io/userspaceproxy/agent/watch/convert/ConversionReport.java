@@ -9,13 +9,13 @@ import java.util.function.Consumer;
  * than the first only. Messages follow {@code <subject>: <path>: <value> (expected: <what>)}. Warnings (something
  * ignored, the rest still served) go straight to the caller's sink. Not thread-safe; one per conversion.
  */
-final class Problems {
+final class ConversionReport {
 
     private final String subject;
     private final Consumer<String> warnings;
     private final List<String> errors = new ArrayList<>();
 
-    Problems(String subject, Consumer<String> warnings) {
+    ConversionReport(String subject, Consumer<String> warnings) {
         this.subject = subject;
         this.warnings = warnings;
     }
