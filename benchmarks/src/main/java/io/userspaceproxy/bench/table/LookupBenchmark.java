@@ -1,17 +1,17 @@
 package io.userspaceproxy.bench.table;
 
 import io.userspaceproxy.bench.AbstractProxyBenchmark;
-import io.userspaceproxy.bench.SyntheticCluster;
 import io.userspaceproxy.bench.SyntheticCluster.Service;
-import io.userspaceproxy.bench.iptables.IptablesNatModel;
+import io.userspaceproxy.bench.SyntheticCluster;
 import io.userspaceproxy.bench.iptables.IptablesNatModel.Packet;
+import io.userspaceproxy.bench.iptables.IptablesNatModel;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.table.RouteTable;
-import io.userspaceproxy.core.table.RouteSlot;
 import io.userspaceproxy.core.table.LiveRoute;
+import io.userspaceproxy.core.table.RouteSlot;
+import io.userspaceproxy.core.table.RouteTable;
 import java.net.Inet4Address;
 import java.util.List;
 import java.util.SplittableRandom;

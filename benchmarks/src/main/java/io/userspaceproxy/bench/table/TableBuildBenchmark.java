@@ -1,14 +1,14 @@
 package io.userspaceproxy.bench.table;
 
 import io.userspaceproxy.bench.AbstractProxyBenchmark;
-import io.userspaceproxy.bench.SyntheticCluster;
 import io.userspaceproxy.bench.SyntheticCluster.Service;
+import io.userspaceproxy.bench.SyntheticCluster;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
+import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.table.RouteTable;
 import io.userspaceproxy.core.table.TableDiff;
 import java.util.LinkedHashMap;

@@ -1,19 +1,17 @@
 package io.userspaceproxy.core.listen;
 
+import static io.userspaceproxy.core.testing.ProxyFixture.WEB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
-import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
+import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
@@ -22,12 +20,11 @@ import java.io.IOException;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What ends a proxied connection early, with real connections on loopback: its endpoint's removal (keep, close,
@@ -37,37 +34,28 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(60)
 class ConnectionLifecycleIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
-
-    private final Closer resources = new Closer();
-    private final ProxyCounters counters = new ProxyCounters();
-    private final ListenerSet proxy = new ListenerSet(ListenerOptions.defaults(), counters);
+    @RegisterExtension
+    final ProxyFixture fixture = new ProxyFixture();
     private TcpEchoServer a;
     private TcpEchoServer b;
     private ListenerKey key;
 
     @BeforeEach
     void setUp() {
-        a = resources.add(new TcpEchoServer("a"));
-        b = resources.add(new TcpEchoServer("b"));
+        a = fixture.add(new TcpEchoServer("a"));
+        b = fixture.add(new TcpEchoServer("b"));
         key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.14.1"));
     }
 
-    @AfterEach
-    void tearDown() throws Exception {
-        proxy.close();
-        resources.close();
-    }
-
     private void serve(ConnectionLifecycle lifecycle, TcpEchoServer... endpoints) {
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
-                Arrays.stream(endpoints).map(TcpEchoServer::endpoint).toList()).withLifecycle(lifecycle))));
+        fixture.serve(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
+                Arrays.stream(endpoints).map(TcpEchoServer::endpoint).toList()).withLifecycle(lifecycle));
     }
 
     /** A client on endpoint a, with a the only endpoint when it connected. */
     private TcpTestClient clientOnA(ConnectionLifecycle lifecycle) throws IOException {
         serve(lifecycle, a);
-        TcpTestClient client = resources.add(TcpTestClient.connect(key.address()));
+        TcpTestClient client = fixture.add(TcpTestClient.connect(key.address()));
         assertThat(client.readLine()).isEqualTo("a");
         return client;
     }
@@ -93,7 +81,7 @@ class ConnectionLifecycleIT {
     }
 
     private long closes(CloseReason reason) {
-        return counters.forServicePort(WEB).closes(reason);
+        return fixture.web().closes(reason);
     }
 
     @Test

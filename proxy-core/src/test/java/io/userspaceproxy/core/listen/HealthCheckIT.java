@@ -1,9 +1,10 @@
 package io.userspaceproxy.core.listen;
 
+import static io.userspaceproxy.core.testing.ProxyFixture.WEB;
+import static io.userspaceproxy.core.testing.ProxyFixture.firstLine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
@@ -11,23 +12,20 @@ import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.OutlierDetection;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.model.RouteSnapshot;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpLineServer;
 import io.userspaceproxy.core.testing.TcpPorts;
-import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Active TCP health checks on loopback, with passive outlier detection off so that only the check can act: a dead
@@ -38,33 +36,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(60)
 class HealthCheckIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
     private static final HealthCheck FAST = new HealthCheck(Duration.ofMillis(100), Duration.ofMillis(500), 1, 1);
 
-    private final Closer resources = new Closer();
-    private final ProxyCounters counters = new ProxyCounters();
-    private final ListenerSet proxy = new ListenerSet(ListenerOptions.defaults(), counters);
-
-    @AfterEach
-    void tearDown() throws Exception {
-        proxy.close();
-        resources.close();
-    }
-
-    private static String firstLine(ListenerKey key) throws IOException {
-        try (TcpTestClient client = TcpTestClient.connect(key.address())) {
-            return client.readLine();
-        }
-    }
+    @RegisterExtension
+    final ProxyFixture fixture = new ProxyFixture();
 
     @Test
     void deadEndpoint_markedBeforeAnyClient_noClientPays_thenBackOnceItAnswers() throws Exception {
-        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        TcpEchoServer live = fixture.add(new TcpEchoServer("live"));
         Endpoint dead = TcpPorts.refusingEndpoint();
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.16.1"));
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live.endpoint()))
-                .withOutlierDetection(OutlierDetection.OFF).withHealthCheck(FAST))));
-        ServicePortCounters web = counters.forServicePort(WEB);
+        fixture.serve(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live.endpoint()))
+                .withOutlierDetection(OutlierDetection.OFF).withHealthCheck(FAST));
+        ServicePortCounters web = fixture.web();
 
         await().atMost(Duration.ofSeconds(10)).until(() -> web.markedUnhealthy() == 1);
         for (int i = 0; i < 20; i++) {
@@ -82,12 +66,12 @@ class HealthCheckIT {
     void checksStop_whenTheServiceLeaves() throws Exception {
         Endpoint dead = TcpPorts.refusingEndpoint();
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.16.2"));
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead))
-                .withHealthCheck(FAST))));
-        ServicePortCounters web = counters.forServicePort(WEB);
+        fixture.serve(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead))
+                .withHealthCheck(FAST));
+        ServicePortCounters web = fixture.web();
         await().atMost(Duration.ofSeconds(10)).until(() -> web.healthCheckFailures() >= 2);
 
-        proxy.apply(new RouteSnapshot(Map.of()));
+        fixture.proxy().apply(new RouteSnapshot(Map.of()));
         long after = web.healthCheckFailures();
 
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))

@@ -1,20 +1,17 @@
 package io.userspaceproxy.core.listen;
 
+import static io.userspaceproxy.core.testing.ProxyFixture.WEB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
-import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
@@ -25,11 +22,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code hold-when-empty} with real connections on loopback: a client that connects while its service port has no
@@ -40,32 +36,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(60)
 class HoldWhenEmptyIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
     private static final ConnectionLifecycle HOLD_30S = ConnectionLifecycle.DEFAULT.withHold(Duration.ofSeconds(30),
             ConnectionLifecycle.DEFAULT_HOLD_LIMIT);
 
-    private final Closer resources = new Closer();
-    private final ProxyCounters counters = new ProxyCounters();
     private final ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.14.2"));
-    private ListenerSet proxy = new ListenerSet(ListenerOptions.defaults(), counters);
 
-    @AfterEach
-    void tearDown() throws Exception {
-        proxy.close();
-        resources.close();
-    }
+    @RegisterExtension
+    final ProxyFixture fixture = new ProxyFixture();
 
     private void serve(ConnectionLifecycle lifecycle, TcpEchoServer... endpoints) {
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
-                Arrays.stream(endpoints).map(TcpEchoServer::endpoint).toList()).withLifecycle(lifecycle))));
+        fixture.serve(key, Route.of(WEB, FrontendKind.CLUSTER_IP,
+                Arrays.stream(endpoints).map(TcpEchoServer::endpoint).toList()).withLifecycle(lifecycle));
     }
 
     private TcpTestClient connect() throws IOException {
-        return resources.add(TcpTestClient.connect(key.address()));
-    }
-
-    private ServicePortCounters web() {
-        return counters.forServicePort(WEB);
+        return fixture.add(TcpTestClient.connect(key.address()));
     }
 
     /** Whether the proxy reset or closed {@code client} within {@code within}; false if it is still open. */
@@ -84,18 +69,18 @@ class HoldWhenEmptyIT {
     void heldClient_getsItsWholeExchange_onceAnEndpointComes_bytesSentWhileHeldIncluded() throws Exception {
         serve(HOLD_30S);
         TcpTestClient client = connect().writeLine("sent while held");
-        await().until(() -> web().held() == 1);
+        await().until(() -> fixture.web().held() == 1);
         assertThat(refused(client, Duration.ofMillis(200))).as("held, not refused").isFalse();
 
-        serve(HOLD_30S, resources.add(new TcpEchoServer("a")));
+        serve(HOLD_30S, fixture.add(new TcpEchoServer("a")));
 
         client.readTimeout(Duration.ofSeconds(10));
         assertThat(client.readLine()).isEqualTo("a");
         assertThat(client.readLine()).isEqualTo("sent while held");
         assertThat(client.writeLine("after").readLine()).isEqualTo("after");
-        assertThat(web().held()).isZero();
-        assertThat(web().holdDemand()).isEqualTo(1);
-        assertThat(web().noEndpointRejections()).isZero();
+        assertThat(fixture.web().held()).isZero();
+        assertThat(fixture.web().holdDemand()).isEqualTo(1);
+        assertThat(fixture.web().noEndpointRejections()).isZero();
     }
 
     @Test
@@ -105,16 +90,16 @@ class HoldWhenEmptyIT {
         for (int i = 0; i < 3; i++) {
             clients.add(connect().writeLine("client " + i));
             int held = i + 1;
-            await().until(() -> web().held() == held);
+            await().until(() -> fixture.web().held() == held);
         }
 
-        serve(HOLD_30S, resources.add(new TcpEchoServer("a")));
+        serve(HOLD_30S, fixture.add(new TcpEchoServer("a")));
 
         for (int i = 0; i < 3; i++) {
             assertThat(clients.get(i).readLine()).isEqualTo("a");
             assertThat(clients.get(i).readLine()).isEqualTo("client " + i);
         }
-        assertThat(web().connectionsOpened()).isEqualTo(3);
+        assertThat(fixture.web().connectionsOpened()).isEqualTo(3);
     }
 
     @Test
@@ -122,8 +107,8 @@ class HoldWhenEmptyIT {
         serve(ConnectionLifecycle.DEFAULT);
 
         assertThat(refused(connect(), Duration.ofSeconds(5))).isTrue();
-        assertThat(web().noEndpointRejections()).isEqualTo(1);
-        assertThat(web().holdDemand()).isZero();
+        assertThat(fixture.web().noEndpointRejections()).isEqualTo(1);
+        assertThat(fixture.web().holdDemand()).isZero();
     }
 
     @Test
@@ -131,24 +116,22 @@ class HoldWhenEmptyIT {
         serve(ConnectionLifecycle.DEFAULT.withHold(Duration.ofSeconds(30), 2));
         connect();
         connect();
-        await().until(() -> web().held() == 2);
+        await().until(() -> fixture.web().held() == 2);
 
         assertThat(refused(connect(), Duration.ofSeconds(5))).isTrue();
-        assertThat(web().held()).isEqualTo(2);
-        assertThat(web().noEndpointRejections()).isEqualTo(1);
+        assertThat(fixture.web().held()).isEqualTo(2);
+        assertThat(fixture.web().noEndpointRejections()).isEqualTo(1);
     }
 
     @Test
     void pastTheNodesLimit_refusedAtOnce() throws Exception {
-        proxy.close();
-        proxy = new ListenerSet(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT.withMaxHeldConnections(1)),
-                counters);
+        fixture.restart(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT.withMaxHeldConnections(1)));
         serve(HOLD_30S);
         connect();
-        await().until(() -> web().held() == 1);
+        await().until(() -> fixture.web().held() == 1);
 
         assertThat(refused(connect(), Duration.ofSeconds(5))).isTrue();
-        assertThat(proxy.tcpConnections().held().size()).isEqualTo(1);
+        assertThat(fixture.proxy().tcpConnections().held().size()).isEqualTo(1);
     }
 
     @Test
@@ -157,35 +140,35 @@ class HoldWhenEmptyIT {
         TcpTestClient client = connect().writeLine("nobody home");
 
         assertThat(refused(client, Duration.ofSeconds(10))).isTrue();
-        await().until(() -> web().closes(CloseReason.HOLD_TIMEOUT) == 1);
-        assertThat(web().held()).isZero();
-        assertThat(proxy.tcpConnections().held().size()).isZero();
+        await().until(() -> fixture.web().closes(CloseReason.HOLD_TIMEOUT) == 1);
+        assertThat(fixture.web().held()).isZero();
+        assertThat(fixture.proxy().tcpConnections().held().size()).isZero();
     }
 
     @Test
     void drain_resetsHeldConnectionsAtOnce() throws Exception {
         serve(HOLD_30S);
         TcpTestClient client = connect();
-        await().until(() -> web().held() == 1);
+        await().until(() -> fixture.web().held() == 1);
 
-        proxy.stopAccepting();
+        fixture.proxy().stopAccepting();
 
         assertThat(refused(client, Duration.ofSeconds(5))).isTrue();
-        await().until(() -> web().held() == 0);
-        assertThat(web().closes(CloseReason.SHUTDOWN)).isEqualTo(1);
+        await().until(() -> fixture.web().held() == 0);
+        assertThat(fixture.web().closes(CloseReason.SHUTDOWN)).isEqualTo(1);
     }
 
     @Test
     void clientGivesUpWhileHeld_itsPlaceIsFreed() throws Exception {
         serve(ConnectionLifecycle.DEFAULT.withHold(Duration.ofSeconds(30), 1));
         TcpTestClient first = connect();
-        await().until(() -> web().held() == 1);
+        await().until(() -> fixture.web().held() == 1);
 
         first.socket().setSoLinger(true, 0);
         first.close();
 
-        await().until(() -> web().held() == 0);
+        await().until(() -> fixture.web().held() == 0);
         connect();
-        await().until(() -> web().held() == 1);
+        await().until(() -> fixture.web().held() == 1);
     }
 }

@@ -1,33 +1,29 @@
 package io.userspaceproxy.core.listen;
 
+import static io.userspaceproxy.core.testing.ProxyFixture.WEB;
+import static io.userspaceproxy.core.testing.ProxyFixture.firstLine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.OutlierDetection;
-import io.userspaceproxy.core.model.Protocol;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpLineServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Passive outlier ejection with real connects on loopback (the default transport): a listed endpoint where nothing
@@ -38,39 +34,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(60)
 class OutlierEjectionIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
-
-    private final Closer resources = new Closer();
-    private final ProxyCounters counters = new ProxyCounters();
-    private final ListenerSet proxy = new ListenerSet(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT)
-            .withBindTimeout(Duration.ofSeconds(5)), counters);
-
-    @AfterEach
-    void tearDown() throws Exception {
-        proxy.close();
-        resources.close();
-    }
+    @RegisterExtension
+    final ProxyFixture fixture = new ProxyFixture(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT)
+            .withBindTimeout(Duration.ofSeconds(5)));
 
     private ListenerKey serve(String ip, Endpoint dead, Endpoint live, OutlierDetection detection) {
-        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(ip));
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live))
-                .withOutlierDetection(detection))));
-        return key;
-    }
-
-    private static String firstLine(ListenerKey key) throws IOException {
-        try (TcpTestClient client = TcpTestClient.connect(key.address())) {
-            return client.readLine();
-        }
+        return fixture.serve(ip, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(dead, live))
+                .withOutlierDetection(detection));
     }
 
     @Test
     void deadEndpoint_ejectedAfterThreeFailures_thenServedAgainOnceItAnswers() throws Exception {
-        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        TcpEchoServer live = fixture.add(new TcpEchoServer("live"));
         Endpoint dead = TcpPorts.refusingEndpoint();
         ListenerKey key = serve("127.0.13.1", dead, live.endpoint(),
                 new OutlierDetection(3, Duration.ofMillis(500), 50));
-        ServicePortCounters web = counters.forServicePort(WEB);
+        ServicePortCounters web = fixture.web();
 
         for (int i = 0; i < 20; i++) {
             assertThat(firstLine(key)).isEqualTo("live");
@@ -88,18 +67,18 @@ class OutlierEjectionIT {
 
     @Test
     void endpointView_showsTheEjectionAndTheOpenConnections() throws Exception {
-        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        TcpEchoServer live = fixture.add(new TcpEchoServer("live"));
         Endpoint dead = TcpPorts.refusingEndpoint();
         ListenerKey key = serve("127.0.13.3", dead, live.endpoint(),
                 new OutlierDetection(3, Duration.ofMinutes(1), 50));
         for (int i = 0; i < 8; i++) {
             assertThat(firstLine(key)).isEqualTo("live");
         }
-        TcpTestClient held = resources.add(TcpTestClient.connect(key.address()));
+        TcpTestClient held = fixture.add(TcpTestClient.connect(key.address()));
         assertThat(held.readLine()).isEqualTo("live");
 
-        List<EndpointView.EndpointState> all = EndpointView.of(proxy, p -> p.equals(WEB));
-        List<EndpointView.EndpointState> active = EndpointView.active(proxy);
+        List<EndpointView.EndpointState> all = EndpointView.of(fixture.proxy(), p -> p.equals(WEB));
+        List<EndpointView.EndpointState> active = EndpointView.active(fixture.proxy());
 
         assertThat(all).hasSize(2);
         EndpointView.EndpointState deadState = all.stream().filter(s -> s.endpoint().equals(dead)).findFirst()
@@ -110,19 +89,19 @@ class OutlierEjectionIT {
         assertThat(all).filteredOn(s -> s.endpoint().equals(live.endpoint()))
                 .singleElement().satisfies(s -> assertThat(s.openConnections()).isEqualTo(1));
         assertThat(active).as("the same two: both have something to report").hasSize(2);
-        assertThat(EndpointView.of(proxy, p -> false)).isEmpty();
+        assertThat(EndpointView.of(fixture.proxy(), p -> false)).isEmpty();
     }
 
     @Test
     void detectionOff_everyOtherConnectionPaysAFailure() throws Exception {
-        TcpEchoServer live = resources.add(new TcpEchoServer("live"));
+        TcpEchoServer live = fixture.add(new TcpEchoServer("live"));
         ListenerKey key = serve("127.0.13.2", TcpPorts.refusingEndpoint(), live.endpoint(), OutlierDetection.OFF);
 
         for (int i = 0; i < 20; i++) {
             assertThat(firstLine(key)).isEqualTo("live");
         }
 
-        assertThat(counters.forServicePort(WEB).connectFailures()).isEqualTo(10);
-        assertThat(counters.forServicePort(WEB).outlierEjections()).isZero();
+        assertThat(fixture.web().connectFailures()).isEqualTo(10);
+        assertThat(fixture.web().outlierEjections()).isZero();
     }
 }

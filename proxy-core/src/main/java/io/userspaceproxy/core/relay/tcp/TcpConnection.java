@@ -494,7 +494,6 @@ final class TcpConnection extends TimerEntry {
         }
     }
 
-    /** When the connection was accepted, on its event loop's ticker; fixed before it is listed. */
     /** Counts this connection in {@code newLoad} (null: nowhere), released from the one it was counted in before. */
     void countIn(EndpointLoad newLoad) {
         if (load != null) {
@@ -526,6 +525,7 @@ final class TcpConnection extends TimerEntry {
         return opened;
     }
 
+    /** When the connection started connecting, on its event loop's ticker; fixed before it is listed. */
     long openedNanos() {
         return openedNanos;
     }

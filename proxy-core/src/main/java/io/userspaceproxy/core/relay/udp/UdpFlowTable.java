@@ -2,8 +2,8 @@ package io.userspaceproxy.core.relay.udp;
 
 import io.netty.channel.ChannelHandler;
 import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.Protocol;
+import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.OldestFirst;
