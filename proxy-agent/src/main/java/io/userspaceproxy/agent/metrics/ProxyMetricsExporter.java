@@ -192,9 +192,8 @@ public final class ProxyMetricsExporter {
     }
 
     /**
-     * An object was rejected as invalid. {@code kind} is a Kubernetes kind ({@code "Service"},
-     * {@code "EndpointSlice"}) or {@code "manifest"} for an unreadable file: keep it to a fixed set, since
-     * every distinct value is a new series.
+     * An object was rejected as invalid. {@code kind} is a Kubernetes kind ({@code "Service"}) or {@code "manifest"}
+     * for an unreadable file: keep it to a fixed set, since every distinct value is a new series.
      */
     public void onInvalidObject(String kind) {
         onInvalidObjects(kind, 1);
@@ -202,23 +201,22 @@ public final class ProxyMetricsExporter {
 
     /** {@code n} objects of {@code kind} were rejected as invalid; see {@link #onInvalidObject(String)}. */
     public void onInvalidObjects(String kind, long n) {
-        if (kind == null || kind.isEmpty()) {
-            throw new IllegalArgumentException("kind: \"" + kind + "\" (expected: a kind such as Service)");
-        }
+        requireKind(kind);
         if (n > 0) {
             invalidObjects.labelValues(kind).inc(n);
         }
     }
 
-    /**
-     * An object was served with something in it ignored or replaced by its default, and logged at WARN: an unknown
-     * annotation value, an SCTP port, a foreign kind in a manifest. {@code kind} as for {@link #onInvalidObject}.
-     */
+    /** An object was served with something in it ignored (logged at WARN); {@code kind} as for the above. */
     public void onObjectWarning(String kind) {
+        requireKind(kind);
+        objectWarnings.labelValues(kind).inc();
+    }
+
+    private static void requireKind(String kind) {
         if (kind == null || kind.isEmpty()) {
             throw new IllegalArgumentException("kind: \"" + kind + "\" (expected: a kind such as Service)");
         }
-        objectWarnings.labelValues(kind).inc();
     }
 
     /** A sync could not make its Service addresses local ({@code ip} failed); it is retried. */
