@@ -53,6 +53,17 @@ class HoldWhenEmptyIT {
         return fixture.add(TcpTestClient.connect(key.address()));
     }
 
+    /** Whether a new client is reset or closed at once: already at connect, or at its first read. */
+    private boolean newClientRefused() throws IOException {
+        TcpTestClient client;
+        try {
+            client = connect();
+        } catch (SocketException reset) {
+            return true;
+        }
+        return refused(client, Duration.ofSeconds(5));
+    }
+
     /** Whether the proxy reset or closed {@code client} within {@code within}; false if it is still open. */
     private static boolean refused(TcpTestClient client, Duration within) {
         try {
@@ -84,6 +95,21 @@ class HoldWhenEmptyIT {
     }
 
     @Test
+    void heldClientThatSentItsRequestAndHalfClosed_stillGetsTheReply() throws Exception {
+        serve(HOLD_30S);
+        TcpTestClient client = connect().writeLine("request");
+        client.shutdownOutput();
+        await().until(() -> fixture.web().held() == 1);
+
+        serve(HOLD_30S, fixture.add(new TcpEchoServer("a")));
+
+        client.readTimeout(Duration.ofSeconds(10));
+        assertThat(client.readLine()).isEqualTo("a");
+        assertThat(client.readLine()).isEqualTo("request");
+        assertThat(client.read()).as("the backend's FIN after the client's").isEqualTo(-1);
+    }
+
+    @Test
     void threeHeldClients_eachGetsItsOwnExchange() throws Exception {
         serve(HOLD_30S);
         List<TcpTestClient> clients = new ArrayList<>();
@@ -106,7 +132,7 @@ class HoldWhenEmptyIT {
     void withoutTheAnnotation_refusedAtOnce_asBefore() throws Exception {
         serve(ConnectionLifecycle.DEFAULT);
 
-        assertThat(refused(connect(), Duration.ofSeconds(5))).isTrue();
+        assertThat(newClientRefused()).isTrue();
         assertThat(fixture.web().noEndpointRejections()).isEqualTo(1);
         assertThat(fixture.web().holdDemand()).isZero();
     }
@@ -118,7 +144,7 @@ class HoldWhenEmptyIT {
         connect();
         await().until(() -> fixture.web().held() == 2);
 
-        assertThat(refused(connect(), Duration.ofSeconds(5))).isTrue();
+        assertThat(newClientRefused()).isTrue();
         assertThat(fixture.web().held()).isEqualTo(2);
         assertThat(fixture.web().noEndpointRejections()).isEqualTo(1);
     }
@@ -130,7 +156,7 @@ class HoldWhenEmptyIT {
         connect();
         await().until(() -> fixture.web().held() == 1);
 
-        assertThat(refused(connect(), Duration.ofSeconds(5))).isTrue();
+        assertThat(newClientRefused()).isTrue();
         assertThat(fixture.proxy().tcpConnections().held().size()).isEqualTo(1);
     }
 
