@@ -151,7 +151,7 @@ public final class ProxyAgent implements AutoCloseable {
 
     /** Connections and UDP clients held for want of an endpoint are signalled through {@code events}. */
     private void signalNeedPods(NeedPodsEvents events) {
-        needPods = events;
+        needPods = events.whileHeld(service -> counters.anyHeld(service.namespace(), service.name()));
         listeners.heldConnections().observe(events);
         listeners.udpFlows().observeHolds(events);
     }

@@ -59,6 +59,17 @@ public final class ProxyCounters {
         return c.connectionsActive() == 0 && c.udpFlowsActive() == 0;
     }
 
+    /** Whether a service port of Service {@code namespace/name} holds a connection or UDP client now: a scan. */
+    public boolean anyHeld(String namespace, String name) {
+        for (Map.Entry<ServicePortName, ServicePortCounters> e : byServicePort.entrySet()) {
+            ServicePortName sp = e.getKey();
+            if (sp.name().equals(name) && sp.namespace().equals(namespace) && e.getValue().held() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public Map<ServicePortName, ServicePortCounters> servicePorts() {
         return Collections.unmodifiableMap(byServicePort);
     }

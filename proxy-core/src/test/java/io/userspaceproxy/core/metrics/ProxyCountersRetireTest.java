@@ -51,4 +51,19 @@ class ProxyCountersRetireTest {
 
         assertThat(counters.forServicePort(WEB)).as("no longer waiting to be retired").isSameAs(web);
     }
+
+    @Test
+    void anyHeld_trueOnlyForTheServiceWithAPortHoldingNow() {
+        counters.forServicePort(API);
+        ServicePortCounters web = counters.forServicePort(WEB);
+        assertThat(counters.anyHeld("default", "web")).isFalse();
+
+        web.onHeld();
+
+        assertThat(counters.anyHeld("default", "web")).isTrue();
+        assertThat(counters.anyHeld("default", "api")).isFalse();
+        assertThat(counters.anyHeld("other", "web")).isFalse();
+        web.onHoldEnded();
+        assertThat(counters.anyHeld("default", "web")).isFalse();
+    }
 }

@@ -19,10 +19,11 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,10 +31,11 @@ import org.slf4j.LoggerFactory;
  * The signal to scale a Service up from zero. When a connection to a Service annotated
  * {@code userspace-proxy.io/hold-when-empty} is held for want of an endpoint, the Service gets an
  * {@code events.k8s.io/v1} Event with reason {@value #REASON}, as OpenShift's unidler did: on the first held
- * connection, then at most every {@link #MIN_INTERVAL} while more arrive. The later ones continue the first Event's
- * series (a merge patch of {@code series.count}) for {@link #SERIES_WINDOW}, as Kubernetes' own event recorder does,
- * so a Service held all day makes a few Events, not thousands. With {@code --manifests} there is no API server: the
- * signal is logged at INFO instead.
+ * connection, then every {@link #MIN_INTERVAL} while any is held (and never more often, however many arrive), so a
+ * scaler that missed one still sees the demand. The later ones continue the first Event's series (a merge patch of
+ * {@code series.count}) for {@link #SERIES_WINDOW}, as Kubernetes' own event recorder does, so a Service held all
+ * day makes a few Events, not thousands. With {@code --manifests} there is no API server: the signal is logged at
+ * INFO instead.
  *
  * <p>Threading: {@link #accept} runs on event loops and never blocks (one map update; the API call runs on this
  * object's own thread). An API server that refuses or is away costs a WARN line (once per distinct failure) and a
@@ -59,15 +61,25 @@ public final class NeedPodsEvents implements Consumer<ServicePortName>, AutoClos
     private final Map<ObjectRef, Instant> lastSignal = new ConcurrentHashMap<>();
     private final Sink sink;
     private final Clock clock;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+    private final Duration interval;
+    private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "need-pods-events");
         t.setDaemon(true);
         return t;
     });
+    private volatile Predicate<ObjectRef> stillHeld = service -> false;
 
-    NeedPodsEvents(Sink sink, Clock clock) {
+    NeedPodsEvents(Sink sink, Clock clock, Duration interval) {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.interval = Objects.requireNonNull(interval, "interval");
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // a pending repeat does not hold up close
+    }
+
+    /** How to tell whether a Service still has a connection or UDP client held, for the signal to repeat. */
+    public NeedPodsEvents whileHeld(Predicate<ObjectRef> held) {
+        this.stillHeld = Objects.requireNonNull(held, "held");
+        return this;
     }
 
     /**
@@ -76,30 +88,48 @@ public final class NeedPodsEvents implements Consumer<ServicePortName>, AutoClos
      * @param onFailure called once per event the API server did not take, for a metric; must not block
      */
     public static NeedPodsEvents toApi(KubernetesClient client, String nodeName, Runnable onFailure, Clock clock) {
-        return new NeedPodsEvents(new ApiSink(client, nodeName, onFailure), clock);
+        return new NeedPodsEvents(new ApiSink(client, nodeName, onFailure), clock, MIN_INTERVAL);
     }
 
     /** INFO log lines, for the local dev proxy (no API server). */
     public static NeedPodsEvents toLog(Clock clock) {
         return new NeedPodsEvents((service, now) -> log.info("Service {} needs pods ({}): a connection is held for"
-                + " want of an endpoint; add one within its hold-when-empty time", service, REASON), clock);
+                + " want of an endpoint; add one within its hold-when-empty time", service, REASON), clock, MIN_INTERVAL);
     }
 
     /** A connection to {@code servicePort} was held; signals its Service unless it was signalled less than 10 s ago. */
     @Override
     public void accept(ServicePortName servicePort) {
-        ObjectRef service = ObjectRef.of(servicePort.namespace(), servicePort.name());
+        signal(ObjectRef.of(servicePort.namespace(), servicePort.name()));
+    }
+
+    private void signal(ObjectRef service) {
         Instant now = clock.instant();
         boolean[] due = new boolean[1];
         lastSignal.compute(service, (ref, last) -> {
-            due[0] = last == null || !now.isBefore(last.plus(MIN_INTERVAL));
+            due[0] = last == null || !now.isBefore(last.plus(interval));
             return due[0] ? now : last;
         });
-        if (due[0]) {
+        if (!due[0]) {
+            return;
+        }
+        try {
             thread.execute(() -> {
-                lastSignal.values().removeIf(t -> t.isBefore(now.minus(MIN_INTERVAL))); // bounded by busy Services
+                lastSignal.values().removeIf(t -> t.isBefore(now.minus(interval))); // bounded by busy Services
                 sink.signal(service, now);
+                // The one repeat of this signal, if still held then; a signal in between takes the repeat over.
+                if (!thread.isShutdown()) {
+                    thread.schedule(() -> repeatWhileHeld(service), interval.toNanos(), TimeUnit.NANOSECONDS);
+                }
             });
+        } catch (RejectedExecutionException closed) {
+            log.debug("not signalling Service {}: the agent is stopping", service);
+        }
+    }
+
+    private void repeatWhileHeld(ObjectRef service) {
+        if (stillHeld.test(service)) {
+            signal(service);
         }
     }
 

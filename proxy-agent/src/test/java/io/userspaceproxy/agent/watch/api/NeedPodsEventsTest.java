@@ -13,9 +13,11 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.userspaceproxy.agent.testing.MutableClock;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ServicePortName;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -85,6 +87,27 @@ class NeedPodsEventsTest {
         assertThat(inShop().get(0).getSeries().getCount()).isEqualTo(2);
         assertThat(inShop().get(0).getSeries().getLastObservedTime().getTime())
                 .isEqualTo("2026-12-05T10:00:10.000000Z");
+    }
+
+    @Test
+    void whileAnyIsHeld_theSignalRepeatsEveryInterval_thenStops() {
+        AtomicBoolean held = new AtomicBoolean(true);
+        events = new NeedPodsEvents(new NeedPodsEvents.ApiSink(client, "node-a", failures::incrementAndGet),
+                Clock.systemUTC(), Duration.ofMillis(200)).whileHeld(service -> held.get());
+
+        events.accept(WEB_HTTP);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> seriesCount() >= 3);
+        held.set(false);
+        int stopped = await().atMost(Duration.ofSeconds(2)).until(this::seriesCount, c -> c >= 3);
+        await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3))
+                .until(() -> seriesCount() <= stopped + 1); // at most the repeat already under way
+        assertThat(inShop()).hasSize(1);
+    }
+
+    private int seriesCount() {
+        List<Event> all = inShop();
+        return all.isEmpty() ? 0 : all.get(0).getSeries() == null ? 1 : all.get(0).getSeries().getCount();
     }
 
     @Test
