@@ -93,8 +93,9 @@ public final class NeedPodsEvents implements Consumer<ServicePortName>, AutoClos
 
     /** INFO log lines, for the local dev proxy (no API server). */
     public static NeedPodsEvents toLog(Clock clock) {
-        return new NeedPodsEvents((service, now) -> log.info("Service {} needs pods ({}): a connection is held for"
-                + " want of an endpoint; add one within its hold-when-empty time", service, REASON), clock, MIN_INTERVAL);
+        Sink toLog = (service, now) -> log.info("Service {} needs pods ({}): a connection is held for want of an"
+                + " endpoint; add one within its hold-when-empty time", service, REASON);
+        return new NeedPodsEvents(toLog, clock, MIN_INTERVAL);
     }
 
     /** A connection to {@code servicePort} was held; signals its Service unless it was signalled less than 10 s ago. */
