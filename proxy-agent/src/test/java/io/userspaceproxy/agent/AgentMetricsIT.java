@@ -2,8 +2,7 @@ package io.userspaceproxy.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.userspaceproxy.agent.config.AgentConfig;
-import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.testing.ManifestAgent;
 import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.testing.TcpEchoServer;
@@ -22,7 +21,6 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The agent in-process on loopback: real traffic through it moves the metrics a scrape returns. */
 @Timeout(60)
@@ -38,11 +36,8 @@ class AgentMetricsIT {
         try (TcpEchoServer echo = new TcpEchoServer("echo")) {
             Files.writeString(tmp.resolve("svc.yaml"),
                     Manifests.serviceWithEndpoints("test", "metered", vip, echo.endpoint(), refusing));
-            AgentOptions options = new AgentOptions();
-            new CommandLine(options).parseArgs("--manifests", tmp.toString(), "--min-sync-period", "0",
-                    "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0");
 
-            try (ProxyAgent agent = ProxyAgent.start(AgentConfig.from(options))) {
+            try (ProxyAgent agent = ManifestAgent.start(tmp)) {
                 byte[] payload = new byte[1000];
                 Arrays.fill(payload, (byte) 'x');
                 for (int i = 0; i < 4; i++) {

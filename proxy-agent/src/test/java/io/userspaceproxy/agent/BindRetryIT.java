@@ -3,8 +3,7 @@ package io.userspaceproxy.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.userspaceproxy.agent.config.AgentConfig;
-import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.testing.ManifestAgent;
 import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.agent.testing.Traffic;
 import io.userspaceproxy.core.testing.TcpEchoServer;
@@ -17,7 +16,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A listener whose port is taken is bound by the retry its sync asks for, within seconds of the port coming free:
@@ -34,13 +32,9 @@ class BindRetryIT {
         InetSocketAddress vip = TcpPorts.freeAddress("127.0.61.1");
         try (TcpEchoServer a = new TcpEchoServer("a")) {
             Files.writeString(tmp.resolve("web.yaml"), Manifests.serviceWithEndpoints("dev", "web", vip, a.endpoint()));
-            AgentOptions options = new AgentOptions();
-            new CommandLine(options).parseArgs("--manifests", tmp.toString(), "--min-sync-period", "0",
-                    "--sync-period", "10m", "--healthz-bind-address", "127.0.0.1:0",
-                    "--metrics-bind-address", "127.0.0.1:0");
             ProxyAgent agent;
             try (ServerSocket squatter = new ServerSocket(vip.getPort(), 50, vip.getAddress())) {
-                agent = ProxyAgent.start(AgentConfig.from(options));
+                agent = ManifestAgent.start(tmp, "--sync-period", "10m");
                 await().atMost(Duration.ofSeconds(10)).until(() -> agent.syncs() >= 2);
             }
             try (agent) {

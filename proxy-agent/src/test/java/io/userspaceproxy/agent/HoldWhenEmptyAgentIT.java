@@ -3,8 +3,7 @@ package io.userspaceproxy.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.userspaceproxy.agent.config.AgentConfig;
-import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.testing.ManifestAgent;
 import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.agent.testing.MetricsText;
 import io.userspaceproxy.core.testing.TcpEchoServer;
@@ -18,7 +17,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code userspace-proxy.io/hold-when-empty} through the local dev proxy: a Service defined with no endpoint holds
@@ -33,14 +31,11 @@ class HoldWhenEmptyAgentIT {
 
     @Test
     void serviceWithoutEndpoints_clientHeld_thenServedOnceTheSliceIsWritten() throws Exception {
-        InetSocketAddress vip = TcpPorts.freeAddress("127.0.61.1");
+        InetSocketAddress vip = TcpPorts.freeAddress("127.0.63.1");
         Path file = tmp.resolve("web.yaml");
         Map<String, String> hold = Map.of("userspace-proxy.io/hold-when-empty", "30s");
         Files.writeString(file, Manifests.service("dev", "web", vip, hold));
-        AgentOptions options = new AgentOptions();
-        new CommandLine(options).parseArgs("--manifests", tmp.toString(), "--min-sync-period", "0",
-                "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0");
-        try (ProxyAgent agent = ProxyAgent.start(AgentConfig.from(options));
+        try (ProxyAgent agent = ManifestAgent.start(tmp);
                 TcpEchoServer pod = new TcpEchoServer("pod");
                 TcpTestClient client = TcpTestClient.connect(vip)) {
             client.writeLine("sent while scaled to zero");

@@ -3,9 +3,8 @@ package io.userspaceproxy.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.userspaceproxy.agent.config.AgentConfig;
-import io.userspaceproxy.agent.config.AgentOptions;
 import io.userspaceproxy.agent.health.Probe;
+import io.userspaceproxy.agent.testing.ManifestAgent;
 import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.agent.testing.MetricsText;
 import io.userspaceproxy.agent.testing.Traffic;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Issue 11, end to end: the local dev proxy on a directory of hostile files beside one good Service. */
 @Timeout(60)
@@ -44,12 +42,8 @@ class HostileManifestsIT {
                     + "spec:\n  clusterIP: 127.0.61.2\n  ports:\n  - ");
             Files.createSymbolicLink(dir.resolve("loop-a.yaml"), dir.resolve("loop-b.yaml"));
             Files.createSymbolicLink(dir.resolve("loop-b.yaml"), dir.resolve("loop-a.yaml"));
-            AgentOptions options = new AgentOptions();
-            new CommandLine(options).parseArgs("--manifests", dir.toString(), "--min-sync-period", "0",
-                    "--sync-period", "10m", "--healthz-bind-address", "127.0.0.1:0",
-                    "--metrics-bind-address", "127.0.0.1:0");
 
-            try (ProxyAgent agent = ProxyAgent.start(AgentConfig.from(options))) {
+            try (ProxyAgent agent = ManifestAgent.start(dir, "--sync-period", "10m")) {
                 assertThat(Traffic.whoAnswers(vip)).isEqualTo("a");
                 assertThat(invalidManifests(agent)).as("five bad files, counted as read").isEqualTo(5);
 

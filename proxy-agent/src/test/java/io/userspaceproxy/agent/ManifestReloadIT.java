@@ -3,8 +3,7 @@ package io.userspaceproxy.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.userspaceproxy.agent.config.AgentConfig;
-import io.userspaceproxy.agent.config.AgentOptions;
+import io.userspaceproxy.agent.testing.ManifestAgent;
 import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
@@ -21,7 +20,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The local dev proxy as a developer edits its directory: an edited file re-routes new connections without breaking
@@ -39,10 +37,7 @@ class ManifestReloadIT {
         Path file = tmp.resolve("web.yaml");
         try (TcpEchoServer a = new TcpEchoServer("a"); TcpEchoServer b = new TcpEchoServer("b")) {
             Files.writeString(file, Manifests.serviceWithEndpoints("dev", "web", vip, a.endpoint()));
-            AgentOptions options = new AgentOptions();
-            new CommandLine(options).parseArgs("--manifests", tmp.toString(), "--min-sync-period", "0",
-                    "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0");
-            try (ProxyAgent agent = ProxyAgent.start(AgentConfig.from(options));
+            try (ProxyAgent agent = ManifestAgent.start(tmp);
                     Socket open = new Socket()) {
                 open.connect(vip, 5000);
                 open.setSoTimeout(5000);
