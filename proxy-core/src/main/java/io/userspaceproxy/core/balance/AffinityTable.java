@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * ClientIP session affinity memory for every service port of the proxy: which endpoint each client IP is held on.
@@ -66,8 +67,9 @@ public final class AffinityTable {
                 .expireAfter(new RecordExpiry())
                 .ticker(ticker)
                 .executor(executor)
-                .removalListener((AffinityKey key, AffinityRecord record, RemovalCause cause) -> {
-                    if (cause != RemovalCause.REPLACED && cache().policy().getIfPresentQuietly(key) == null) {
+                .removalListener((@Nullable AffinityKey key, @Nullable AffinityRecord record, RemovalCause cause) -> {
+                    if (key != null && cause != RemovalCause.REPLACED
+                            && cache().policy().getIfPresentQuietly(key) == null) {
                         unindex(key);
                     }
                 })
@@ -106,7 +108,7 @@ public final class AffinityTable {
      * {@code usable}'s own instance (each maps to itself), not the record's, which an earlier route may have made:
      * callers after the balancer compare endpoints by identity.
      */
-    Endpoint lookup(AffinityKey key, Map<Endpoint, Endpoint> usable, long timeoutNanos) {
+    @Nullable Endpoint lookup(AffinityKey key, Map<Endpoint, Endpoint> usable, long timeoutNanos) {
         AffinityRecord record = cache.getIfPresent(key);
         if (record == null) {
             return null;
@@ -157,7 +159,7 @@ public final class AffinityTable {
     }
 
     /** Removes {@code key} if it still maps to {@code expected} (any record when null), keeping the index exact. */
-    private void remove(AffinityKey key, AffinityRecord expected) {
+    private void remove(AffinityKey key, @Nullable AffinityRecord expected) {
         boolean removed = expected == null ? cache.asMap().remove(key) != null : cache.asMap().remove(key, expected);
         if (removed) {
             unindex(key);
@@ -177,7 +179,7 @@ public final class AffinityTable {
     }
 
     /** {@code usable}'s instance of the record's endpoint if the record is usable at {@code now}; else null. */
-    private static Endpoint usable(AffinityRecord record, Map<Endpoint, Endpoint> usable, long timeoutNanos,
+    private static @Nullable Endpoint usable(AffinityRecord record, Map<Endpoint, Endpoint> usable, long timeoutNanos,
             long now) {
         return now - record.lastSeenNanos < timeoutNanos ? usable.get(record.endpoint) : null;
     }
@@ -241,7 +243,7 @@ public final class AffinityTable {
      * The endpoint {@code client} is held on for {@code servicePort}, or {@code null}. A quiet read for diagnostics
      * and tests: it neither counts as a sighting nor moves the deadline.
      */
-    public Endpoint endpointOf(ServicePortName servicePort, InetAddress client) {
+    public @Nullable Endpoint endpointOf(ServicePortName servicePort, InetAddress client) {
         AffinityRecord record = cache.policy().getIfPresentQuietly(new AffinityKey(servicePort, client));
         return record == null ? null : record.endpoint;
     }

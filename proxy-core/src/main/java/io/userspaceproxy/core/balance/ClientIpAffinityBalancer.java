@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * ClientIP session affinity: a client IP returns to the endpoint it was last given while that endpoint is still
@@ -64,7 +65,7 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pick(InetAddress client) {
+    public @Nullable Endpoint pick(InetAddress client) {
         if (endpoints.length == 0) {
             return null;
         }
@@ -79,7 +80,7 @@ final class ClientIpAffinityBalancer implements LoadBalancer {
 
     /** Resets the client's affinity to another endpoint than {@code failed} and remembers it there. */
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
+    public @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         AffinityKey key = new AffinityKey(servicePort, client);
         Endpoint next = RoundRobinBalancer.next(endpoints, failed, first, cursor, retries);
         if (next == null) {

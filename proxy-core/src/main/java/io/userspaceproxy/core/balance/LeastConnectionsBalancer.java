@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The endpoint with the fewest open TCP connections on this node, ties broken in turn. Each endpoint's count is an
@@ -42,7 +43,7 @@ final class LeastConnectionsBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pick(InetAddress client) {
+    public @Nullable Endpoint pick(InetAddress client) {
         int n = endpoints.length;
         if (n == 0) {
             return null;
@@ -62,7 +63,7 @@ final class LeastConnectionsBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
+    public @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         return RoundRobinBalancer.next(endpoints, failed, first, cursor, retries);
     }
 

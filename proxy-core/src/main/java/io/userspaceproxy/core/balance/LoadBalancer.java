@@ -6,6 +6,7 @@ import io.userspaceproxy.core.model.Route;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Chooses the endpoint for a new connection or UDP flow. Implementations are immutable in their endpoint set
@@ -18,7 +19,7 @@ public interface LoadBalancer {
      * The endpoint for a new connection from {@code client}, or {@code null} when there is none. Called once per
      * accepted connection or new UDP flow, never per packet.
      */
-    Endpoint pick(InetAddress client);
+    @Nullable Endpoint pick(InetAddress client);
 
     /**
      * The endpoint to try after a connect to {@code failed} did not succeed: one of the others, taken in turn, so
@@ -26,7 +27,7 @@ public interface LoadBalancer {
      * endpoint spread evenly over the rest (not all onto its neighbour). Affinity is reset and re-recorded on the
      * returned endpoint. Returns {@code null} when there is no endpoint at all. Allocation-free.
      */
-    default Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
+    default @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed) {
         return pickAfterFailure(client, failed, failed);
     }
 
@@ -36,7 +37,7 @@ public interface LoadBalancer {
      * endpoint after {@code failed} in order, skipping {@code first}, so that one connection's attempts walk
      * distinct endpoints (as many as there are) rather than coming back to one that already failed.
      */
-    Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first);
+    @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first);
 
     /** A connect to {@code endpoint} failed (refused, reset, timed out): outlier detection counts it. */
     default void onConnectFailed(Endpoint endpoint) {
@@ -48,7 +49,7 @@ public interface LoadBalancer {
      * @return the counter the connection must {@link EndpointLoad#release()} when it ends, or null when nothing is
      *         counted
      */
-    default EndpointLoad onConnected(Endpoint endpoint) {
+    default @Nullable EndpointLoad onConnected(Endpoint endpoint) {
         return null;
     }
 

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Maglev consistent hashing (Eisenbud et al., NSDI 2016) of the client's IP. At sync time each endpoint gets a
@@ -45,7 +46,7 @@ final class MaglevBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pick(InetAddress client) {
+    public @Nullable Endpoint pick(InetAddress client) {
         int[] t = table;
         if (t.length == 0) {
             return null;
@@ -54,7 +55,7 @@ final class MaglevBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
+    public @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         return RoundRobinBalancer.next(endpoints, failed, first, cursor, retries);
     }
 

@@ -6,6 +6,7 @@ import io.userspaceproxy.core.model.OutlierDetection;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Any balancer, minus the endpoints that are ejected now, or that the active health check holds unhealthy (see
@@ -39,16 +40,16 @@ final class OutlierAwareBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pick(InetAddress client) {
+    public @Nullable Endpoint pick(InetAddress client) {
         return avoidEjected(client, delegate.pick(client));
     }
 
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
+    public @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         return avoidEjected(client, delegate.pickAfterFailure(client, failed, first));
     }
 
-    private Endpoint avoidEjected(InetAddress client, Endpoint picked) {
+    private @Nullable Endpoint avoidEjected(InetAddress client, @Nullable Endpoint picked) {
         Endpoint[] out = outliers.out();
         if (out.length == 0 || picked == null || !isOut(picked, out)) {
             return picked;
@@ -95,7 +96,7 @@ final class OutlierAwareBalancer implements LoadBalancer {
     }
 
     @Override
-    public EndpointLoad onConnected(Endpoint endpoint) {
+    public @Nullable EndpointLoad onConnected(Endpoint endpoint) {
         outliers.onSuccess(endpoint);
         return delegate.onConnected(endpoint);
     }

@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Round-robin over an immutable array with one shared cursor. {@link #pick} is one atomic increment and an
@@ -26,7 +27,7 @@ final class RoundRobinBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pick(InetAddress client) {
+    public @Nullable Endpoint pick(InetAddress client) {
         Endpoint[] eps = endpoints;
         int n = eps.length;
         if (n == 0) {
@@ -36,7 +37,7 @@ final class RoundRobinBalancer implements LoadBalancer {
     }
 
     @Override
-    public Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
+    public @Nullable Endpoint pickAfterFailure(InetAddress client, Endpoint failed, Endpoint first) {
         return next(endpoints, failed, first, cursor, retries);
     }
 
@@ -50,7 +51,7 @@ final class RoundRobinBalancer implements LoadBalancer {
      * {@code failed} itself only when it is the only endpoint; a fresh pick when it is gone from {@code eps}. No
      * allocation: a scan of the array and at most one atomic increment.
      */
-    static Endpoint next(Endpoint[] eps, Endpoint failed, Endpoint first, AtomicInteger cursor,
+    static @Nullable Endpoint next(Endpoint[] eps, Endpoint failed, @Nullable Endpoint first, AtomicInteger cursor,
             AtomicInteger retries) {
         int n = eps.length;
         if (n == 0) {

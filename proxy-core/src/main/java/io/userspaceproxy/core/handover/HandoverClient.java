@@ -105,7 +105,7 @@ public final class HandoverClient {
             throw new HandoverException("cannot connect to " + path + " (a stale socket of an agent that is gone?): "
                     + connected.cause().getMessage());
         }
-        return end.get();
+        return Objects.requireNonNull(end.get(), "the channel is initialized before its connect completes");
     }
 
     /** The agent at the other end must run as this one's user; returns its pid. */

@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +65,8 @@ public final class HandoverServer implements AutoCloseable {
     private final int uid;
     private final EventLoopGroup group;
     private final ExecutorService worker;
-    private Channel server;
-    private Object fileKey;
+    private @Nullable Channel server;
+    private @Nullable Object fileKey;
     private volatile boolean takenOver;
 
     private HandoverServer(Path path, ListenerSet listeners, Retirement retirement, int uid) {

@@ -72,10 +72,12 @@ final class HealthChecker {
             }
             return gone;
         });
-        EndpointOutliers records = wanted.isEmpty() ? null : outliers.forServicePort(servicePort);
-        ServicePortCounters portCounters = wanted.isEmpty() ? null : counters.forServicePort(servicePort);
-        for (Endpoint endpoint : wanted) {
-            checks.computeIfAbsent(endpoint, e -> start(e, check, records, portCounters));
+        if (!wanted.isEmpty()) {
+            EndpointOutliers records = outliers.forServicePort(servicePort);
+            ServicePortCounters portCounters = counters.forServicePort(servicePort);
+            for (Endpoint endpoint : wanted) {
+                checks.computeIfAbsent(endpoint, e -> start(e, check, records, portCounters));
+            }
         }
         if (checks.isEmpty()) {
             running.remove(servicePort);

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,7 @@ final class InheritedSockets {
     }
 
     /** The descriptors received for {@code key}, now the caller's to register or close; null when none. */
-    List<Integer> take(ListenerKey key) {
+    @Nullable List<Integer> take(ListenerKey key) {
         return byKey.isEmpty() ? null : byKey.remove(key);
     }
 

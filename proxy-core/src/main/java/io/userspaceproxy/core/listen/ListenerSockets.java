@@ -18,6 +18,7 @@ import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionTable;
 import io.userspaceproxy.core.relay.tcp.TcpRelayInitializer;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
+import io.userspaceproxy.core.table.LiveRoute;
 import io.userspaceproxy.core.table.RouteSlot;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,9 +27,11 @@ import java.util.Iterator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,9 +118,13 @@ final class ListenerSockets {
         return sockets;
     }
 
-    private TcpRelayInitializer tcpInitializer(ListenerKey key, RouteSlot slot) {
-        return key.protocol() != Protocol.TCP ? null : new TcpRelayInitializer(key, slot.get().counters(), slot,
-                options.relay(), transport.backendChannelFactory(), tcpConnections, options.memoryGuard());
+    private @Nullable TcpRelayInitializer tcpInitializer(ListenerKey key, RouteSlot slot) {
+        if (key.protocol() != Protocol.TCP) {
+            return null;
+        }
+        LiveRoute bound = Objects.requireNonNull(slot.get(), "a key is bound for the route it serves");
+        return new TcpRelayInitializer(key, bound.counters(), slot, options.relay(), transport.backendChannelFactory(),
+                tcpConnections, options.memoryGuard());
     }
 
     /**

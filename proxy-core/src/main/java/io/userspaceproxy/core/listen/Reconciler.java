@@ -22,9 +22,11 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,7 +146,7 @@ final class Reconciler {
         Map<ListenerKey, List<ChannelFuture>> binding = new LinkedHashMap<>();
         int following = unbound.size();
         for (ListenerKey key : unbound) {
-            RouteSlot slot = table.slot(key);
+            RouteSlot slot = Objects.requireNonNull(table.slot(key), "an unbound key is in the table");
             binding.put(key, sockets.bind(key, slot, --following));
         }
         long deadline = System.nanoTime() + bindTimeout.toNanos();
@@ -176,7 +178,7 @@ final class Reconciler {
     }
 
     /** Waits for every bind of one key; the first failure, a timeout, or {@code null} when all succeeded. */
-    private Throwable awaitAll(List<ChannelFuture> binds, long deadline) {
+    private @Nullable Throwable awaitAll(List<ChannelFuture> binds, long deadline) {
         for (ChannelFuture f : binds) {
             boolean done = f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (!done) {
@@ -189,7 +191,7 @@ final class Reconciler {
         return null;
     }
 
-    private ServicePortName servicePortOf(ListenerKey key) {
+    private @Nullable ServicePortName servicePortOf(ListenerKey key) {
         LiveRoute route = table.lookup(key);
         return route == null ? null : route.route().servicePort();
     }

@@ -22,6 +22,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.userspaceproxy.core.relay.tcp.BackendChannelFactory;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The I/O transport every channel of the data plane uses: Linux epoll where the native library loads, JDK NIO
@@ -83,7 +84,7 @@ public enum Transport {
         }
 
         @Override
-        public Throwable unavailabilityCause() {
+        public @Nullable Throwable unavailabilityCause() {
             return null;
         }
 
@@ -121,7 +122,7 @@ public enum Transport {
     public abstract boolean isAvailable();
 
     /** Why this transport cannot be used here, or {@code null} when it can. */
-    public abstract Throwable unavailabilityCause();
+    public abstract @Nullable Throwable unavailabilityCause();
 
     public abstract IoHandlerFactory ioHandlerFactory();
 

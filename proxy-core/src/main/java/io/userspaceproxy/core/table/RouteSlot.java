@@ -1,6 +1,7 @@
 package io.userspaceproxy.core.table;
 
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The route one listener serves now: one volatile field that the control plane writes and that every connection
@@ -11,23 +12,23 @@ import java.util.function.Supplier;
  * <p>One slot per listener key for the key's whole life in the table; a key that leaves and comes back gets a new
  * slot (and a new listener).
  */
-public final class RouteSlot implements Supplier<LiveRoute> {
+public final class RouteSlot implements Supplier<@Nullable LiveRoute> {
 
-    private volatile LiveRoute route;
+    private volatile @Nullable LiveRoute route;
 
     /** A slot serving {@code route}; {@code null} for a slot that serves nothing yet. */
-    public RouteSlot(LiveRoute route) {
+    public RouteSlot(@Nullable LiveRoute route) {
         this.route = route;
     }
 
     /** The route served now, or {@code null} when the listener is going away. */
     @Override
-    public LiveRoute get() {
+    public @Nullable LiveRoute get() {
         return route;
     }
 
     /** Publishes {@code next} to every connection accepted from now on. Control plane only. */
-    void set(LiveRoute next) {
+    void set(@Nullable LiveRoute next) {
         route = next;
     }
 

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The routes the data plane serves, one {@link RouteSlot} per listener key. The control plane applies changes to it
@@ -55,12 +56,12 @@ public final class RouteTable {
     }
 
     /** The slot of {@code key}, or {@code null} when the key is not in the table. */
-    public RouteSlot slot(ListenerKey key) {
+    public @Nullable RouteSlot slot(ListenerKey key) {
         return slots.get(key);
     }
 
     /** The route served on {@code key}, or {@code null} when the key is not in the table. Not for the hot path. */
-    public LiveRoute lookup(ListenerKey key) {
+    public @Nullable LiveRoute lookup(ListenerKey key) {
         RouteSlot slot = slots.get(key);
         return slot == null ? null : slot.get();
     }
@@ -86,7 +87,10 @@ public final class RouteTable {
         Set<ListenerKey> keys = keysByServicePort.getOrDefault(servicePort, Set.of());
         List<Route> out = new ArrayList<>(keys.size());
         for (ListenerKey key : keys) {
-            out.add(slots.get(key).get().route());
+            LiveRoute live = lookup(key);
+            if (live != null) { // always, for an indexed key
+                out.add(live.route());
+            }
         }
         return out;
     }
@@ -117,7 +121,7 @@ public final class RouteTable {
                 servicePorts.add(route.servicePort());
                 continue;
             }
-            LiveRoute old = slot.get();
+            LiveRoute old = Objects.requireNonNull(slot.get(), "a slot in the table serves a route");
             LiveRoute next = reuseOrBuild(route, old);
             if (next != old) {
                 slot.set(next);
@@ -134,7 +138,8 @@ public final class RouteTable {
         for (ListenerKey key : changes.removed()) {
             RouteSlot slot = slots.remove(key);
             if (slot != null) {
-                ServicePortName servicePort = slot.get().route().servicePort();
+                ServicePortName servicePort = Objects.requireNonNull(slot.get(), "a slot in the table serves a route")
+                        .route().servicePort();
                 slot.set(null);
                 unindex(key, servicePort);
                 removed.add(key);
@@ -165,7 +170,7 @@ public final class RouteTable {
         return build(route, old);
     }
 
-    private LiveRoute build(Route route, LiveRoute old) {
+    private LiveRoute build(Route route, @Nullable LiveRoute old) {
         LoadBalancer balancer;
         if (old != null && sameBalancing(old.route(), route)) {
             balancer = old.balancer().withEndpoints(route.endpoints());
