@@ -119,12 +119,9 @@ final class ListenerSockets {
     }
 
     private @Nullable TcpRelayInitializer tcpInitializer(ListenerKey key, RouteSlot slot) {
-        if (key.protocol() != Protocol.TCP) {
-            return null;
-        }
         LiveRoute bound = Objects.requireNonNull(slot.get(), "a key is bound for the route it serves");
-        return new TcpRelayInitializer(key, bound.counters(), slot, options.relay(), transport.backendChannelFactory(),
-                tcpConnections, options.memoryGuard());
+        return key.protocol() != Protocol.TCP ? null : new TcpRelayInitializer(key, bound.counters(), slot,
+                options.relay(), transport.backendChannelFactory(), tcpConnections, options.memoryGuard());
     }
 
     /**
