@@ -300,16 +300,42 @@ class SpliceRelayIT {
         }
     }
 
+    /**
+     * The copy relay on epoll, with a slow reader: the backend's FIN arrives while most of the stream still waits in
+     * the proxy, and the frontend's output is shut on the socket itself only once that flush has completed.
+     */
     @Test
     @Timeout(60)
-    void threshold_zero_keepsBulkOnTheCopyRelay() throws IOException {
+    void threshold_zero_keepsBulkOnTheCopyRelay_finPassedAfterTheQueuedTail() throws IOException {
         long length = 32 * MiB;
         InetSocketAddress vip = serve(RelayOptions.DEFAULT.withSpliceThresholdBytes(0), new TcpSourceServer(length));
 
-        try (TcpTestClient client = TcpTestClient.connect(vip)) {
-            assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
+        try (TcpTestClient client = TcpTestClient.connect(vip, null, 4 * 1024)) {
+            assertThat(readSlowly(client.input())).isEqualTo(TcpPayload.expected(length));
         }
         assertThat(bulk().splicedConnections()).isZero();
+        assertThat(bulk().bytesToFrontend()).isEqualTo(length);
+        awaitClosed(CloseReason.COMPLETED, 1);
+    }
+
+    /**
+     * The copy relay on epoll reads the whole stream and its FIN while the client reads nothing (water marks above
+     * the stream's size), so most of it is still queued towards the client when the FIN arrives: the frontend's
+     * output may only be shut once that queue is flushed.
+     */
+    @Test
+    @Timeout(30)
+    void copyRelay_finReadWhileTheStreamIsStillQueued_passedOnOnlyAfterIt() throws IOException {
+        int length = 4 * (int) MiB;
+        RelayOptions copyOnly = RelayOptions.DEFAULT.withSpliceThresholdBytes(0)
+                .withWriteBufferWaterMarks(2 * length, 4 * length);
+        InetSocketAddress vip = serve(copyOnly, new TcpSourceServer(length));
+
+        try (TcpTestClient client = TcpTestClient.connect(vip, null, 4 * 1024)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> bulk().bytesToFrontend() == length);
+            assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
+        }
+        awaitClosed(CloseReason.COMPLETED, 1);
     }
 
     @Test
