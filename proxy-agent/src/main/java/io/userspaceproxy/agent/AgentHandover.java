@@ -52,7 +52,8 @@ final class AgentHandover implements AutoCloseable {
         if (socket == null) {
             log.debug("no hand-over socket: an upgrade binds beside the running agent (SO_REUSEPORT)");
         } else if (listeners.transport() != Transport.EPOLL) {
-            log.debug("{} transport: no socket hand-over at upgrades (it needs epoll)", listeners.transport());
+            log.info("{} transport: no socket hand-over at upgrades (it needs epoll); an upgrade binds beside the"
+                    + " running agent (SO_REUSEPORT)", listeners.transport());
         } else {
             h.receive();
         }

@@ -80,7 +80,7 @@ public final class ProxyAgent implements AutoCloseable {
                 config.tcpSpliceThreshold(), config.maxHeldConnections());
         JvmMemory.tune();
         int socketBudget = OpenFiles.listenerSocketBudget(OpenFiles.raise());
-        this.listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay)
+        this.listeners = new ListenerSet(ListenerOptions.defaults().withTransport(config.transport()).withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())
                         .withListenerReceiveBuffer(config.udpReceiveBuffer()))
                 .withSocketBudget(socketBudget), counters);

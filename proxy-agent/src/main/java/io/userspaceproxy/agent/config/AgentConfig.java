@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.config;
 
 import io.userspaceproxy.agent.metrics.ServicePortSeries;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -40,6 +41,7 @@ import java.util.Objects;
  * @param metricsServicePorts which service ports get per-service-port series on {@code /metrics}
  * @param handoverSocket    nullable: the Unix socket of upgrade hand-overs (see {@link HandoverSocket}); null: none
  * @param maxHeldConnections bound on TCP connections held for Services with no endpoint ({@code hold-when-empty})
+ * @param transport         the data plane's socket I/O, available on this machine
  */
 public record AgentConfig(
         Path manifests,
@@ -65,13 +67,15 @@ public record AgentConfig(
         int udpReceiveBuffer,
         ServicePortSeries metricsServicePorts,
         Path handoverSocket,
-        int maxHeldConnections) {
+        int maxHeldConnections,
+        Transport transport) {
 
     public static final String SUPPORTED_MODE = "userspace";
 
     public AgentConfig {
         Objects.requireNonNull(nodePortAddresses, "nodePortAddresses");
         Objects.requireNonNull(nodeName, "nodeName");
+        Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(healthzBindAddress, "healthzBindAddress");
         Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
@@ -126,7 +130,16 @@ public record AgentConfig(
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
                 o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold, o.udpReceiveBuffer,
                 ServicePortSeries.parse(o.metricsServicePorts), HandoverSocket.resolve(o.handoverSocket, metrics),
-                o.maxHeldConnections);
+                o.maxHeldConnections, transport(o.transport));
+    }
+
+    /** {@code --transport}: one this machine can run, or an error naming why not. */
+    private static Transport transport(String value) {
+        try {
+            return Transport.parse(value).requireAvailable();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new IllegalArgumentException("--transport: " + e.getMessage(), e);
+        }
     }
 
     private static void atLeast(String flag, int value, int least, String note) {

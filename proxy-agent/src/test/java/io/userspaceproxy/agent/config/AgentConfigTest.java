@@ -3,12 +3,14 @@ package io.userspaceproxy.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.userspaceproxy.core.listen.Transport;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,12 +81,24 @@ class AgentConfigTest {
         "--metrics-bind-address | localhost:10249 | --metrics-bind-address: \"localhost\" is not an IP address",
         "--max-udp-flows      | 0         | --max-udp-flows: 0 (expected: >= 1)",
         "--tcp-splice-threshold | -1      | --tcp-splice-threshold: -1 (expected: >= 0, 0 disables splicing)",
-        "--udp-receive-buffer | -1        | --udp-receive-buffer: -1 (expected: >= 0, 0 keeps the kernel's default)"
+        "--udp-receive-buffer | -1        | --udp-receive-buffer: -1 (expected: >= 0, 0 keeps the kernel's default)",
+        "--transport          | kqueue    | --transport: \"kqueue\" (expected: auto, epoll, io_uring or nio)"
     })
     void from_badValue_failsNamingFlagValueAndExpectation(String flag, String value, String message) {
         assertThatThrownBy(() -> parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), flag, value))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith(message);
+    }
+
+    @Test
+    void transport_autoByDefault_namedOnesTaken() throws Exception {
+        assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString()).transport())
+                .isEqualTo(Transport.best());
+        assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), "--transport", "NIO")
+                .transport()).isEqualTo(Transport.NIO);
+        Assumptions.assumeTrue(Transport.IO_URING.isAvailable(), "io_uring is not available here");
+        assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), "--transport", "io_uring")
+                .transport()).isEqualTo(Transport.IO_URING);
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 /** The transports UDP integration tests run on: each test is written once and parameterized by this enum. */
 public enum UdpTestTransport {
     EPOLL(EpollIoHandler::newFactory, EpollDatagramChannel.class),
+    IO_URING(io.netty.channel.uring.IoUringIoHandler::newFactory, io.netty.channel.uring.IoUringDatagramChannel.class),
     NIO(NioIoHandler::newFactory, NioDatagramChannel.class);
 
     private final Supplier<IoHandlerFactory> ioHandlerFactory;

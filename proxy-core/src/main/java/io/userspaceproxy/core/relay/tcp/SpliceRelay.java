@@ -10,6 +10,7 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.Native;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
@@ -76,8 +77,7 @@ final class SpliceRelay {
 
     /** Whether both channels are of a transport whose descriptors this relay can drive (epoll). */
     static boolean supports(Channel frontend, Channel backend) {
-        return frontend instanceof UnixChannel && backend instanceof UnixChannel
-                && frontend.eventLoop() instanceof IoEventLoop;
+        return frontend instanceof EpollSocketChannel && backend instanceof EpollSocketChannel;
     }
 
     /**

@@ -91,7 +91,12 @@ final class UdpFlow implements Runnable {
                 return false;
             }
         }
-        backend.write(content, backend.voidPromise());
+        if (backend.remoteAddress() != null) {
+            backend.write(content, backend.voidPromise());
+        } else {
+            // io_uring connects a datagram socket asynchronously: until it has, each datagram names its endpoint.
+            backend.write(new DatagramPacket(content, endpoint.address()), backend.voidPromise());
+        }
         counters.onUdpDatagramToBackend(bytes);
         bytesToBackend += bytes;
         return true;

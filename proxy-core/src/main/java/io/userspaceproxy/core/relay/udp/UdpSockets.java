@@ -6,6 +6,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollDatagramChannelConfig;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.uring.IoUringDatagramChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,11 +73,16 @@ final class UdpSockets {
         }
     }
 
-    /** A flow's backend socket: one datagram per read. */
+    /**
+     * A flow's backend socket: one datagram per read. On io_uring the connect completes asynchronously, so the
+     * channel is made active at registration: the flow's first datagrams are sent, addressed, before it has.
+     */
     void configureFlow(Channel channel) {
         channel.config().setRecvByteBufAllocator(ONE_DATAGRAM);
         if (channel.config() instanceof EpollDatagramChannelConfig epoll) {
             enableGro(epoll);
+        } else if (channel instanceof IoUringDatagramChannel) {
+            channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, Boolean.TRUE);
         }
     }
 
