@@ -42,6 +42,8 @@
 #     a flag a JVM does not know (e.g. -XX:+UseCompactObjectHeaders before 25) is dropped for that JVM and said so.
 #     ";" separates alternative sets, each measured as an agent of its own on every JVM of JAVA (at most 9 agents),
 #     e.g. AGENT_JAVA_OPTS="-XX:+UseG1GC -XX:MaxRAMPercentage=50;-XX:+UseZGC -XX:MaxRAMPercentage=50"
+#   AGENT_TRANSPORTS=auto: the agent's --transport, one or more of auto epoll io_uring nio, each measured as an agent
+#     of its own on every JVM and flag set, e.g. AGENT_TRANSPORTS="epoll io_uring"
 #   AGENT_MAX_RAM=512m: -XX:MaxRAM, standing in for the DaemonSet's memory limit so that -XX:MaxRAMPercentage
 #     sizes the heap as in the pod ("" leaves the machine's memory)
 # Time: about (WARMUP x loads + DURATION x (loads + 1)) per target, plus DURATION x (loads + 1) x targets for every
@@ -61,6 +63,7 @@ AGENT_JAR=${AGENT_JAR:-"$ROOT/proxy-agent/target/proxy-agent.jar"}
 JAVA=${JAVA:-${JAVA_HOME:-java}}
 IMAGE_JAVA_OPTS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$ROOT/deploy/Dockerfile")
 AGENT_JAVA_OPTS=${AGENT_JAVA_OPTS-$IMAGE_JAVA_OPTS}
+AGENT_TRANSPORTS=${AGENT_TRANSPORTS:-auto}
 AGENT_MAX_RAM=${AGENT_MAX_RAM-512m}
 TAG="ubp$$"
 NS_CLIENT="$TAG-client" NS_NODE="$TAG-node" NS_POD1="$TAG-pod1" NS_POD2="$TAG-pod2"
@@ -311,8 +314,9 @@ jvm_opts() {
   echo "${kept[*]}"
 }
 
-# start_agent INDEX JAVA FLAGS TAG: the agent on that JVM with those flags, serving VIP 10.200.100.(20 + INDEX) in
-# the node namespace; TAG (may be empty) tells it apart from agents on the same JVM with other flags.
+# start_agent INDEX JAVA FLAGS TAG TRANSPORT: the agent on that JVM with those flags and --transport, serving VIP
+# 10.200.100.(20 + INDEX) in the node namespace; TAG (may be empty) tells it apart from agents on the same JVM with
+# other flags or another transport.
 start_agent() {
   local i=$1 java t="agent$1" vip="10.200.100.$((VIP_AGENT_BASE + $1))" opts pid version
   java=$(java_binary "$2")
@@ -321,7 +325,7 @@ start_agent() {
   ip -n "$NS_NODE" addr add "$vip/32" dev lo
   write_manifests "$WORK/manifests-$t" "$vip"
   # shellcheck disable=SC2086 # the options are words
-  start_in "$NS_NODE" "$WORK/$t.log" "$java" $opts -jar "$AGENT_JAR" --proxy-mode=userspace \
+  start_in "$NS_NODE" "$WORK/$t.log" "$java" $opts -jar "$AGENT_JAR" --proxy-mode=userspace --transport="$5" \
     --manifests "$WORK/manifests-$t" --healthz-bind-address="127.0.0.1:$((10300 + i))" \
     --metrics-bind-address="127.0.0.1:$((10400 + i))"
   pid=${PIDS[-1]}
@@ -340,7 +344,7 @@ start_agent() {
   AGENTS+=("$t")
   log "($t) $version"
   log "($t) JVM flags: $opts"
-  JVM_LINES+=("$t: $version; flags: $opts; JVM warnings at start: $(jvm_warnings "$WORK/$t.log")")
+  JVM_LINES+=("$t: $version; --transport=$5; flags: $opts; JVM warnings at start: $(jvm_warnings "$WORK/$t.log")")
 }
 JVM_LINES=()
 
@@ -648,16 +652,21 @@ if [[ " $TARGETS " == *" agent "* ]]; then
     IFS=';' read -ra variants <<<"$AGENT_JAVA_OPTS"
     ((${#variants[@]})) || variants=("")
     i=0
+    read -ra transports <<<"$AGENT_TRANSPORTS"
     for j in $JAVA; do
       for v in "${variants[@]}"; do
-        ((++i <= 9)) || die "more than 9 agents (JAVA x the sets of AGENT_JAVA_OPTS)"
-        # Several sets: each agent is named by its collector flag, else by the set's number.
-        tag=
-        if ((${#variants[@]} > 1)); then
-          tag=$(grep -oE -- '-XX:\+Use[A-Za-z0-9]+GC' <<<"$v" | head -n 1 || true)
-          tag=${tag:-flags $((i))}
-        fi
-        start_agent "$i" "$j" "$v" "$tag" || true
+        for tr in "${transports[@]}"; do
+          ((++i <= 9)) || die "more than 9 agents (JAVA x the sets of AGENT_JAVA_OPTS x AGENT_TRANSPORTS)"
+          # Several sets: each agent is named by its collector flag, else by the set's number; and by its
+          # transport when there are several.
+          tag=
+          if ((${#variants[@]} > 1)); then
+            tag=$(grep -oE -- '-XX:\+Use[A-Za-z0-9]+GC' <<<"$v" | head -n 1 || true)
+            tag=${tag:-flags $((i))}
+          fi
+          ((${#transports[@]} > 1)) && tag="${tag:+$tag }$tr"
+          start_agent "$i" "$j" "$v" "$tag" "$tr" || true
+        done
       done
     done
   fi

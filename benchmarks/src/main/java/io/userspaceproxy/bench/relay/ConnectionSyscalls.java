@@ -119,13 +119,13 @@ public final class ConnectionSyscalls {
         }
     }
 
-    /** The native thread ids of this JVM's proxy event loops ({@code proxy-epoll-*} or {@code proxy-nio-*}). */
+    /** The native thread ids of this JVM's proxy event loops ({@code proxy-epoll-*}, {@code proxy-io_uring-*}, ...). */
     private static List<String> eventLoopThreads() throws IOException {
         List<String> tids = new ArrayList<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
                 String name = Files.readString(task.resolve("comm")).trim();
-                if (name.startsWith("proxy-epoll") || name.startsWith("proxy-nio")) {
+                if (name.startsWith("proxy-")) {
                     tids.add(task.getFileName().toString());
                 }
             }

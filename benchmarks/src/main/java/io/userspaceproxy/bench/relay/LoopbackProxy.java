@@ -3,6 +3,7 @@ package io.userspaceproxy.bench.relay;
 import io.userspaceproxy.core.listen.ApplyResult;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
@@ -21,8 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The proxy as the agent runs it ({@link ListenerOptions#defaults()}: the best transport, one event loop per core),
- * with one ClusterIP route per backend, from a loopback VIP to that backend alone. Each route's listener takes its
+ * The proxy as the agent runs it ({@link ListenerOptions#defaults()}: the best transport, one event loop per core;
+ * {@code -Dbench.transport=io_uring} or another name of {@code --transport} picks one), with one ClusterIP route per
+ * backend, from a loopback VIP to that backend alone. Each route's listener takes its
  * backend's port number on the VIP, which is free there because the backends bind 127.0.0.1 only.
  */
 final class LoopbackProxy implements AutoCloseable {
@@ -61,7 +63,9 @@ final class LoopbackProxy implements AutoCloseable {
             addresses.add(address);
             servicePorts.add(servicePort);
         }
-        ListenerSet listeners = new ListenerSet(ListenerOptions.defaults().withRelay(relay), counters);
+        Transport transport = Transport.parse(System.getProperty("bench.transport", "auto"));
+        ListenerSet listeners = new ListenerSet(ListenerOptions.defaults().withTransport(transport).withRelay(relay),
+                counters);
         ApplyResult result = listeners.apply(new RouteSnapshot(routes));
         if (!result.isComplete()) {
             listeners.close();
