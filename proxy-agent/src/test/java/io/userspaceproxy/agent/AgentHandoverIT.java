@@ -8,12 +8,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.userspaceproxy.agent.testing.AgentProcess;
 import io.userspaceproxy.agent.testing.Manifests;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -57,8 +57,8 @@ class AgentHandoverIT {
     void setUp() throws Exception {
         assumeTrue(Epoll.isAvailable(), "the hand-over needs epoll");
         backend = new TcpEchoServer("backend");
-        udpGroup = UdpTestTransport.EPOLL.newEventLoopGroup(1);
-        UdpEchoBackend udp = UdpEchoBackend.start("udp", udpGroup, UdpTestTransport.EPOLL);
+        udpGroup = Transport.EPOLL.newEventLoopGroup(1);
+        UdpEchoBackend udp = UdpEchoBackend.start("udp", udpGroup, Transport.EPOLL);
         resources.add(udp);
         vip = TcpPorts.freeAddress("127.0.41.1");
         udpVip = TcpPorts.freeAddress("127.0.41.1");

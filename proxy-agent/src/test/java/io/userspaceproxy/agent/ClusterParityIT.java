@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.netty.channel.EventLoopGroup;
 import io.userspaceproxy.agent.testing.ClusterAgent;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ListenerKey;
@@ -29,7 +30,6 @@ import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -116,8 +116,8 @@ class ClusterParityIT {
 
     @Test
     void udpService_losesItsLastEndpoint_flowClosed() throws Exception {
-        EventLoopGroup group = UdpTestTransport.NIO.newEventLoopGroup(1);
-        try (UdpEchoBackend dns = UdpEchoBackend.start("dns", group, UdpTestTransport.NIO);
+        EventLoopGroup group = Transport.NIO.newEventLoopGroup(1);
+        try (UdpEchoBackend dns = UdpEchoBackend.start("dns", group, Transport.NIO);
                 UdpTestClient c = UdpTestClient.bind("127.0.0.1")) {
             create(service(NS, "dns", "127.0.39.5", 53).editSpec().editFirstPort().withName("dns").withProtocol("UDP")
                     .endPort().endSpec().build());

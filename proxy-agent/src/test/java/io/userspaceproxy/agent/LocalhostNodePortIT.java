@@ -14,15 +14,15 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.netty.channel.EventLoopGroup;
 import io.userspaceproxy.agent.testing.ClusterAgent;
 import io.userspaceproxy.agent.testing.MetricsText;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
-import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -54,9 +54,9 @@ class LocalhostNodePortIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        EventLoopGroup group = UdpTestTransport.NIO.newEventLoopGroup(1);
+        EventLoopGroup group = Transport.NIO.newEventLoopGroup(1);
         closer.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
-        udp = closer.add(UdpEchoBackend.start("udp", group, UdpTestTransport.NIO));
+        udp = closer.add(UdpEchoBackend.start("udp", group, Transport.NIO));
         client.nodes().resource(node(NODE, "192.0.2.10", "zone-1")).create();
     }
 

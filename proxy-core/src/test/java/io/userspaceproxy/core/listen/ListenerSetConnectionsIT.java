@@ -24,7 +24,6 @@ import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -175,7 +174,7 @@ class ListenerSetConnectionsIT {
     @Test
     @Timeout(30)
     void connections_udpFlow_listedWithItsDatagramBytes() throws Exception {
-        UdpTestTransport udp = UdpTestTransport.valueOf(transport.name());
+        Transport udp = transport;
         EventLoopGroup backendGroup = udp.newEventLoopGroup(1);
         closeLater(() -> backendGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
         UdpEchoBackend echo = closeLater(UdpEchoBackend.start("ep", backendGroup, udp));

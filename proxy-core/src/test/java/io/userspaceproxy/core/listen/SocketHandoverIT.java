@@ -25,7 +25,6 @@ import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketException;
@@ -72,7 +71,7 @@ class SocketHandoverIT {
     @BeforeEach
     void setUp() {
         assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
-        udpBackends = UdpTestTransport.EPOLL.newEventLoopGroup(1);
+        udpBackends = Transport.EPOLL.newEventLoopGroup(1);
         socket = tmp.resolve("handover.sock");
     }
 
@@ -93,7 +92,7 @@ class SocketHandoverIT {
 
     private Route udpRoute(String backend) throws InterruptedException {
         return Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(resources.add(
-                UdpEchoBackend.start(backend, udpBackends, UdpTestTransport.EPOLL)).endpoint()))
+                UdpEchoBackend.start(backend, udpBackends, Transport.EPOLL)).endpoint()))
                 .withUdpIdleTimeout(Duration.ofSeconds(60));
     }
 

@@ -18,7 +18,6 @@ import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.core.testing.Closer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.time.Duration;
@@ -50,7 +49,7 @@ class UdpReceiveDropsIT {
     @BeforeEach
     void setUp() {
         assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
-        backends = UdpTestTransport.EPOLL.newEventLoopGroup(1);
+        backends = Transport.EPOLL.newEventLoopGroup(1);
     }
 
     @AfterEach
@@ -64,7 +63,7 @@ class UdpReceiveDropsIT {
 
     @Test
     void burst_whileTheLoopIsBusy_dropsAreCountedAndAccountForEveryDatagramSent() throws Exception {
-        UdpEchoBackend echo = resources.add(UdpEchoBackend.start("echo", backends, UdpTestTransport.EPOLL));
+        UdpEchoBackend echo = resources.add(UdpEchoBackend.start("echo", backends, Transport.EPOLL));
         // The smallest receive buffer the kernel allows (a few KiB): a burst of 300 KB cannot fit.
         UdpRelayOptions udp = UdpRelayOptions.DEFAULT.withListenerReceiveBuffer(1);
         proxy = new ListenerSet(new ListenerOptions(Transport.EPOLL, 1, RelayOptions.DEFAULT, Duration.ofSeconds(5), udp),

@@ -23,7 +23,6 @@ import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +60,7 @@ class UdpReusePortIT {
     @BeforeEach
     void setUp() {
         assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
-        backends = UdpTestTransport.EPOLL.newEventLoopGroup(1);
+        backends = Transport.EPOLL.newEventLoopGroup(1);
     }
 
     @AfterEach
@@ -86,7 +85,7 @@ class UdpReusePortIT {
     }
 
     private UdpEchoBackend backend(String name) throws InterruptedException {
-        return resources.add(UdpEchoBackend.start(name, backends, UdpTestTransport.EPOLL));
+        return resources.add(UdpEchoBackend.start(name, backends, Transport.EPOLL));
     }
 
     private ServicePortCounters dns() {

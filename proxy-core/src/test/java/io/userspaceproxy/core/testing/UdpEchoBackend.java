@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.model.Endpoint;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,12 +28,12 @@ public final class UdpEchoBackend implements AutoCloseable {
     private final AtomicInteger datagrams = new AtomicInteger();
     private final Set<InetSocketAddress> peers = ConcurrentHashMap.newKeySet();
 
-    private UdpEchoBackend(String name, EventLoopGroup group, UdpTestTransport transport) throws InterruptedException {
+    private UdpEchoBackend(String name, EventLoopGroup group, Transport transport) throws InterruptedException {
         this.name = name;
         byte[] prefix = (name + ":").getBytes(StandardCharsets.US_ASCII);
         this.channel = new Bootstrap()
                 .group(group)
-                .channel(transport.datagramChannelClass())
+                .channelFactory(transport.datagramChannelFactory())
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65_535))
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
@@ -51,7 +52,7 @@ public final class UdpEchoBackend implements AutoCloseable {
                 .channel();
     }
 
-    public static UdpEchoBackend start(String name, EventLoopGroup group, UdpTestTransport transport)
+    public static UdpEchoBackend start(String name, EventLoopGroup group, Transport transport)
             throws InterruptedException {
         return new UdpEchoBackend(name, group, transport);
     }

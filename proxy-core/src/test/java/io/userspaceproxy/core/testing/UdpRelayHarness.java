@@ -6,6 +6,7 @@ import io.netty.channel.EventLoopGroup;
 import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.balance.OutlierTable;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ListenerKey;
@@ -30,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class UdpRelayHarness implements AutoCloseable {
 
-    private final UdpTestTransport transport;
+    private final Transport transport;
     private final EventLoopGroup group;
     private final ProxyCounters counters = new ProxyCounters();
     private final AffinityTable affinities = AffinityTable.create();
@@ -39,7 +40,7 @@ public final class UdpRelayHarness implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private final RouteTable table = RouteTable.create(balancers, counters);
 
-    public UdpRelayHarness(UdpTestTransport transport, UdpRelayOptions options) {
+    public UdpRelayHarness(Transport transport, UdpRelayOptions options) {
         this.transport = transport;
         this.group = transport.newEventLoopGroup(2);
         this.flows = UdpFlowTable.create(options);
@@ -49,7 +50,7 @@ public final class UdpRelayHarness implements AutoCloseable {
         return group;
     }
 
-    public UdpTestTransport transport() {
+    public Transport transport() {
         return transport;
     }
 
@@ -66,7 +67,7 @@ public final class UdpRelayHarness implements AutoCloseable {
     public InetSocketAddress bind(ListenerKey key) throws InterruptedException {
         Channel channel = new Bootstrap()
                 .group(group)
-                .channel(transport.datagramChannelClass())
+                .channelFactory(transport.datagramChannelFactory())
                 .handler(flows.listenerHandler(key, () -> table.lookup(key)))
                 .bind(key.address())
                 .sync()

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
@@ -14,7 +15,6 @@ import io.userspaceproxy.core.model.SessionAffinity;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpRelayHarness;
 import io.userspaceproxy.core.testing.UdpTestClient;
-import io.userspaceproxy.core.testing.UdpTestTransport;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -50,7 +50,7 @@ class UdpAffinityIT {
         }
     }
 
-    private void start(UdpTestTransport transport) {
+    private void start(Transport transport) {
         assumeTrue(transport.isAvailable(), transport + " is not available here");
         proxy = new UdpRelayHarness(transport, UdpRelayOptions.DEFAULT);
     }
@@ -73,8 +73,8 @@ class UdpAffinityIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void pick_clientIps_spreadWhileEachIpSticksAcrossSourcePorts(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void pick_clientIps_spreadWhileEachIpSticksAcrossSourcePorts(Transport transport) throws Exception {
         start(transport);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpEchoBackend ep2 = echo("ep2"); UdpEchoBackend ep3 = echo("ep3")) {
             proxy.publish(Map.of(VIP, stickyRoute(List.of(ep1.endpoint(), ep2.endpoint(), ep3.endpoint()))));
@@ -98,8 +98,8 @@ class UdpAffinityIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void onBackendFailure_portUnreachable_rebalancesTheClient(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void onBackendFailure_portUnreachable_rebalancesTheClient(Transport transport) throws Exception {
         start(transport);
         Endpoint dead = closedPort();
         try (UdpEchoBackend live = echo("live"); UdpTestClient client = UdpTestClient.bind("127.0.0.5")) {

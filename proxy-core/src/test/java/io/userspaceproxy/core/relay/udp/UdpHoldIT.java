@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.model.Endpoint;
@@ -14,9 +15,8 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpRelayHarness;
-import io.userspaceproxy.core.testing.UdpTestClient;
 import io.userspaceproxy.core.testing.UdpTestClient.Reply;
-import io.userspaceproxy.core.testing.UdpTestTransport;
+import io.userspaceproxy.core.testing.UdpTestClient;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ class UdpHoldIT {
         }
     }
 
-    private void start(UdpTestTransport transport) {
+    private void start(Transport transport) {
         assumeTrue(transport.isAvailable(), transport + " is not available here");
         proxy = new UdpRelayHarness(transport, UdpRelayOptions.DEFAULT);
     }
@@ -66,8 +66,8 @@ class UdpHoldIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void heldDatagrams_deliveredInOrder_onceAnEndpointComes(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void heldDatagrams_deliveredInOrder_onceAnEndpointComes(Transport transport) throws Exception {
         start(transport);
         try (UdpEchoBackend ep1 = UdpEchoBackend.start("ep1", proxy.group(), proxy.transport());
                 UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
@@ -94,8 +94,8 @@ class UdpHoldIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void holdTimeEnds_datagramsDroppedAndCounted_theFlowSlotFreed(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void holdTimeEnds_datagramsDroppedAndCounted_theFlowSlotFreed(Transport transport) throws Exception {
         start(transport);
         try (UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofMillis(300))));
@@ -110,8 +110,8 @@ class UdpHoldIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void pastTheBytesAClientMayKeep_laterDatagramsDropped(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void pastTheBytesAClientMayKeep_laterDatagramsDropped(Transport transport) throws Exception {
         start(transport);
         try (UdpEchoBackend ep1 = UdpEchoBackend.start("ep1", proxy.group(), proxy.transport());
                 UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
@@ -13,9 +14,8 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.testing.UdpEchoBackend;
 import io.userspaceproxy.core.testing.UdpRelayHarness;
-import io.userspaceproxy.core.testing.UdpTestClient;
 import io.userspaceproxy.core.testing.UdpTestClient.Reply;
-import io.userspaceproxy.core.testing.UdpTestTransport;
+import io.userspaceproxy.core.testing.UdpTestClient;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,7 +44,7 @@ class UdpRelayIT {
 
     private UdpRelayHarness proxy;
 
-    private UdpRelayHarness start(UdpTestTransport transport, UdpRelayOptions options) {
+    private UdpRelayHarness start(Transport transport, UdpRelayOptions options) {
         assumeTrue(transport.isAvailable(), transport + " is not available here");
         proxy = new UdpRelayHarness(transport, options);
         return proxy;
@@ -71,8 +71,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void relay_datagramToVip_echoedFromEndpointWithVipAsSource(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void relay_datagramToVip_echoedFromEndpointWithVipAsSource(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
@@ -92,8 +92,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void relay_60000ByteDatagram_roundTripsIntact(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void relay_60000ByteDatagram_roundTripsIntact(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
@@ -117,8 +117,8 @@ class UdpRelayIT {
      * nor reorder: every datagram arrives, in the order sent, over one flow.
      */
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void relay_burstFromOneClient_everyDatagramEchoedInOrder(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void relay_burstFromOneClient_everyDatagramEchoedInOrder(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
@@ -148,8 +148,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void flow_idleForTimeout_expiresAndReleasesItsSocket(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void flow_idleForTimeout_expiresAndReleasesItsSocket(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(2), ep1)));
@@ -168,8 +168,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void flow_busyInEitherDirection_outlivesIdleTimeout(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void flow_busyInEitherDirection_outlivesIdleTimeout(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofMillis(1500), ep1)));
@@ -187,8 +187,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void open_flowBoundReached_refusesNewClientsAndKeepsOldFlows(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void open_flowBoundReached_refusesNewClientsAndKeepsOldFlows(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT.withMaxFlows(2));
         try (UdpEchoBackend ep1 = echo("ep1");
                 UdpTestClient a = UdpTestClient.bind("127.0.0.2");
@@ -211,8 +211,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void onRoutesChanged_endpointRemoved_nextDatagramReachesAnotherEndpoint(UdpTestTransport transport)
+    @EnumSource(Transport.class)
+    void onRoutesChanged_endpointRemoved_nextDatagramReachesAnotherEndpoint(Transport transport)
             throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpEchoBackend ep2 = echo("ep2");
@@ -230,8 +230,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void onRoutesChanged_routeGone_closesItsFlows(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void onRoutesChanged_routeGone_closesItsFlows(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
@@ -246,8 +246,8 @@ class UdpRelayIT {
     }
 
     @ParameterizedTest
-    @EnumSource(UdpTestTransport.class)
-    void open_noEndpoints_dropsAndCounts(UdpTestTransport transport) throws Exception {
+    @EnumSource(Transport.class)
+    void open_noEndpoints_dropsAndCounts(Transport transport) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30))));
