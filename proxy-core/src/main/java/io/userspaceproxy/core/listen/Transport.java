@@ -183,6 +183,12 @@ public enum Transport {
         throw new IllegalArgumentException("\"" + name + "\" (expected: auto, epoll, io_uring or nio)");
     }
 
+    /** The name as {@code --transport} spells it ({@code epoll}, {@code io_uring}, {@code nio}), for logs. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
     public abstract boolean isAvailable();
 
     /** Why this transport cannot be used here, or {@code null} when it can. */
@@ -227,7 +233,7 @@ public enum Transport {
     public EventLoopGroup newEventLoopGroup(int threads) {
         requireAvailable();
         return new ClosingEventLoopGroup(threads,
-                new DefaultThreadFactory("proxy-" + name().toLowerCase(Locale.ROOT)), ioHandlerFactory());
+                new DefaultThreadFactory("proxy-" + this), ioHandlerFactory());
     }
 
     /**
