@@ -31,9 +31,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The I/O transport every channel of the data plane uses: Linux epoll where the native library loads, JDK NIO
- * elsewhere, io_uring when asked for. A listener, the backend connections it makes and its UDP flows must all come from one transport,
- * because a channel can only be registered on an event loop of its own kind. {@link #best()} picks; naming a
- * constant forces one (tests run each scenario on both).
+ * elsewhere, io_uring when asked for. A listener, the backend connections it makes and its UDP flows must all come
+ * from one transport, because a channel can only be registered on an event loop of its own kind. {@link #best()}
+ * picks; naming a constant forces one (tests run each scenario on each available transport).
  */
 public enum Transport {
 
