@@ -1,4 +1,4 @@
-/** Listeners per protocol and address: binds what a new table adds, closes what it removes, epoll or NIO. */
+/** Listeners per protocol and address: binds what a new table adds, closes what it removes; epoll, io_uring or NIO. */
 @NullMarked
 package io.userspaceproxy.core.listen;
 

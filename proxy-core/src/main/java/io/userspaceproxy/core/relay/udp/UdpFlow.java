@@ -16,6 +16,7 @@ import java.net.PortUnreachableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +51,7 @@ final class UdpFlow implements Runnable {
     long lastActivityNanos;
     /** Set while this flow waits in the frontend's list of backends to flush at the end of the read loop. */
     boolean flushPending;
-    private ScheduledFuture<?> idleCheck;
+    private @Nullable ScheduledFuture<?> idleCheck;
     // Read by the connection view off the event loop without synchronization: benign races, as for TCP connections.
     private long bytesToBackend;
     private long bytesToFrontend;

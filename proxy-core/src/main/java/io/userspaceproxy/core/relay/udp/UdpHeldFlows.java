@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The first datagrams of new UDP clients of one listener socket, held while the service port has no endpoint
@@ -33,7 +35,7 @@ final class UdpHeldFlows {
         final ServicePortCounters counters;
         final ArrayDeque<ByteBuf> datagrams = new ArrayDeque<>();
         int bytes;
-        Future<?> timeout;
+        @Nullable Future<?> timeout;
 
         Client(ServicePortCounters counters) {
             this.counters = counters;
@@ -80,7 +82,7 @@ final class UdpHeldFlows {
 
     /** Adds a datagram of a held client (retained), or drops it past {@link #MAX_BYTES_PER_CLIENT}, counted. */
     void add(InetSocketAddress client, ByteBuf content) {
-        add(clients.get(client), content);
+        add(Objects.requireNonNull(clients.get(client), "not held"), content);
     }
 
     private static void add(Client held, ByteBuf content) {
@@ -104,7 +106,7 @@ final class UdpHeldFlows {
      * The listener's route changed: when it has an endpoint, every held client gets its flow, oldest first, and its
      * datagrams are sent in order; when the listener has no route any more, they are dropped.
      */
-    void onRouteChanged(LiveRoute route) {
+    void onRouteChanged(@Nullable LiveRoute route) {
         if (clients.isEmpty() || (route != null && route.route().endpoints().isEmpty())) {
             return;
         }
@@ -137,7 +139,9 @@ final class UdpHeldFlows {
 
     /** The hold is over: its slot and its count go, whatever happens to its datagrams. */
     private void end(Client held) {
-        held.timeout.cancel(false);
+        if (held.timeout != null) {
+            held.timeout.cancel(false);
+        }
         held.counters.onHoldEnded();
         flows.owner().releaseFlow();
     }

@@ -3,6 +3,7 @@ package io.userspaceproxy.core.relay.udp;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.uber.nullaway.annotations.Initializer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -20,6 +21,7 @@ import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,11 +67,19 @@ final class UdpListenerFlows {
         this.route = route;
         this.flows = Caffeine.newBuilder()
                 .executor(Runnable::run)
-                .removalListener((InetSocketAddress client, UdpFlow flow, RemovalCause cause) -> flow.onRemoved())
+                .removalListener((@Nullable InetSocketAddress client, @Nullable UdpFlow flow, RemovalCause cause) -> {
+                    if (flow != null) { // strong values: never collected, so always present
+                        flow.onRemoved();
+                    }
+                })
                 .build();
     }
 
-    /** Binds these flows to their listener channel, once it is registered; they all close when it closes. */
+    /**
+     * Binds these flows to their listener channel, once it is registered; they all close when it closes. Runs from
+     * the frontend handler's {@code handlerAdded}, before the channel can read anything.
+     */
+    @Initializer
     void attach(Channel listenerChannel) {
         this.listener = listenerChannel;
         this.backendFactory = new ReflectiveChannelFactory<>(listenerChannel.getClass());
@@ -82,7 +92,7 @@ final class UdpListenerFlows {
         });
     }
 
-    UdpFlow get(InetSocketAddress client) {
+    @Nullable UdpFlow get(InetSocketAddress client) {
         return flows.getIfPresent(client);
     }
 
@@ -91,7 +101,7 @@ final class UdpListenerFlows {
         return held;
     }
 
-    UdpFlow open(InetSocketAddress client) {
+    @Nullable UdpFlow open(InetSocketAddress client) {
         return open(client, null);
     }
 
@@ -101,7 +111,7 @@ final class UdpListenerFlows {
      * With no endpoint, a route that holds keeps {@code first} (the client's first datagram, null for none) and the
      * client's flow slot in {@link #held()} instead.
      */
-    UdpFlow open(InetSocketAddress client, ByteBuf first) {
+    @Nullable UdpFlow open(InetSocketAddress client, @Nullable ByteBuf first) {
         LiveRoute route = this.route.get();
         if (route == null) {
             LOG.debug("{}: no route any more, dropping a datagram from {}", key, client);
