@@ -1,5 +1,7 @@
 package io.userspaceproxy.core.testing;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -44,6 +46,17 @@ public final class UdpRelayHarness implements AutoCloseable {
         this.transport = transport;
         this.group = transport.newEventLoopGroup(2);
         this.flows = UdpFlowTable.create(options);
+    }
+
+    /** A harness on {@code transport}, or the test is skipped (assumption) where that transport is unavailable. */
+    public static UdpRelayHarness start(Transport transport, UdpRelayOptions options) {
+        assumeTrue(transport.isAvailable(), () -> transport + " is not available here");
+        return new UdpRelayHarness(transport, options);
+    }
+
+    /** An echo endpoint named {@code name} on this harness's event loops; the caller closes it. */
+    public UdpEchoBackend echo(String name) throws InterruptedException {
+        return UdpEchoBackend.start(name, group, transport);
     }
 
     public EventLoopGroup group() {

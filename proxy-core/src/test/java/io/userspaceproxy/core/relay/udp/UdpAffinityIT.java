@@ -2,7 +2,6 @@ package io.userspaceproxy.core.relay.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.model.Endpoint;
@@ -23,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,22 +40,15 @@ class UdpAffinityIT {
     private static final ListenerKey VIP = ListenerKey.of(Protocol.UDP, new InetSocketAddress("127.0.20.2", 0));
     private static final SessionAffinity CLIENT_IP = SessionAffinity.clientIp(Duration.ofMinutes(10));
 
+    @AutoClose
     private UdpRelayHarness proxy;
 
-    @AfterEach
-    void tearDown() {
-        if (proxy != null) {
-            proxy.close();
-        }
-    }
-
     private void start(Transport transport) {
-        assumeTrue(transport.isAvailable(), transport + " is not available here");
-        proxy = new UdpRelayHarness(transport, UdpRelayOptions.DEFAULT);
+        proxy = UdpRelayHarness.start(transport, UdpRelayOptions.DEFAULT);
     }
 
     private UdpEchoBackend echo(String name) throws InterruptedException {
-        return UdpEchoBackend.start(name, proxy.group(), proxy.transport());
+        return proxy.echo(name);
     }
 
     private static Route stickyRoute(List<Endpoint> endpoints) {

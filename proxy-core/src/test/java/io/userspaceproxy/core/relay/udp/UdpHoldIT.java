@@ -2,7 +2,6 @@ package io.userspaceproxy.core.relay.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
@@ -24,7 +23,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,18 +40,11 @@ class UdpHoldIT {
     private static final ServicePortName DNS = new ServicePortName("default", "dns", "udp", Protocol.UDP);
     private static final ListenerKey VIP = ListenerKey.of(Protocol.UDP, new InetSocketAddress("127.0.20.9", 0));
 
+    @AutoClose
     private UdpRelayHarness proxy;
 
-    @AfterEach
-    void tearDown() {
-        if (proxy != null) {
-            proxy.close();
-        }
-    }
-
     private void start(Transport transport) {
-        assumeTrue(transport.isAvailable(), transport + " is not available here");
-        proxy = new UdpRelayHarness(transport, UdpRelayOptions.DEFAULT);
+        proxy = UdpRelayHarness.start(transport, UdpRelayOptions.DEFAULT);
     }
 
     private static Route route(Duration hold, UdpEchoBackend... backends) {
@@ -69,7 +61,7 @@ class UdpHoldIT {
     @EnumSource(Transport.class)
     void heldDatagrams_deliveredInOrder_onceAnEndpointComes(Transport transport) throws Exception {
         start(transport);
-        try (UdpEchoBackend ep1 = UdpEchoBackend.start("ep1", proxy.group(), proxy.transport());
+        try (UdpEchoBackend ep1 = proxy.echo("ep1");
                 UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30))));
             InetSocketAddress vip = proxy.bind(VIP);
@@ -113,7 +105,7 @@ class UdpHoldIT {
     @EnumSource(Transport.class)
     void pastTheBytesAClientMayKeep_laterDatagramsDropped(Transport transport) throws Exception {
         start(transport);
-        try (UdpEchoBackend ep1 = UdpEchoBackend.start("ep1", proxy.group(), proxy.transport());
+        try (UdpEchoBackend ep1 = proxy.echo("ep1");
                 UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30))));
             InetSocketAddress vip = proxy.bind(VIP);

@@ -2,7 +2,6 @@ package io.userspaceproxy.core.relay.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
@@ -25,13 +24,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The UDP relay over real loopback sockets, on epoll and NIO. Service addresses are 127.0.20.x; echo endpoints on
+ * The UDP relay over real loopback sockets, on each transport. Service addresses are 127.0.20.x; echo endpoints on
  * 127.0.0.1 prefix each reply with their name. Waits are generous: the build machine is small and shared.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -42,23 +41,15 @@ class UdpRelayIT {
     private static final ServicePortName DNS = new ServicePortName("default", "dns", "udp", Protocol.UDP);
     private static final ListenerKey VIP = ListenerKey.of(Protocol.UDP, new InetSocketAddress("127.0.20.1", 0));
 
+    @AutoClose
     private UdpRelayHarness proxy;
 
-    private UdpRelayHarness start(Transport transport, UdpRelayOptions options) {
-        assumeTrue(transport.isAvailable(), transport + " is not available here");
-        proxy = new UdpRelayHarness(transport, options);
-        return proxy;
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (proxy != null) {
-            proxy.close();
-        }
+    private void start(Transport transport, UdpRelayOptions options) {
+        proxy = UdpRelayHarness.start(transport, options);
     }
 
     private UdpEchoBackend echo(String name) throws InterruptedException {
-        return UdpEchoBackend.start(name, proxy.group(), proxy.transport());
+        return proxy.echo(name);
     }
 
     private static Route route(Duration idleTimeout, UdpEchoBackend... backends) {
