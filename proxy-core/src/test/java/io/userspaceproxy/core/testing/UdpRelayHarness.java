@@ -2,6 +2,7 @@ package io.userspaceproxy.core.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -15,6 +16,7 @@ import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
+import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.udp.UdpFlowTable;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
 import io.userspaceproxy.core.table.RouteTable;
@@ -43,15 +45,24 @@ public final class UdpRelayHarness implements AutoCloseable {
     private final RouteTable table = RouteTable.create(balancers, counters);
 
     public UdpRelayHarness(Transport transport, UdpRelayOptions options) {
+        this(transport, options, Ticker.systemTicker());
+    }
+
+    private UdpRelayHarness(Transport transport, UdpRelayOptions options, Ticker ticker) {
         this.transport = transport;
         this.group = transport.newEventLoopGroup(2);
-        this.flows = UdpFlowTable.create(options);
+        this.flows = UdpFlowTable.create(options, DirectMemoryGuard.jvm(), ticker);
     }
 
     /** A harness on {@code transport}, or the test is skipped (assumption) where that transport is unavailable. */
     public static UdpRelayHarness start(Transport transport, UdpRelayOptions options) {
+        return start(transport, options, Ticker.systemTicker());
+    }
+
+    /** As {@link #start(Transport, UdpRelayOptions)}, its flows reading activity and idle time from {@code ticker}. */
+    public static UdpRelayHarness start(Transport transport, UdpRelayOptions options, Ticker ticker) {
         assumeTrue(transport.isAvailable(), () -> transport + " is not available here");
-        return new UdpRelayHarness(transport, options);
+        return new UdpRelayHarness(transport, options, ticker);
     }
 
     /** An echo endpoint named {@code name} on this harness's event loops; the caller closes it. */

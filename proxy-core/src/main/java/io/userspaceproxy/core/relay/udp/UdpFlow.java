@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.relay.udp;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -42,10 +43,12 @@ final class UdpFlow implements Runnable {
     final ServicePortName servicePort;
     final ServicePortCounters counters;
     final Channel backend;
-    /** When the flow's first datagram arrived ({@link System#nanoTime()}). */
+    /** When the flow's first datagram arrived (on {@link #ticker}). */
     final long openedNanos;
     private final UdpListenerFlows flows;
     private final Channel frontend;
+    /** The table's clock: the system's, or a test's. */
+    private final Ticker ticker;
 
     long idleTimeoutNanos;
     long lastActivityNanos;
@@ -66,13 +69,14 @@ final class UdpFlow implements Runnable {
         this.counters = route.counters();
         this.backend = backend;
         this.frontend = flows.listenerChannel();
+        this.ticker = flows.owner().ticker();
         this.idleTimeoutNanos = route.route().udpIdleTimeout().toNanos();
-        this.openedNanos = System.nanoTime();
+        this.openedNanos = ticker.read();
     }
 
     /** Arms the idle timer and ties the flow to its backend's life. */
     void start() {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = ticker.read();
         idleCheck = frontend.eventLoop().schedule(this, idleTimeoutNanos, TimeUnit.NANOSECONDS);
         backend.closeFuture().addListener(onBackendClosed);
     }
@@ -82,7 +86,7 @@ final class UdpFlow implements Runnable {
      * whether it was written and so awaits a flush.
      */
     boolean toBackend(ByteBuf content) {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = ticker.read();
         int bytes = content.readableBytes();
         if (!backend.isWritable()) {
             backend.flush();
@@ -109,7 +113,7 @@ final class UdpFlow implements Runnable {
      * datagram the relay makes: the listener socket is not connected, so each write must name its recipient.
      */
     void toFrontend(DatagramPacket reply) {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = ticker.read();
         ByteBuf content = reply.content();
         int bytes = content.readableBytes();
         if (!frontend.isWritable()) {
@@ -133,7 +137,7 @@ final class UdpFlow implements Runnable {
     /** The idle timer. */
     @Override
     public void run() {
-        long idle = System.nanoTime() - lastActivityNanos;
+        long idle = ticker.read() - lastActivityNanos;
         long timeout = idleTimeoutNanos;
         if (idle >= timeout) {
             flows.remove(this);
@@ -190,7 +194,7 @@ final class UdpFlow implements Runnable {
 
     /** A sample for the connection view, on any thread: final fields plus two racily read byte counts. */
     ConnectionInfo info(Instant now) {
-        Duration age = Duration.ofNanos(Math.max(0, System.nanoTime() - openedNanos));
+        Duration age = Duration.ofNanos(Math.max(0, ticker.read() - openedNanos));
         return new ConnectionInfo(flows.key(), servicePort, client, endpoint.address(), true, now.minus(age), age,
                 bytesToBackend, bytesToFrontend);
     }

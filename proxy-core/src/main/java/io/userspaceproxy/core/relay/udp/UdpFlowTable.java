@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.relay.udp;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.channel.ChannelHandler;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
@@ -43,14 +44,16 @@ public final class UdpFlowTable {
     private final UdpRelayOptions options;
     private final UdpSockets sockets;
     private final DirectMemoryGuard memoryGuard;
+    private final Ticker ticker;
     private final AtomicInteger liveFlows = new AtomicInteger();
     /** The flows of every bound listener socket, by key (several sockets per key on epoll). */
     private final Map<ListenerKey, Set<UdpListenerFlows>> listeners = new ConcurrentHashMap<>();
     private volatile Consumer<ServicePortName> holdObserver = servicePort -> { };
 
-    private UdpFlowTable(UdpRelayOptions options, DirectMemoryGuard memoryGuard) {
+    private UdpFlowTable(UdpRelayOptions options, DirectMemoryGuard memoryGuard, Ticker ticker) {
         this.options = options;
         this.memoryGuard = memoryGuard;
+        this.ticker = ticker;
         this.sockets = new UdpSockets(options);
     }
 
@@ -60,8 +63,22 @@ public final class UdpFlowTable {
 
     /** A table whose new flows are refused (counted) while {@code memoryGuard} says direct memory is near its limit. */
     public static UdpFlowTable create(UdpRelayOptions options, DirectMemoryGuard memoryGuard) {
+        return create(options, memoryGuard, Ticker.systemTicker());
+    }
+
+    /**
+     * As {@link #create(UdpRelayOptions, DirectMemoryGuard)}, with the clock its flows read for activity and idle
+     * time: tests move it instead of waiting. A flow's idle check still runs on its event loop's timer, which
+     * re-arms for whatever the ticker says is left.
+     */
+    public static UdpFlowTable create(UdpRelayOptions options, DirectMemoryGuard memoryGuard, Ticker ticker) {
         return new UdpFlowTable(Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(memoryGuard, "memoryGuard"));
+                Objects.requireNonNull(memoryGuard, "memoryGuard"), Objects.requireNonNull(ticker, "ticker"));
+    }
+
+    /** The clock of every flow's activity stamps and idle checks. */
+    Ticker ticker() {
+        return ticker;
     }
 
     /** Asked once per new flow, never per datagram. */

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -138,18 +140,25 @@ class UdpRelayIT {
         }
     }
 
+    /**
+     * A flow ends once it has been idle for its timeout on the table's clock: frozen, the flow outlives several of
+     * its timer's checks; moved past the timeout, the next check ends it and releases its socket.
+     */
     @ParameterizedTest
     @EnumSource(Transport.class)
     void flow_idleForTimeout_expiresAndReleasesItsSocket(Transport transport) throws Exception {
-        start(transport, UdpRelayOptions.DEFAULT);
+        AtomicLong now = new AtomicLong();
+        proxy = UdpRelayHarness.start(transport, UdpRelayOptions.DEFAULT, now::get);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
-            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(2), ep1)));
+            proxy.publish(Map.of(VIP, route(Duration.ofMillis(100), ep1)));
             InetSocketAddress vip = proxy.bind(VIP);
 
             reply(client, vip, "one");
-            assertThat(proxy.flows().activeFlows(VIP)).isEqualTo(1);
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> proxy.flows().activeFlows(VIP) == 1);
 
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+            now.addAndGet(Duration.ofMillis(100).toNanos());
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
                     .until(() -> proxy.flows().activeFlows() == 0);
             ServicePortCounters counters = proxy.counters(DNS);
             assertThat(counters.udpFlowsActive()).isZero();
@@ -158,20 +167,23 @@ class UdpRelayIT {
         }
     }
 
+    /** Replies count as activity as requests do: a flow busy either way outlives many idle timeouts. */
     @ParameterizedTest
     @EnumSource(Transport.class)
     void flow_busyInEitherDirection_outlivesIdleTimeout(Transport transport) throws Exception {
-        start(transport, UdpRelayOptions.DEFAULT);
+        AtomicLong now = new AtomicLong();
+        proxy = UdpRelayHarness.start(transport, UdpRelayOptions.DEFAULT, now::get);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
-            proxy.publish(Map.of(VIP, route(Duration.ofMillis(1500), ep1)));
+            proxy.publish(Map.of(VIP, route(Duration.ofMillis(100), ep1)));
             InetSocketAddress vip = proxy.bind(VIP);
-            long begin = System.nanoTime();
 
-            // One exchange per poll, every 200 ms, for three idle timeouts.
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            // Twenty exchanges, each after 60 ms on the table's clock and about 50 ms of real time, so the flow's
+            // timer checks it between them: twelve idle timeouts in all, never one without a datagram.
+            for (int i = 0; i < 20; i++) {
+                now.addAndGet(Duration.ofMillis(60).toNanos());
                 assertThat(reply(client, vip, "ping").text()).isEqualTo("ep1:ping");
-                return System.nanoTime() - begin > Duration.ofMillis(4500).toNanos();
-            });
+                LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+            }
 
             assertThat(proxy.counters(DNS).udpFlowsOpened()).isEqualTo(1);
         }
