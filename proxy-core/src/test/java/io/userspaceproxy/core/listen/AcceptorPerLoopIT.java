@@ -32,12 +32,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * On epoll a TCP key is served by one SO_REUSEPORT socket per event loop, and each keeps the connections it accepts
- * (frontend and backend) on its own loop, so accepting never hands a connection to, and wakes, another loop.
+ * On epoll and io_uring a TCP key is served by one SO_REUSEPORT socket per event loop, and each keeps the connections
+ * it accepts (frontend and backend) on its own loop, so accepting never hands a connection to, and wakes, another
+ * loop.
  */
 @Timeout(30)
+@ParameterizedClass
+@EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
 class AcceptorPerLoopIT {
 
     private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
@@ -45,15 +50,20 @@ class AcceptorPerLoopIT {
     /** The kernel spreads connections over the sockets by a hash: 32 all landing on one loop is a 2^-31 event. */
     private static final int CONNECTIONS = 32;
 
+    private final Transport transport;
     private final Closer resources = new Closer();
     private ListenerSet proxy;
     private TcpEchoServer echo;
 
+    AcceptorPerLoopIT(Transport transport) {
+        this.transport = transport;
+    }
+
     @BeforeEach
     void setUp() {
-        assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
+        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
         proxy = resources.add(new ListenerSet(
-                new ListenerOptions(Transport.EPOLL, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
+                new ListenerOptions(transport, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
                 BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
         echo = resources.add(new TcpEchoServer("echo"));
     }
@@ -70,7 +80,7 @@ class AcceptorPerLoopIT {
     }
 
     @Test
-    void apply_tcpKeyOnEpoll_bindsOneSocketOnEachEventLoop() {
+    void apply_tcpKey_bindsOneSocketOnEachEventLoop() {
         ListenerKey key = serve();
 
         List<Channel> sockets = proxy.listeners(key);
@@ -120,7 +130,7 @@ class AcceptorPerLoopIT {
     @Test
     void apply_socketBudgetSpent_bindsOneSocketPerKeyUntilSocketsAreFreedAgain() throws Exception {
         ListenerSet budgeted = resources.add(new ListenerSet(
-                new ListenerOptions(Transport.EPOLL, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
+                new ListenerOptions(transport, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
                         .withSocketBudget(LOOPS + 1),
                 BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
         Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()));
@@ -145,7 +155,7 @@ class AcceptorPerLoopIT {
     @Test
     void apply_moreKeysAtOnceThanTheBudgetAllowsPerLoop_givesEachOneSocketRatherThanSomeNone() {
         ListenerSet budgeted = resources.add(new ListenerSet(
-                new ListenerOptions(Transport.EPOLL, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
+                new ListenerOptions(transport, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
                         .withSocketBudget(3),
                 BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
         Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()));
