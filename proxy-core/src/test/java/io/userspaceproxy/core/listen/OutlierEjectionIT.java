@@ -76,6 +76,10 @@ class OutlierEjectionIT {
         }
         TcpTestClient held = fixture.add(TcpTestClient.connect(key.address()));
         assertThat(held.readLine()).isEqualTo("live");
+        // The eight earlier clients have closed, but the proxy may not have seen the last EOF yet.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(EndpointView.of(fixture.proxy(),
+                p -> p.equals(WEB))).filteredOn(s -> s.endpoint().equals(live.endpoint()))
+                .singleElement().satisfies(s -> assertThat(s.openConnections()).isEqualTo(1)));
 
         List<EndpointView.EndpointState> all = EndpointView.of(fixture.proxy(), p -> p.equals(WEB));
         List<EndpointView.EndpointState> active = EndpointView.active(fixture.proxy());
