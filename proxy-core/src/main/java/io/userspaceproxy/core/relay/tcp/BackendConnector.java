@@ -7,18 +7,20 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetAddress;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Connects one accepted connection to an endpoint, walking the retry schedule of the legacy userspace proxier:
  * attempt {@code i} may take {@code connectTimeouts[i]}, and after a failure the next attempt goes to another
- * endpoint than the failed one ({@link io.userspaceproxy.core.balance.LoadBalancer#pickAfterFailure}), asked of the route
- * as it is now, so a retry never goes to an endpoint a sync has just removed.
+ * endpoint than the failed one ({@link io.userspaceproxy.core.balance.LoadBalancer#pickAfterFailure}), asked of
+ * the route as it is now, so a retry never goes to an endpoint a sync has just removed.
  *
  * <p>The backend channel is registered on the frontend's event loop, so the whole connection runs on one thread.
  * This does what {@code new Bootstrap().group(frontend.eventLoop()).channelFactory(f).connect(address)} does, minus
@@ -39,33 +41,40 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
 
     private final TcpListenerContext context;
     private final TcpConnection connection;
+    private final ConnectionTimer timer;
     private final InetAddress client;
-    private final ProxyHeader header;
+    private final @Nullable ProxyHeader header;
+    private final Endpoint first;
 
     private int attempt;
-    private Endpoint first;
     private Endpoint endpoint;
-    private Channel pending;
+    private @Nullable Channel pending;
     private boolean cancelled;
 
-    /** @param header the PROXY protocol header every connected backend gets first; null for none */
-    BackendConnector(TcpListenerContext context, TcpConnection connection, InetAddress client, ProxyHeader header) {
+    /**
+     * @param timer  the connection's event loop's, which keeps each attempt's timeout
+     * @param header the PROXY protocol header every connected backend gets first; null for none
+     * @param first  the endpoint the balancer picked, tried first
+     */
+    BackendConnector(TcpListenerContext context, TcpConnection connection, ConnectionTimer timer, InetAddress client,
+            @Nullable ProxyHeader header, Endpoint first) {
         this.context = context;
         this.connection = connection;
+        this.timer = timer;
         this.client = client;
         this.header = header;
+        this.first = first;
+        this.endpoint = first;
     }
 
-    void connect(Endpoint first) {
-        attempt = 0;
-        this.first = first;
+    void connect() {
         tryConnect(first);
     }
 
     /** The frontend went away: abandon the attempt in flight; its failure will not be retried. */
     void cancel() {
         cancelled = true;
-        connection.timer().stopConnect(this);
+        timer.stopConnect(this);
         if (pending != null) {
             pending.close();
         }
@@ -97,7 +106,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
             return;
         }
         pending = channel;
-        connection.timer().startConnect(this, context.connectTimeoutNanos(attempt));
+        timer.startConnect(this, context.connectTimeoutNanos(attempt));
         channel.connect(target.address()).addListener(this);
     }
 
@@ -106,7 +115,9 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
     void onTimeout() {
         Channel channel = pending;
         pending = null;
-        channel.close();
+        if (channel != null) { // always: the timer watches an attempt only while its channel is pending
+            channel.close();
+        }
         onAttemptFailed(TIMED_OUT);
     }
 
@@ -118,7 +129,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
             return;
         }
         pending = null;
-        connection.timer().stopConnect(this);
+        timer.stopConnect(this);
         if (cancelled) {
             channel.close();
             return;
@@ -154,7 +165,7 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
         }
         Endpoint next = ++attempt < context.connectAttempts() ? nextEndpoint() : null;
         if (next == null) {
-            connection.onConnectFailed();
+            connection.close(CloseReason.CONNECT_FAILED);
             return;
         }
         counters.onConnectRetry();
@@ -162,17 +173,28 @@ final class BackendConnector extends TimerEntry implements ChannelFutureListener
     }
 
     /**
-     * Retries, on another endpoint, a backend this connector connected that ended before the connection used it
-     * (the rule and why: {@link TcpConnection#retryUnusedBackend}). Counted and scheduled as a failed attempt: the
-     * next timeout of the schedule, an endpoint other than the one that ended; when no attempt or endpoint is left,
-     * the connection closes as {@code CONNECT_FAILED}. Kept apart from the connect path on purpose.
+     * Retries, on another endpoint, a backend this connector connected that ended (reset, error or EOF) before the
+     * connection used it. Counted and scheduled as a failed attempt: the next timeout of the schedule, an endpoint
+     * other than the one that ended; when no attempt or endpoint is left, the connection closes as
+     * {@code CONNECT_FAILED}. Kept apart from the connect path on purpose.
+     *
+     * <p>The rule (issue 11): a connection retries only when <b>no byte was written to the backend and none came
+     * back</b>, and neither side has half-closed. Then there is nothing to replay, so nothing can reach an
+     * application twice; this is the endpoint whose listener closed with the connection still in its accept queue
+     * (the kernel resets those), or a server that closed at once. Once a byte was written there is no retry: a reset
+     * then looks the same whether the backend's application never accepted the connection or read the request,
+     * acted on it and died, and replaying a request that was acted on (a payment, a write) is worse than a failed
+     * connection the client can retry knowing its protocol. Keeping the bytes until the first response byte would
+     * also cost a copy or a retained buffer per read on the hot path. Bytes the client sent while the proxy was
+     * still connecting were never written to the backend that ended; they are held and go to the next one. The
+     * connection is counted opened once.
      */
     void retryUnusedBackend(Throwable cause) {
         pending = null;
         onAttemptFailed(cause);
     }
 
-    private Endpoint nextEndpoint() {
+    private @Nullable Endpoint nextEndpoint() {
         LiveRoute route = context.lookupRoute();
         return route == null ? null : route.balancer().pickAfterFailure(client, endpoint, first);
     }

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Ticker;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The idle timeouts and connect timeouts of every proxied TCP connection on one event loop, kept by one scheduled
@@ -22,6 +23,11 @@ import java.util.concurrent.TimeUnit;
  * earlier than that (an idle entry appended at the tail never is). Under a steady stream of connections the task
  * therefore runs about once per connect timeout, however many connections come and go meanwhile.
  *
+ * <p><b>Why reads alone.</b> Every write in a relay is caused by a read on the other side, so a connection on which
+ * neither channel has read for the timeout is idle both ways, and a read loop is all that stamps it.
+ * {@code IdleStateHandler} would instead turn each void write promise into a real one to see writes. A peer that
+ * stopped reading stops the reads on the other side through backpressure, so it also ends in {@code IDLE_TIMEOUT}.
+ *
  * <p>Confined to its event loop. Every connection of one {@link TcpConnectionTable} shares one idle timeout.
  */
 final class ConnectionTimer implements Runnable {
@@ -32,7 +38,7 @@ final class ConnectionTimer implements Runnable {
 
     private final TimerList idle = new TimerList();
     private final TimerList connecting = new TimerList();
-    private ScheduledFuture<?> task;
+    private @Nullable ScheduledFuture<?> task;
     private long armedFor;
     private long schedules;
 
@@ -107,10 +113,10 @@ final class ConnectionTimer implements Runnable {
     }
 
     private void rearm() {
-        TimerEntry e = idle.head;
-        boolean due = e != null;
-        long next = due ? e.stamp + idleTimeoutNanos : 0;
-        for (e = connecting.head; e != null; e = e.next) {
+        TimerEntry oldest = idle.head;
+        boolean due = oldest != null;
+        long next = oldest != null ? oldest.stamp + idleTimeoutNanos : 0;
+        for (TimerEntry e = connecting.head; e != null; e = e.next) {
             if (!due || e.stamp - next < 0) {
                 next = e.stamp;
                 due = true;

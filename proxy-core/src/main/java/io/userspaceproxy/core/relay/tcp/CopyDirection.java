@@ -14,8 +14,9 @@ import java.io.IOException;
  * One direction of a proxied connection on the copy relay, and its end ({@link SpliceDirection} is the same on the
  * splice relay). When the source's input shuts down (its peer sent a FIN), the bytes still queued towards the sink
  * are flushed first, and only then is the sink's output shut down, passing the FIN on: shutting the output down at
- * once would discard that queue, which is how a relay loses the tail of a stream. A FIN that arrives before the backend connected is remembered and passed on once it has. The direction
- * that finishes last skips the shutdown: the connection closes both channels then, and the close sends the FIN.
+ * once would discard that queue, which is how a relay loses the tail of a stream. A FIN that arrives before the
+ * backend connected is remembered and passed on once it has. The direction that finishes last skips the shutdown:
+ * the connection closes both channels then, and the close sends the FIN.
  *
  * <p>Listens to its own flush and shutdown futures, so it allocates nothing. Confined to the connection's event loop.
  */
@@ -27,13 +28,13 @@ final class CopyDirection implements ChannelFutureListener {
     private static final int SHUTTING_DOWN_OUTPUT = 3;
     private static final int DONE = 4;
 
-    private final TcpConnection connection;
+    private final DuplexRelay relay;
     private final boolean towardBackend;
 
     private int state = OPEN;
 
-    CopyDirection(TcpConnection connection, boolean towardBackend) {
-        this.connection = connection;
+    CopyDirection(DuplexRelay relay, boolean towardBackend) {
+        this.relay = relay;
         this.towardBackend = towardBackend;
     }
 
@@ -48,10 +49,10 @@ final class CopyDirection implements ChannelFutureListener {
     }
 
     void onSourceInputShutdown() {
-        if (connection.isClosed() || state > EOF_BEFORE_CONNECT) {
+        if (relay.connection().isClosed() || state > EOF_BEFORE_CONNECT) {
             return;
         }
-        Channel sink = connection.sink(towardBackend);
+        Channel sink = relay.sink(towardBackend);
         if (sink == null) {
             state = EOF_BEFORE_CONNECT;
             return;
@@ -70,18 +71,18 @@ final class CopyDirection implements ChannelFutureListener {
 
     @Override
     public void operationComplete(ChannelFuture future) {
-        if (connection.isClosed()) {
+        if (relay.connection().isClosed()) {
             return;
         }
         if (!future.isSuccess()) {
-            connection.close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
+            relay.connection().close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
             return;
         }
-        if (state == FLUSHING && connection.isOppositeDone(towardBackend)) {
+        if (state == FLUSHING && relay.isOppositeDone(towardBackend)) {
             // The last direction: closing the sink sends its FIN after the flushed bytes (the sink's own input has
             // ended, so nothing unread makes the close a reset); a shutdown(SHUT_WR) first would be a call more.
             state = DONE;
-            connection.onDirectionDone();
+            relay.onDirectionDone();
             return;
         }
         if (state == FLUSHING) {
@@ -90,7 +91,7 @@ final class CopyDirection implements ChannelFutureListener {
             return;
         }
         state = DONE;
-        connection.onDirectionDone();
+        relay.onDirectionDone();
     }
 
     /**
@@ -107,10 +108,10 @@ final class CopyDirection implements ChannelFutureListener {
         try {
             ((Socket) epoll.fd()).shutdown(false, true);
         } catch (IOException e) {
-            connection.close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
+            relay.connection().close(towardBackend ? CloseReason.BACKEND_ERROR : CloseReason.FRONTEND_ERROR);
             return;
         }
         state = DONE;
-        connection.onDirectionDone();
+        relay.onDirectionDone();
     }
 }

@@ -4,6 +4,7 @@ import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
 import io.userspaceproxy.core.table.LiveRoute;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What an open connection does when its endpoint leaves its route ({@link ConnectionLifecycle#onRemoval()}): go on
@@ -19,7 +20,7 @@ final class EndpointRemoval {
 
     /** Judges {@code connection} against its listener's route now; on its event loop. */
     static void check(TcpConnection connection) {
-        LiveRoute route = stillOpen(connection);
+        LiveRoute route = connection.isClosed() ? null : currentRoute(connection);
         if (route == null || route.route().endpoints().contains(connection.endpoint())) {
             return;
         }
@@ -37,13 +38,15 @@ final class EndpointRemoval {
         if (connection.isClosed()) {
             return;
         }
-        LiveRoute route = connection.context().lookupRoute();
+        LiveRoute route = currentRoute(connection);
         if (route == null || !route.route().endpoints().contains(connection.endpoint())) {
             connection.close(CloseReason.ENDPOINT_REMOVED);
         }
     }
 
-    private static LiveRoute stillOpen(TcpConnection connection) {
-        return connection.isClosed() || connection.context() == null ? null : connection.context().lookupRoute();
+    /** The route of the connection's listener now; null when it has none, or the connection never connected. */
+    private static @Nullable LiveRoute currentRoute(TcpConnection connection) {
+        TcpListenerContext context = connection.context();
+        return context == null ? null : context.lookupRoute();
     }
 }

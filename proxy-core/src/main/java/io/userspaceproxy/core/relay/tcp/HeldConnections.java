@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * New TCP connections held, accepted and unread, while their service port has no endpoint: the scale-from-zero
@@ -55,12 +56,12 @@ public final class HeldConnections {
         final TcpListenerContext context;
         final ServicePortName servicePort;
         final InetSocketAddress client;
-        final InetSocketAddress dialled;
+        final @Nullable InetSocketAddress dialled;
         private final AtomicBoolean taken = new AtomicBoolean();
-        private volatile Future<?> timeout;
+        private volatile @Nullable Future<?> timeout;
 
         Held(TcpFrontendHandler handler, TcpConnection connection, TcpListenerContext context,
-                ServicePortName servicePort, InetSocketAddress client, InetSocketAddress dialled) {
+                ServicePortName servicePort, InetSocketAddress client, @Nullable InetSocketAddress dialled) {
             this.handler = handler;
             this.connection = connection;
             this.context = context;
@@ -92,8 +93,8 @@ public final class HeldConnections {
      * @param dialled the address the client dialled, when a PROXY protocol header named it; else null
      * @return the entry, or null when the caller refuses the connection as before
      */
-    Held hold(TcpFrontendHandler handler, TcpConnection connection, TcpListenerContext context, LiveRoute route,
-            InetSocketAddress client, InetSocketAddress dialled) {
+    @Nullable Held hold(TcpFrontendHandler handler, TcpConnection connection, TcpListenerContext context,
+            LiveRoute route, InetSocketAddress client, @Nullable InetSocketAddress dialled) {
         ConnectionLifecycle lifecycle = route.route().lifecycle();
         if (!lifecycle.holdsWhenEmpty()) {
             return null;

@@ -11,6 +11,7 @@ import io.netty.util.NetUtil;
 import io.userspaceproxy.core.model.ProxyProtocolOptions;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The PROXY protocol header one connection sends to its backend: the client it was accepted from (or the one an
@@ -33,7 +34,8 @@ final class ProxyHeader {
     }
 
     /** The header {@code version} asks for, or {@code null} when it asks for none. */
-    static ProxyHeader of(ProxyProtocolOptions.Version version, InetSocketAddress client, InetSocketAddress dialled) {
+    static @Nullable ProxyHeader of(ProxyProtocolOptions.Version version, InetSocketAddress client,
+            InetSocketAddress dialled) {
         return switch (version) {
             case NONE -> null;
             case V1 -> new ProxyHeader(HAProxyProtocolVersion.V1, client, dialled);

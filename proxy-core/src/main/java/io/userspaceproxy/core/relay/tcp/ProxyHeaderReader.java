@@ -8,11 +8,13 @@ import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,22 +37,22 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
 
     private final TcpFrontendHandler frontend;
     private final TcpConnection connection;
-    private Future<?> timeout;
+    private final Future<?> timeout;
     private boolean done;
 
-    private ProxyHeaderReader(TcpFrontendHandler frontend, TcpConnection connection) {
+    private ProxyHeaderReader(TcpFrontendHandler frontend, TcpConnection connection, EventExecutor executor) {
         this.frontend = frontend;
         this.connection = connection;
+        this.timeout = executor.schedule(() -> reject("no header within " + TIMEOUT_SECONDS + " s"), TIMEOUT_SECONDS,
+                TimeUnit.SECONDS);
     }
 
     /** Puts a decoder and a reader in front of {@code frontendCtx}'s handler and starts reading the header. */
     static void install(ChannelHandlerContext frontendCtx, TcpFrontendHandler frontend, TcpConnection connection) {
-        ProxyHeaderReader reader = new ProxyHeaderReader(frontend, connection);
         ChannelPipeline pipeline = frontendCtx.pipeline();
         pipeline.addBefore(frontendCtx.name(), null, new HAProxyMessageDecoder(MAX_TLV_BYTES));
-        pipeline.addBefore(frontendCtx.name(), null, reader);
-        reader.timeout = frontendCtx.executor().schedule(() -> reader.reject("no header within "
-                + TIMEOUT_SECONDS + " s"), TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        pipeline.addBefore(frontendCtx.name(), null, new ProxyHeaderReader(frontend, connection,
+                frontendCtx.executor()));
         frontendCtx.channel().config().setAutoRead(true);
     }
 
@@ -97,7 +99,7 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException && !done) {
-            reject(cause.getMessage());
+            reject(Objects.toString(cause.getMessage(), cause.toString()));
         } else {
             ctx.fireExceptionCaught(cause);
         }

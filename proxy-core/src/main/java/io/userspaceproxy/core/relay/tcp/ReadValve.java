@@ -41,9 +41,9 @@ final class ReadValve {
             // Resumes as a water mark would, and only if nothing else (a close, a half-close, the other water mark)
             // has decided otherwise since.
             if (fromFrontend) {
-                connection.onBackendWritabilityChanged(sink.isWritable());
+                connection.relay().onBackendWritabilityChanged(sink.isWritable());
             } else {
-                connection.onFrontendWritabilityChanged(sink.isWritable());
+                connection.relay().onFrontendWritabilityChanged(sink.isWritable());
             }
         });
     }

@@ -8,6 +8,7 @@ import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +33,7 @@ final class SpliceDirection {
     /** Bytes spliced into the pipe and not yet out of it: exact, so a pipe is reused only when truly empty. */
     int inPipe;
     /** Bytes Netty read or queued before it let go; sent before anything spliced. */
-    ArrayDeque<ByteBuf> carried;
+    @Nullable ArrayDeque<ByteBuf> carried;
     boolean sourceReadable = true;
     boolean sourceEof;
     boolean sinkBlocked;
@@ -115,7 +116,7 @@ final class SpliceDirection {
 
     /** Sends carried bytes, then the pipe; false when the sink took less than all (wait for EPOLLOUT). */
     private boolean drainToSink() throws IOException {
-        if (carried != null && !writeCarried()) {
+        if (carried != null && !writeCarried(carried)) {
             sinkBlocked = true;
             return false;
         }
@@ -130,9 +131,9 @@ final class SpliceDirection {
         return true;
     }
 
-    private boolean writeCarried() throws IOException {
+    private boolean writeCarried(ArrayDeque<ByteBuf> queue) throws IOException {
         ByteBuf buf;
-        while ((buf = carried.peek()) != null) {
+        while ((buf = queue.peek()) != null) {
             // Netty's read and outbound buffers on epoll are direct, which the native write requires.
             ByteBuffer bytes = buf.internalNioBuffer(buf.readerIndex(), buf.readableBytes());
             int n = sink.fd.write(bytes, bytes.position(), bytes.limit());
@@ -141,7 +142,8 @@ final class SpliceDirection {
             }
             buf.skipBytes(n);
             if (!buf.isReadable()) {
-                carried.poll().release();
+                queue.poll();
+                buf.release();
             }
         }
         carried = null;
@@ -149,12 +151,13 @@ final class SpliceDirection {
     }
 
     private void onBytes(int n) {
+        TcpConnection connection = relay.connection();
         if (towardBackend) {
-            relay.connection().onBytesToBackend(n);
+            connection.relay().onBytesToBackend(n);
         } else {
-            relay.connection().onBytesToFrontend(n);
+            connection.relay().onBytesToFrontend(n);
         }
-        relay.connection().onReadComplete();
+        connection.onReadComplete();
     }
 
     /** The source ended and everything before its FIN is out: pass the FIN on. */

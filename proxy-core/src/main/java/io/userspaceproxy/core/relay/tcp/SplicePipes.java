@@ -4,6 +4,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,7 @@ final class SplicePipes {
      * An empty pipe, {@code [read end, write end]}, both non-blocking; {@code null} when none can be had (typically
      * the open-files limit), in which case the connection stays on the copy relay.
      */
-    static FileDescriptor[] acquire() {
+    static FileDescriptor @Nullable [] acquire() {
         FileDescriptor[] pipe = IDLE.get().poll();
         if (pipe != null) {
             return pipe;

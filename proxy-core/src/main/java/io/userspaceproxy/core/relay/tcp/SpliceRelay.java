@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -18,6 +19,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.metrics.CloseReason;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,12 +37,12 @@ import org.slf4j.LoggerFactory;
  * {@code EPOLLRDHUP}, and events already fetched are still delivered). A FIN it read in that window is passed on
  * like any other.
  *
- * <p><b>One direction</b> ({@link SpliceDirection#pump}) alternates: drain the pipe into the sink, then refill it from the
- * source. It never reads while its pipe holds bytes, so at most one pipe's worth (64 KiB by default) sits in the
+ * <p><b>One direction</b> ({@link SpliceDirection#pump}) alternates: drain the pipe into the sink, then refill it from
+ * the source. It never reads while its pipe holds bytes, so at most one pipe's worth (64 KiB by default) sits in the
  * proxy per direction however slow the reader is: that is the backpressure, and TCP flow control does the rest. A
- * source is at its end only when a refill of an <em>empty</em> pipe returns nothing after the peer's FIN was seen;
- * only then, with the pipe drained, is the sink's output shut down. Splice reports both "no data yet" and "pipe full"
- * as zero, so that rule is what keeps the tail of a stream.
+ * source is at its end only when a refill of an <em>empty</em> pipe returns nothing after the peer's FIN was seen; only
+ * then, with the pipe drained, is the sink's output shut down. Splice reports both "no data yet" and "pipe full" as
+ * zero, so that rule is what keeps the tail of a stream.
  *
  * <p>The relay ends through {@link TcpConnection#close}, which calls {@link #release} before it closes the channels:
  * the registrations leave the epoll set while their descriptors are still open, and the pipes go back to this loop's
@@ -76,19 +78,22 @@ final class SpliceRelay {
     }
 
     /** Whether both channels are of a transport whose descriptors this relay can drive (epoll). */
-    static boolean supports(Channel frontend, Channel backend) {
+    private static boolean supports(Channel frontend, Channel backend) {
         return frontend instanceof EpollSocketChannel && backend instanceof EpollSocketChannel;
     }
 
     /**
-     * Starts taking the connection over from Netty; {@code null} when no pipes can be had, and the connection stays
-     * on the copy relay.
+     * Starts taking the connection over from Netty; {@code null} when the channels are not epoll's (see
+     * {@link #supports}) or no pipes can be had (the open-files limit), and the connection stays on the copy relay.
      *
      * @param toBackendDone   whether the direction towards the backend has already passed its FIN on
      * @param toFrontendDone  likewise towards the frontend
      */
-    static SpliceRelay start(TcpConnection connection, Channel frontend, Channel backend, boolean toBackendDone,
-            boolean toFrontendDone) {
+    static @Nullable SpliceRelay start(TcpConnection connection, Channel frontend, Channel backend,
+            boolean toBackendDone, boolean toFrontendDone) {
+        if (!supports(frontend, backend)) {
+            return null;
+        }
         FileDescriptor[] up = SplicePipes.acquire();
         if (up == null) {
             return null;
@@ -101,6 +106,9 @@ final class SpliceRelay {
         SpliceRelay relay = new SpliceRelay(connection, frontend, backend, up, down);
         relay.toBackend.done = toBackendDone;
         relay.toFrontend.done = toFrontendDone;
+        // The relay learns of a FIN Netty reads while letting go from an input shutdown event, never from a close.
+        frontend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
+        backend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
         frontend.config().setAutoRead(false);
         backend.config().setAutoRead(false);
         frontend.deregister().addListener(relay.onDeregistered);
@@ -196,7 +204,7 @@ final class SpliceRelay {
         final CloseReason failure;
         /** The peer sent its FIN (or the connection is gone): a refill of an empty pipe that gets nothing is EOF. */
         boolean peerDone;
-        IoRegistration registration;
+        @Nullable IoRegistration registration;
 
         Socket(Channel channel, CloseReason failure) {
             this.channel = channel;

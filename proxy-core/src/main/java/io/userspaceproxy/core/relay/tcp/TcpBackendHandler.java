@@ -45,14 +45,13 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        DuplexRelay relay = connection.relay();
         if (msg instanceof ByteBuf buf) {
-            connection.onBytesToFrontend(buf.readableBytes());
+            relay.onBytesToFrontend(buf.readableBytes());
         }
-        if (connection.isSpliced()) {
-            connection.carry(false, msg);
-            return;
+        if (!relay.carry(false, msg)) {
+            frontend.write(msg, frontend.voidPromise());
         }
-        frontend.write(msg, frontend.voidPromise());
     }
 
     @Override
@@ -60,7 +59,7 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
         if (retired) {
             return;
         }
-        if (!connection.isSpliced()) {
+        if (!connection.relay().isSpliced()) {
             frontend.flush();
             ReadValve.afterFlush(connection, false, ctx.channel(), frontend, memoryGuard);
         }
@@ -72,14 +71,14 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
         if (retired) {
             return;
         }
-        connection.onBackendWritabilityChanged(ctx.channel().isWritable());
+        connection.relay().onBackendWritabilityChanged(ctx.channel().isWritable());
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             if (!retired) {
-                connection.onBackendInputShutdown();
+                connection.relay().onBackendInputShutdown();
             }
         } else {
             ctx.fireUserEventTriggered(evt);
@@ -89,7 +88,7 @@ final class TcpBackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!retired) {
-            connection.onBackendInactive();
+            connection.relay().onBackendInactive();
         }
     }
 

@@ -1,112 +1,76 @@
 package io.userspaceproxy.core.relay.tcp;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Ticker;
 import io.userspaceproxy.core.balance.EndpointLoad;
 import io.userspaceproxy.core.metrics.CloseReason;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
-import io.userspaceproxy.core.relay.RelayOptions;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 
 /**
- * One proxied TCP connection: the frontend (client) channel, the backend (endpoint) channel once connected, and the
- * state the two directions share. Confined to the frontend's event loop (the backend is registered on the same
- * loop), so nothing here is volatile or locked.
- *
- * <p><b>Half-close.</b> Each direction finishes on its own ({@link CopyDirection}); the connection closes as
- * {@link CloseReason#COMPLETED} once both have. The legacy proxier closed both sockets when either side finished,
- * cutting off the reply to a client that shut down its output.
+ * One proxied TCP connection, from accept to close: its connect, its timers and its accounting. Its two directions,
+ * and the half-close and splice rules between them, are its {@link DuplexRelay}'s. Listed in its listener set's
+ * {@link TcpConnectionTable} from its first connect attempt until {@link #close}. Confined to the frontend's event
+ * loop (the backend is registered on the same loop), so nothing here is volatile or locked.
  *
  * <p><b>Close accounting.</b> {@link #close} runs once and records exactly one reason:
  * {@code onConnectionClosed} when the backend had connected ({@code onConnectionOpened} was counted), otherwise
- * {@code onRejected}. Rejections and connect failures reset the client (SO_LINGER 0), so it fails at once.
- *
- * <p><b>Idle timeout.</b> Every write in a relay is caused by a read on the other side, so a connection on which
- * neither channel has read for the timeout is idle in both directions. That is what {@code IdleStateHandler}'s
- * {@code ALL_IDLE} on the frontend would report, but it observes writes by turning each void write promise into a
- * real one with a listener: an allocation per write. Here a read loop stamps the connection in its event loop's
- * {@link ConnectionTimer}, which sweeps every connection of the loop with one task (no task per connection). A write
- * that cannot drain (a peer that stopped reading) stops the reads on the other side, so it also ends in
- * {@code IDLE_TIMEOUT}.
- *
- * <p><b>Splice.</b> On epoll, a read loop that moved at least {@link RelayOptions#spliceThresholdBytes()} marks a
- * bulk transfer: the connection hands both sockets to a {@link SpliceRelay} and its payload stops passing through
- * Java. From then on the handlers see at most the reads Netty makes while letting go, and pass them to the relay.
- *
- * <p><b>Connection table.</b> From its first connect attempt until {@link #close} the connection is listed in its
- * listener set's {@link TcpConnectionTable}; {@link #info} samples it from another thread (see there for what that
- * read may and may not see).
+ * {@code onRejected}. What each reason does to the sockets is {@link CloseActions}'s. Its idle and connect timeouts
+ * are kept by its event loop's {@link ConnectionTimer}.
  */
 final class TcpConnection extends TimerEntry {
 
-    private static final IOException ENDED_UNUSED =
-            new IOException("the backend closed before a byte was sent either way");
+    static final IOException ENDED_UNUSED = new IOException("the backend closed before a byte was sent either way");
 
     private final Channel frontend;
     private final ServicePortCounters counters;
     private final long idleTimeoutNanos;
-    private final Ticker ticker;
+    private final DuplexRelay relay;
 
-    private Channel backend;
-    private BackendConnector connector;
-    /** The connector of the connected backend, kept for {@link #retryUnusedBackend}; null once it cannot apply. */
-    private BackendConnector connectedBy;
-    /** Reads that arrived before the backend connected; epoll reads on EPOLLRDHUP even with autoRead off. */
-    private ArrayDeque<Object> earlyReads;
+    /** Walks the connect schedule; kept once connected, to retry a backend that ended unused. */
+    private @Nullable BackendConnector connector;
+    private @Nullable HeldReads heldReads;
     private boolean opened;
     private boolean closed;
-    private ConnectionTimer timer;
+    private @Nullable ConnectionTimer timer;
     // Set once before the table lists this connection, so the table's add publishes them to readers.
-    private TcpListenerContext context;
-    private ServicePortName servicePort;
-    private InetSocketAddress client;
+    private @Nullable TcpListenerContext context;
+    private @Nullable ServicePortName servicePort;
+    private @Nullable InetSocketAddress client;
     private long openedNanos;
     /** The close at the route's maximum age; null when it has none. */
-    private Future<?> ageLimit;
+    private @Nullable Future<?> ageLimit;
     /** Where least-connections counts this connection; null when nothing does. */
-    private EndpointLoad load;
+    private @Nullable EndpointLoad load;
     // Read by TcpConnectionTable off this loop without synchronization: benign races, see there.
-    private Endpoint endpoint;
-    private long bytesToBackend;
-    private long bytesToFrontend;
-    /** Bytes read in the read loop under way (either side's; loops do not interleave on one event loop). */
-    private int readLoopBytes;
-    /** From the listener's options at {@link #connect}; zero (never) until then. */
-    private int spliceThresholdBytes;
-    private SpliceRelay splice;
-    private boolean spliceRefused;
-
-    private final CopyDirection toBackend = new CopyDirection(this, true);
-    private final CopyDirection toFrontend = new CopyDirection(this, false);
+    private @Nullable Endpoint endpoint;
 
     TcpConnection(Channel frontend, ServicePortCounters counters, long idleTimeoutNanos) {
         this.frontend = frontend;
         this.counters = counters;
         this.idleTimeoutNanos = idleTimeoutNanos;
-        this.ticker = frontend.eventLoop().ticker();
+        this.relay = new DuplexRelay(this, frontend);
     }
 
     Channel frontend() {
         return frontend;
     }
 
+    DuplexRelay relay() {
+        return relay;
+    }
+
     /** The connected backend, or {@code null} before it connected and once the connection is closed. */
-    Channel backend() {
-        return closed ? null : backend;
+    @Nullable Channel backend() {
+        return closed ? null : relay.backend();
     }
 
     ServicePortCounters counters() {
@@ -117,6 +81,10 @@ final class TcpConnection extends TimerEntry {
         return closed;
     }
 
+    boolean isShuttingDown() {
+        return frontend.eventLoop().isShuttingDown();
+    }
+
     /**
      * Lists the connection in its table, starts the idle timer and the first connect attempt, to {@code first}.
      *
@@ -125,30 +93,26 @@ final class TcpConnection extends TimerEntry {
      * @param header      what each connected backend gets first; null for nothing
      */
     void connect(TcpListenerContext context, ServicePortName servicePort, InetSocketAddress client,
-            ProxyHeader header, Endpoint first) {
+            @Nullable ProxyHeader header, Endpoint first) {
         this.context = context;
         this.client = client;
         this.servicePort = servicePort;
         this.endpoint = first;
-        this.openedNanos = ticker.nanoTime();
-        this.spliceThresholdBytes = context.spliceThresholdBytes();
+        this.openedNanos = frontend.eventLoop().ticker().nanoTime();
+        relay.spliceFrom(context.spliceThresholdBytes());
         context.connections().add(this);
-        startIdleTimer(context.connections().timer(frontend.eventLoop(), idleTimeoutNanos));
-        connector = new BackendConnector(context, this, client.getAddress(), header);
-        connector.connect(first);
+        ConnectionTimer loopTimer = context.connections().timer(frontend.eventLoop(), idleTimeoutNanos);
+        startIdleTimer(loopTimer);
+        connector = new BackendConnector(context, this, loopTimer, client.getAddress(), header, first);
+        connector.connect();
     }
 
     /** Puts the connection under {@code loopTimer}, its event loop's, for its idle and connect timeouts. */
     void startIdleTimer(ConnectionTimer loopTimer) {
         timer = loopTimer;
         if (idleTimeoutNanos > 0) {
-            timer.startIdle(this);
+            loopTimer.startIdle(this);
         }
-    }
-
-    /** The timer of this connection's event loop; set once the connection starts connecting. */
-    ConnectionTimer timer() {
-        return timer;
     }
 
     /** Called by the connector before each attempt: the endpoint the connection table shows. */
@@ -158,37 +122,17 @@ final class TcpConnection extends TimerEntry {
 
     /** Called by the connector once a backend accepted: counts the connection and starts relaying. */
     void onBackendConnected(Channel connected) {
-        connectedBy = connector;
-        connector = null;
         if (closed) {
             connected.close();
             return;
         }
-        backend = connected;
         if (!opened) { // a retry after an unused backend (see retryUnusedBackend) is still one connection
             opened = true;
             counters.onConnectionOpened();
         }
-        if (earlyReads != null) {
-            Object msg;
-            while ((msg = earlyReads.poll()) != null) {
-                forwardToBackend(msg);
-            }
-            earlyReads = null;
-            backend.flush();
-        }
-        toBackend.onConnected();
-        // Unless reads held back during the connect already filled the backend's queue: then its writability
-        // event turns reading on once it drains.
-        if (toBackend.isOpen() && backend.isWritable()) {
-            frontend.config().setAutoRead(true);
-        }
-    }
-
-    /** Called by the connector when the schedule ran out or no endpoint is left to try. */
-    void onConnectFailed() {
-        connector = null;
-        close(CloseReason.CONNECT_FAILED);
+        HeldReads held = heldReads;
+        heldReads = null;
+        relay.attach(connected, held);
     }
 
     /** A frontend read that found no backend yet: kept until it connects, or released if the connection is over. */
@@ -197,149 +141,18 @@ final class TcpConnection extends TimerEntry {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (earlyReads == null) {
-            earlyReads = new ArrayDeque<>(4);
+        if (heldReads == null) {
+            heldReads = new HeldReads();
         }
-        earlyReads.add(msg);
+        heldReads.add(msg);
     }
 
-    private void forwardToBackend(Object msg) {
-        if (msg instanceof ByteBuf buf) {
-            onBytesToBackend(buf.readableBytes());
-        }
-        backend.write(msg, backend.voidPromise());
-    }
-
-    /** Counts bytes read from the frontend, for the service port and for this connection. */
-    void onBytesToBackend(int bytes) {
-        counters.onBytesToBackend(bytes);
-        bytesToBackend += bytes;
-        readLoopBytes += bytes;
-    }
-
-    /** Counts bytes read from the backend, for the service port and for this connection. */
-    void onBytesToFrontend(int bytes) {
-        counters.onBytesToFrontend(bytes);
-        bytesToFrontend += bytes;
-        readLoopBytes += bytes;
-    }
-
-    /**
-     * A read loop ended on either side, after its bytes were flushed: the connection is not idle, and when the loop
-     * moved enough bytes to mark a bulk transfer, the connection switches to splice.
-     */
+    /** A read loop ended on either side, after its bytes were flushed: the connection is not idle. */
     void onReadComplete() {
         if (timer != null) {
             timer.touch(this);
         }
-        int bytes = readLoopBytes;
-        readLoopBytes = 0;
-        if (spliceThresholdBytes > 0 && bytes >= spliceThresholdBytes && splice == null && !spliceRefused) {
-            trySplice();
-        }
-    }
-
-    /** Whether a {@link SpliceRelay} owns the sockets now: reads Netty still delivers go to {@link #carry}. */
-    boolean isSpliced() {
-        return splice != null;
-    }
-
-    /** A read Netty made while handing the sockets to the splice relay: it goes out before anything spliced. */
-    void carry(boolean towardBackend, Object msg) {
-        splice.carry(towardBackend, msg);
-    }
-
-    private void trySplice() {
-        // Only between whole states of each direction: open, or done with its FIN passed on.
-        boolean upDone = toBackend.isDone();
-        boolean downDone = toFrontend.isDone();
-        if (closed || backend == null || earlyReads != null || (!toBackend.isOpen() && !upDone)
-                || (!toFrontend.isOpen() && !downDone) || (upDone && downDone)) {
-            return;
-        }
-        if (!SpliceRelay.supports(frontend, backend)) {
-            spliceRefused = true;
-            return;
-        }
-        // The relay learns of a FIN Netty reads while letting go from an input shutdown event, never from a close.
-        frontend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
-        backend.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.TRUE);
-        splice = SpliceRelay.start(this, frontend, backend, upDone, downDone);
-        if (splice == null) {
-            spliceRefused = true; // no pipe to be had (open-files limit): this one stays on the copy relay
-        }
-    }
-
-    /**
-     * The frontend's queue crossed a water mark: read the backend only while the frontend can take more. A side
-     * whose input has shut down is left alone; there is nothing more to read, and epoll may have dropped its fd
-     * from the interest set already, so re-arming it would fail.
-     */
-    void onFrontendWritabilityChanged(boolean writable) {
-        if (!closed && backend != null && splice == null && toFrontend.isOpen()) {
-            backend.config().setAutoRead(writable);
-            counters.onFlowControl(false, !writable);
-        }
-    }
-
-    /** The backend's queue crossed a water mark: read the frontend only while the backend can take more. */
-    void onBackendWritabilityChanged(boolean writable) {
-        if (!closed && backend != null && splice == null && toBackend.isOpen()) {
-            frontend.config().setAutoRead(writable);
-            counters.onFlowControl(true, !writable);
-        }
-    }
-
-    void onFrontendInputShutdown() {
-        if (splice != null) {
-            splice.onSourceEof(true);
-        } else {
-            toBackend.onSourceInputShutdown();
-        }
-    }
-
-    void onBackendInputShutdown() {
-        if (retryUnusedBackend(ENDED_UNUSED)) {
-            return;
-        }
-        if (splice != null) {
-            splice.onSourceEof(false);
-        } else {
-            toFrontend.onSourceInputShutdown();
-        }
-    }
-
-    /**
-     * The frontend closed. After the backend's FIN was passed on, the frontend no longer allows half-closure (see
-     * {@link #onDirectionDone}), so Netty closes it at its EOF: then the client finished too, and its FIN goes on to
-     * the backend. Every other close of a frontend comes from an error (counted before, in exceptionCaught), from
-     * this connection itself, or from a shutdown.
-     */
-    void onFrontendInactive() {
-        if (!closed && splice == null && toFrontend.isDone() && !shuttingDown()) {
-            toBackend.onSourceInputShutdown();
-            return;
-        }
-        stopIdleTimer();
-        close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.FRONTEND_ERROR);
-    }
-
-    /**
-     * The backend closed: after the client's FIN was passed on, that is the backend's EOF (as for the frontend);
-     * otherwise a failure. A connect attempt's channel given up before it connected is the connector's business.
-     */
-    void onBackendInactive() {
-        if (backend == null) {
-            return;
-        }
-        if (!closed && splice == null && toBackend.isDone() && !shuttingDown()) {
-            toFrontend.onSourceInputShutdown();
-            return;
-        }
-        if (retryUnusedBackend(ENDED_UNUSED)) {
-            return;
-        }
-        close(shuttingDown() ? CloseReason.SHUTDOWN : CloseReason.BACKEND_ERROR);
+        relay.onReadComplete();
     }
 
     /** The backend failed (a reset, typically): retried when it was never used, otherwise a backend error. */
@@ -350,73 +163,33 @@ final class TcpConnection extends TimerEntry {
     }
 
     /**
-     * A connected backend ended (reset, error or EOF) before the connection used it. The rule (issue 11): it is
-     * retried on another endpoint, as after a failed connect, only when <b>no byte was written to it and none came
-     * back</b>, and neither side has half-closed. Then there is nothing to replay, so nothing can reach an
-     * application twice; this is the endpoint whose listener closed with the connection still in its accept queue
-     * (the kernel resets those), or a server that closed at once. Once a byte was written the connection is not
-     * retried: a reset then looks the same whether the backend's application never accepted the connection or read
-     * the request, acted on it and died, and replaying a request that was acted on (a payment, a write) is worse
-     * than a failed connection the client can retry knowing its protocol. Keeping the bytes until the first
-     * response byte would also cost a copy or a retained buffer per read on the hot path. Bytes the client sent
-     * while the proxy was still connecting were never written to the backend that ended; they are held and go to
-     * the next one. The retry walks the rest of the connect schedule (same timeouts, same attempt count); the
-     * connection is counted opened once.
+     * Gives up a connected backend that ended (reset, error or EOF) before a byte went either way and before either
+     * side half-closed, and has its connector try another endpoint: the rule, and why no more than that, is at
+     * {@link BackendConnector#retryUnusedBackend}. Reads from now on wait in {@link #holdUntilConnected}.
      *
      * @return true when the backend was given up for a retry (or the schedule ran out and the connection closed)
      */
-    private boolean retryUnusedBackend(Throwable cause) {
-        BackendConnector retry = connectedBy;
-        if (closed || retry == null || backend == null || splice != null || bytesToBackend != 0
-                || bytesToFrontend != 0 || earlyReads != null || !toBackend.isOpen() || !toFrontend.isOpen()
-                || shuttingDown()) {
+    boolean retryUnusedBackend(Throwable cause) {
+        BackendConnector retry = connector;
+        Channel unused = relay.backend();
+        if (closed || retry == null || unused == null || !relay.isUnused() || isShuttingDown()) {
             return false;
         }
-        Channel unused = backend;
-        backend = null;
-        connectedBy = null;
+        relay.detach();
         TcpBackendHandler.retire(unused);
         unused.close();
-        frontend.config().setAutoRead(false); // reads wait in holdUntilConnected for the next backend
-        connector = retry;
+        frontend.config().setAutoRead(false);
         retry.retryUnusedBackend(cause);
         return true;
     }
 
-    /** Where the direction toward the backend (or else the frontend) writes, whether or not the connection is open. */
-    Channel sink(boolean towardBackend) {
-        return towardBackend ? backend : frontend;
+    /** The frontend closed without ending the relay: an error, a shutdown, or after the close of the connection. */
+    void onFrontendClosed() {
+        stopIdleTimer(); // also after a backend error, whose close left the timer watching the last flush
+        close(isShuttingDown() ? CloseReason.SHUTDOWN : CloseReason.FRONTEND_ERROR);
     }
 
-    /**
-     * One direction has passed its FIN on; when both have, the connection is complete. After the first, the source
-     * of the other direction stops allowing half-closure: its EOF ends the whole connection, so Netty may close it
-     * at once instead of shutting its input down first (a shutdown(SHUT_RD) that fails with ENOTCONN when the peer
-     * has already closed both ways, and on a backend an EPOLLIN wake-up and an epoll_ctl).
-     */
-    void onDirectionDone() {
-        if (toBackend.isDone() && toFrontend.isDone()) {
-            close(CloseReason.COMPLETED);
-            return;
-        }
-        // A splice relay started later turns half-closure back on (see trySplice).
-        Channel lastSource = toBackend.isDone() ? backend : frontend;
-        lastSource.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, Boolean.FALSE);
-    }
-
-    /** Whether the direction opposite to the one toward the backend (or else the frontend) has passed its FIN on. */
-    boolean isOppositeDone(boolean towardBackend) {
-        return towardBackend ? toFrontend.isDone() : toBackend.isDone();
-    }
-
-    private boolean shuttingDown() {
-        return frontend.eventLoop().isShuttingDown();
-    }
-
-    /**
-     * Ends the connection for {@code reason} unless it has already ended. Refusals reset the client; a backend
-     * failure still flushes what the backend sent before it failed; every other reason closes both sides now.
-     */
+    /** Ends the connection for {@code reason}, counted once, unless it has already ended. */
     void close(CloseReason reason) {
         if (closed) {
             return;
@@ -431,45 +204,22 @@ final class TcpConnection extends TimerEntry {
         if (context != null) {
             context.connections().remove(this);
         }
-        releaseEarlyReads();
+        if (heldReads != null) {
+            heldReads.release();
+            heldReads = null;
+        }
         if (reason != CloseReason.BACKEND_ERROR) {
             stopIdleTimer(); // a backend failure still flushes to the frontend, under the idle timeout
         }
-        if (splice != null) {
-            // Before the channels close: the relay's epoll registrations must leave while the descriptors are open.
-            splice.release(reason);
-        }
+        relay.release(reason); // before the channels close: a splice relay's registrations leave first
         if (connector != null) {
             connector.cancel();
-            connector = null;
         }
         if (ageLimit != null) {
             ageLimit.cancel(false);
         }
         countIn(null);
-        switch (reason) {
-            case NO_ENDPOINTS, SOURCE_RANGE_REJECTED, MEMORY_REJECTED, CONNECT_FAILED, HOLD_TIMEOUT -> reset(frontend);
-            case SHUTDOWN -> {
-                if (context == null) { // held, never connected anywhere: refused, as at a hold timeout
-                    reset(frontend);
-                } else {
-                    frontend.close();
-                    closeIfConnected();
-                }
-            }
-            case ENDPOINT_REMOVED -> {
-                reset(frontend);
-                closeIfConnected();
-            }
-            case BACKEND_ERROR -> {
-                closeIfConnected();
-                frontend.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            }
-            default -> {
-                frontend.close();
-                closeIfConnected();
-            }
-        }
+        CloseActions.closeChannels(reason, frontend, relay.backend(), context != null);
     }
 
     private void stopIdleTimer() {
@@ -478,24 +228,8 @@ final class TcpConnection extends TimerEntry {
         }
     }
 
-    private void closeIfConnected() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
-    private void releaseEarlyReads() {
-        if (earlyReads != null) {
-            Object msg;
-            while ((msg = earlyReads.poll()) != null) {
-                ReferenceCountUtil.release(msg);
-            }
-            earlyReads = null;
-        }
-    }
-
     /** Counts this connection in {@code newLoad} (null: nowhere), released from the one it was counted in before. */
-    void countIn(EndpointLoad newLoad) {
+    void countIn(@Nullable EndpointLoad newLoad) {
         if (load != null) {
             load.release();
         }
@@ -507,16 +241,18 @@ final class TcpConnection extends TimerEntry {
         ageLimit = close;
     }
 
-    /** The endpoint connected or being tried, and the service port: what a removal sweep compares. */
-    Endpoint endpoint() {
+    /** The endpoint connected or being tried: what a removal sweep compares. Null until it starts connecting. */
+    @Nullable Endpoint endpoint() {
         return endpoint;
     }
 
-    TcpListenerContext context() {
+    /** Its listener's; null until it starts connecting (a held connection has not). */
+    @Nullable TcpListenerContext context() {
         return context;
     }
 
-    ServicePortName servicePort() {
+    /** The service port whose route accepted it; null until it starts connecting. */
+    @Nullable ServicePortName servicePort() {
         return servicePort;
     }
 
@@ -532,21 +268,19 @@ final class TcpConnection extends TimerEntry {
 
     /**
      * A sample of this connection for the connection view, taken on any thread (racy reads of loop-confined fields,
-     * see {@link TcpConnectionTable}); {@code null} if the frontend's address is no longer known.
+     * see {@link TcpConnectionTable}); {@code null} before it started connecting.
      */
-    ConnectionInfo info(Instant now) {
-        if (client == null) {
+    @Nullable ConnectionInfo info(Instant now) {
+        TcpListenerContext listed = context;
+        ServicePortName port = servicePort;
+        InetSocketAddress from = client;
+        Endpoint to = endpoint;
+        if (listed == null || port == null || from == null || to == null) {
             return null;
         }
-        Duration age = Duration.ofNanos(Math.max(0, ticker.nanoTime() - openedNanos));
-        return new ConnectionInfo(context.listener(), servicePort, client, endpoint.address(), opened,
-                now.minus(age), age, bytesToBackend, bytesToFrontend);
-    }
-
-    /** Closes with an RST instead of a FIN: the client learns at once that nothing will answer. */
-    private static void reset(Channel channel) {
-        channel.config().setOption(ChannelOption.SO_LINGER, 0);
-        channel.close();
+        Duration age = Duration.ofNanos(Math.max(0, frontend.eventLoop().ticker().nanoTime() - openedNanos));
+        return new ConnectionInfo(listed.listener(), port, from, to.address(), opened, now.minus(age), age,
+                relay.bytesToBackend(), relay.bytesToFrontend());
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.relay.tcp;
 
+import com.uber.nullaway.annotations.Initializer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,6 +13,7 @@ import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.ProxyProtocolOptions;
 import io.userspaceproxy.core.table.LiveRoute;
 import java.net.InetSocketAddress;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +32,14 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     private TcpConnection connection;
     /** Set while the connection waits for an endpoint (see {@link HeldConnections}). */
-    private HeldConnections.Held held;
+    private HeldConnections.@Nullable Held held;
 
     TcpFrontendHandler(TcpListenerContext context) {
         this.context = context;
     }
 
+    /** Makes the connection, which every later event of the frontend concerns (an earlier failure finds none). */
+    @Initializer
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         Channel frontend = ctx.channel();
@@ -67,7 +71,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
      *
      * @param dialled null for the frontend's own local address, read only when a header is to be sent
      */
-    void route(LiveRoute route, InetSocketAddress client, InetSocketAddress dialled) {
+    void route(LiveRoute route, InetSocketAddress client, @Nullable InetSocketAddress dialled) {
         if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
             connection.close(CloseReason.SOURCE_RANGE_REJECTED);
             return;
@@ -100,20 +104,19 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             connection.holdUntilConnected(msg);
             return;
         }
+        DuplexRelay relay = connection.relay();
         if (msg instanceof ByteBuf buf) {
-            connection.onBytesToBackend(buf.readableBytes());
+            relay.onBytesToBackend(buf.readableBytes());
         }
-        if (connection.isSpliced()) {
-            connection.carry(true, msg);
-            return;
+        if (!relay.carry(true, msg)) {
+            backend.write(msg, backend.voidPromise());
         }
-        backend.write(msg, backend.voidPromise());
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         Channel backend = connection.backend();
-        if (backend != null && !connection.isSpliced()) {
+        if (backend != null && !connection.relay().isSpliced()) {
             backend.flush();
             ReadValve.afterFlush(connection, true, ctx.channel(), backend, context.memoryGuard());
         }
@@ -122,13 +125,13 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        connection.onFrontendWritabilityChanged(ctx.channel().isWritable());
+        connection.relay().onFrontendWritabilityChanged(ctx.channel().isWritable());
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            connection.onFrontendInputShutdown();
+            connection.relay().onFrontendInputShutdown();
         } else {
             ctx.fireUserEventTriggered(evt);
         }
@@ -139,7 +142,7 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         if (held != null) {
             context.connections().held().onFrontendClosed(held);
         }
-        connection.onFrontendInactive();
+        connection.relay().onFrontendInactive();
     }
 
     @Override

@@ -1,15 +1,17 @@
 package io.userspaceproxy.core.relay.tcp;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Something a {@link ConnectionTimer} watches, linked into one of its lists by fields of its own, so that watching a
  * connection or a connect attempt allocates nothing and leaving a list is O(1). Confined to one event loop.
  */
 abstract class TimerEntry {
 
-    TimerEntry previous;
-    TimerEntry next;
+    @Nullable TimerEntry previous;
+    @Nullable TimerEntry next;
     /** The list this entry is in, or {@code null}. */
-    TimerList list;
+    @Nullable TimerList list;
     /** For an idle entry, when it was last active; for a connect attempt, its deadline (ticker nanoseconds). */
     long stamp;
 

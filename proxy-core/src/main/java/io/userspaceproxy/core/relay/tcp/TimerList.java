@@ -1,10 +1,12 @@
 package io.userspaceproxy.core.relay.tcp;
 
+import org.jspecify.annotations.Nullable;
+
 /** A doubly linked list of {@link TimerEntry}s through their own fields: O(1) append and remove, no allocation. */
 final class TimerList {
 
-    TimerEntry head;
-    TimerEntry tail;
+    @Nullable TimerEntry head;
+    @Nullable TimerEntry tail;
 
     boolean contains(TimerEntry entry) {
         return entry.list == this;

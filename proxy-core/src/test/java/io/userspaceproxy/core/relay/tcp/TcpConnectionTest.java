@@ -98,8 +98,8 @@ class TcpConnectionTest {
     void bothInputsShutDown_closesBothAsCompletedOnce() {
         TcpConnection connection = connected(0);
 
-        connection.onBackendInputShutdown();
-        connection.onFrontendInputShutdown();
+        connection.relay().onBackendInputShutdown();
+        connection.relay().onFrontendInputShutdown();
 
         assertThat(frontend.isOutputShutdown()).isTrue();
         assertThat(backend.isOutputShutdown()).as("the last FIN goes with the close, no shutdown first").isFalse();
@@ -115,7 +115,7 @@ class TcpConnectionTest {
         TcpConnection connection = new TcpConnection(frontend, counters, 0);
         connection.holdUntilConnected(bytes("GET "));
         connection.holdUntilConnected(bytes("/"));
-        connection.onFrontendInputShutdown();
+        connection.relay().onFrontendInputShutdown();
 
         connection.onBackendConnected(backend);
 
@@ -162,7 +162,7 @@ class TcpConnectionTest {
 
         connection.close(CloseReason.BACKEND_ERROR);
         connection.close(CloseReason.IDLE_TIMEOUT);
-        connection.onFrontendInactive();
+        connection.relay().onFrontendInactive();
 
         assertThat(counters.closes(CloseReason.BACKEND_ERROR)).isEqualTo(1);
         assertThat(counters.closes(CloseReason.IDLE_TIMEOUT)).isZero();
@@ -173,11 +173,11 @@ class TcpConnectionTest {
     @Test
     void lastDirection_sinkStillHasQueuedBytes_closesOnlyOnceTheyDrain() {
         TcpConnection connection = connected(0);
-        connection.onBackendInputShutdown();
+        connection.relay().onBackendInputShutdown();
         backend.holdWrites();
         backend.write(bytes("the last request"));
 
-        connection.onFrontendInputShutdown();
+        connection.relay().onFrontendInputShutdown();
 
         assertThat(backend.isOpen()).as("closing now would drop the queued bytes").isTrue();
         backend.releaseWrites();
@@ -201,13 +201,13 @@ class TcpConnectionTest {
     @Test
     void frontendCloses_afterTheBackendsFinWasPassedOn_isTheClientsEofAndCompletes() {
         TcpConnection connection = connected(0);
-        connection.onBackendInputShutdown();
+        connection.relay().onBackendInputShutdown();
         backend.holdWrites();
         backend.write(bytes("sent before the client's FIN"));
 
         // With half-closure off on its last open input, Netty closes the frontend at its EOF.
         frontend.close();
-        connection.onFrontendInactive();
+        connection.relay().onFrontendInactive();
 
         assertThat(backend.isOpen()).isTrue();
         backend.releaseWrites();
@@ -222,7 +222,7 @@ class TcpConnectionTest {
         TcpConnection connection = connected(0);
 
         frontend.close();
-        connection.onFrontendInactive();
+        connection.relay().onFrontendInactive();
 
         assertThat(backend.isOpen()).isFalse();
         assertThat(counters.closes(CloseReason.FRONTEND_ERROR)).isEqualTo(1);
@@ -231,10 +231,10 @@ class TcpConnectionTest {
     @Test
     void backendCloses_afterTheClientsFinWasPassedOn_isTheBackendsEofAndCompletes() {
         TcpConnection connection = connected(0);
-        connection.onFrontendInputShutdown();
+        connection.relay().onFrontendInputShutdown();
 
         backend.close();
-        connection.onBackendInactive();
+        connection.relay().onBackendInactive();
 
         assertThat(frontend.isOpen()).isFalse();
         assertThat(counters.closes(CloseReason.COMPLETED)).isEqualTo(1);
@@ -296,10 +296,10 @@ class TcpConnectionTest {
     @Test
     void backendWritable_afterFrontendInputShutdown_leavesFrontendReadingOff() {
         TcpConnection connection = connected(0);
-        connection.onFrontendInputShutdown();
+        connection.relay().onFrontendInputShutdown();
         frontend.config().setAutoRead(false);
 
-        connection.onBackendWritabilityChanged(true);
+        connection.relay().onBackendWritabilityChanged(true);
 
         assertThat(frontend.config().isAutoRead()).isFalse();
     }
