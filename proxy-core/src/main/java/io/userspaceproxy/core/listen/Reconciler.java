@@ -78,28 +78,7 @@ final class Reconciler {
         // Publish before touching sockets: a listener bound below serves the new route from its first connection,
         // and one about to close already refuses new clients instead of sending them to endpoints that are gone.
         TableDiff diff = table.apply(changes);
-        // Flows to endpoints that left, and affinity to endpoints or services that left, end now (the next datagram
-        // or connection is balanced afresh), as kube-proxy's conntrack cleanup does for UDP.
-        udpFlows.onRoutesChanged(diff.routeChanged());
-        udpFlows.onRoutesChanged(diff.removed());
-        List<ServicePortName> gone = new ArrayList<>();
-        Set<ServicePortName> removalPolicies = new HashSet<>();
-        for (ServicePortName servicePort : diff.servicePorts()) {
-            List<Route> routes = table.routesOf(servicePort);
-            affinities.retain(servicePort, routes);
-            outliers.retain(servicePort, routes);
-            healthChecks.update(servicePort, routes);
-            if (closesOnRemoval(routes)) {
-                removalPolicies.add(servicePort);
-            }
-            if (!table.hasServicePort(servicePort)) {
-                gone.add(servicePort);
-            }
-        }
-        if (!removalPolicies.isEmpty()) {
-            tcpConnections.onEndpointsChanged(removalPolicies); // connections to endpoints that left: close or drain
-        }
-        tcpConnections.held().onRoutesChanged(diff.servicePorts()); // held for want of an endpoint: go now if one came
+        List<ServicePortName> gone = updateServicePorts(diff);
         unbound.removeAll(diff.removed());
         reportedBindFailures.keySet().removeAll(diff.removed());
         List<ListenerKey> closed = sockets.close(diff.removed());
@@ -123,6 +102,37 @@ final class Reconciler {
         }
         counters.retire(gone, table::hasServicePort);
         return new ApplyResult(diff, bound, failures, new HashSet<>(closed), skipped);
+    }
+
+    /**
+     * Brings what the changed service ports keep beside their routes in line with them: UDP flows, affinity,
+     * outlier and health-check state, connections to endpoints that left, held connections. Returns the service
+     * ports that have no route left.
+     */
+    private List<ServicePortName> updateServicePorts(TableDiff diff) {
+        // Flows to endpoints that left, and affinity to endpoints or services that left, end now (the next datagram
+        // or connection is balanced afresh), as kube-proxy's conntrack cleanup does for UDP.
+        udpFlows.onRoutesChanged(diff.routeChanged());
+        udpFlows.onRoutesChanged(diff.removed());
+        List<ServicePortName> gone = new ArrayList<>();
+        Set<ServicePortName> removalPolicies = new HashSet<>();
+        for (ServicePortName servicePort : diff.servicePorts()) {
+            List<Route> routes = table.routesOf(servicePort);
+            affinities.retain(servicePort, routes);
+            outliers.retain(servicePort, routes);
+            healthChecks.update(servicePort, routes);
+            if (closesOnRemoval(routes)) {
+                removalPolicies.add(servicePort);
+            }
+            if (!table.hasServicePort(servicePort)) {
+                gone.add(servicePort);
+            }
+        }
+        if (!removalPolicies.isEmpty()) {
+            tcpConnections.onEndpointsChanged(removalPolicies); // connections to endpoints that left: close or drain
+        }
+        tcpConnections.held().onRoutesChanged(diff.servicePorts()); // held for want of an endpoint: go now if one came
+        return gone;
     }
 
     /** From now on keys get no listener; the ones that had one are closed by the caller. */

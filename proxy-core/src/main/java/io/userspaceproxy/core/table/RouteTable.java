@@ -9,6 +9,7 @@ import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -134,8 +135,15 @@ public final class RouteTable {
                 }
             }
         }
+        Set<ListenerKey> removed = remove(changes.removed(), servicePorts);
+        int unchanged = slots.size() - added.size() - changed.size();
+        return new TableDiff(added, removed, changed, unchanged, servicePorts);
+    }
+
+    /** Empties the slots of {@code keys} and drops them; returns the keys that were in the table. */
+    private Set<ListenerKey> remove(Collection<ListenerKey> keys, Set<ServicePortName> servicePorts) {
         Set<ListenerKey> removed = new HashSet<>();
-        for (ListenerKey key : changes.removed()) {
+        for (ListenerKey key : keys) {
             RouteSlot slot = slots.remove(key);
             if (slot != null) {
                 ServicePortName servicePort = Objects.requireNonNull(slot.get(), "a slot in the table serves a route")
@@ -146,8 +154,7 @@ public final class RouteTable {
                 servicePorts.add(servicePort);
             }
         }
-        int unchanged = slots.size() - added.size() - changed.size();
-        return new TableDiff(added, removed, changed, unchanged, servicePorts);
+        return removed;
     }
 
     private void index(ListenerKey key, ServicePortName servicePort) {

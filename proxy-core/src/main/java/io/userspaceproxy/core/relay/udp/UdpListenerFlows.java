@@ -107,9 +107,9 @@ final class UdpListenerFlows {
 
     /**
      * Opens the flow of a client seen for the first time, or returns {@code null} when its datagram must be dropped
-     * (no route, source range, direct memory near its limit, flow budget exhausted, no endpoint, no socket), having counted why.
-     * With no endpoint, a route that holds keeps {@code first} (the client's first datagram, null for none) and the
-     * client's flow slot in {@link #held()} instead.
+     * (no route, source range, direct memory near its limit, flow budget exhausted, no endpoint, no socket), having
+     * counted why. With no endpoint, a route that holds keeps {@code first} (the client's first datagram, null for
+     * none) and the client's flow slot in {@link #held()} instead.
      */
     @Nullable UdpFlow open(InetSocketAddress client, @Nullable ByteBuf first) {
         LiveRoute route = this.route.get();
@@ -118,18 +118,7 @@ final class UdpListenerFlows {
             return null;
         }
         ServicePortCounters counters = route.counters();
-        if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
-            counters.onRejected(CloseReason.SOURCE_RANGE_REJECTED);
-            counters.onUdpDatagramDropped();
-            return null;
-        }
-        if (!owner.memoryGuard().admits()) {
-            counters.onRejected(CloseReason.MEMORY_REJECTED);
-            counters.onUdpFlowRejected();
-            return null;
-        }
-        if (!owner.tryAcquireFlow()) {
-            counters.onUdpFlowRejected();
+        if (!admits(client, route, counters)) {
             return null;
         }
         Endpoint endpoint = route.balancer().pick(client.getAddress());
@@ -151,6 +140,25 @@ final class UdpListenerFlows {
             return null;
         }
         return connect(new UdpFlow(this, client, endpoint, route, backend));
+    }
+
+    /** Whether a new flow from {@code client} may open, with a slot taken from the flow budget; counts a refusal. */
+    private boolean admits(InetSocketAddress client, LiveRoute route, ServicePortCounters counters) {
+        if (!Cidr.admits(route.route().sourceRanges(), client.getAddress())) {
+            counters.onRejected(CloseReason.SOURCE_RANGE_REJECTED);
+            counters.onUdpDatagramDropped();
+            return false;
+        }
+        if (!owner.memoryGuard().admits()) {
+            counters.onRejected(CloseReason.MEMORY_REJECTED);
+            counters.onUdpFlowRejected();
+            return false;
+        }
+        if (!owner.tryAcquireFlow()) {
+            counters.onUdpFlowRejected();
+            return false;
+        }
+        return true;
     }
 
     /** Registers the flow, then registers and connects its backend; from here on every exit goes through removal. */
