@@ -2,22 +2,18 @@ package io.userspaceproxy.core.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.userspaceproxy.core.balance.BalancerFactory;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.tcp.TcpConnectionChannels;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
@@ -28,10 +24,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -50,32 +46,23 @@ class AcceptorPerLoopIT {
     /** The kernel spreads connections over the sockets by a hash: 32 all landing on one loop is a 2^-31 event. */
     private static final int CONNECTIONS = 32;
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
-    private ListenerSet proxy;
+    @RegisterExtension
+    final ProxyFixture fixture;
     private TcpEchoServer echo;
 
     AcceptorPerLoopIT(Transport transport) {
-        this.transport = transport;
+        this.fixture = new ProxyFixture(transport);
     }
 
     @BeforeEach
     void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-        proxy = resources.add(new ListenerSet(
-                new ListenerOptions(transport, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
-        echo = resources.add(new TcpEchoServer("echo"));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
+        fixture.start(fixture.options().withIoThreads(LOOPS), BalancerFactory.ROUND_ROBIN);
+        echo = fixture.add(new TcpEchoServer("echo"));
     }
 
     private ListenerKey serve() {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.40"));
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())))));
+        fixture.serve(key, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())));
         return key;
     }
 
@@ -83,7 +70,7 @@ class AcceptorPerLoopIT {
     void apply_tcpKey_bindsOneSocketOnEachEventLoop() {
         ListenerKey key = serve();
 
-        List<Channel> sockets = proxy.listeners(key);
+        List<Channel> sockets = fixture.proxy().listeners(key);
 
         assertThat(sockets).hasSize(LOOPS).allMatch(Channel::isActive);
         assertThat(sockets.stream().map(Channel::eventLoop).distinct()).hasSize(LOOPS);
@@ -94,12 +81,12 @@ class AcceptorPerLoopIT {
     void accept_manyConnections_eachStaysOnTheLoopThatAcceptedIt() throws Exception {
         ListenerKey key = serve();
         for (int i = 0; i < CONNECTIONS; i++) {
-            TcpTestClient client = resources.add(TcpTestClient.connect(key.address()));
+            TcpTestClient client = fixture.add(TcpTestClient.connect(key.address()));
             assertThat(client.readLine()).isEqualTo("echo");
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.connectionCount() == CONNECTIONS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> fixture.proxy().connectionCount() == CONNECTIONS);
 
-        List<Channel> frontends = TcpConnectionChannels.frontends(proxy.tcpConnections());
+        List<Channel> frontends = TcpConnectionChannels.frontends(fixture.proxy().tcpConnections());
 
         assertThat(frontends).hasSize(CONNECTIONS);
         Set<EventLoop> used = new HashSet<>();
@@ -114,12 +101,12 @@ class AcceptorPerLoopIT {
     @Test
     void stopAccepting_closesEverySocketOfTheKey() throws Exception {
         ListenerKey key = serve();
-        List<Channel> sockets = proxy.listeners(key);
+        List<Channel> sockets = fixture.proxy().listeners(key);
 
-        proxy.stopAccepting();
+        fixture.proxy().stopAccepting();
 
         assertThat(sockets).noneMatch(Channel::isOpen);
-        assertThat(proxy.boundKeys()).isEmpty();
+        assertThat(fixture.proxy().boundKeys()).isEmpty();
         try (TcpTestClient refused = TcpTestClient.connect(key.address())) {
             throw new AssertionError("connected after stopAccepting: " + refused.socket());
         } catch (ConnectException expected) {
@@ -129,10 +116,8 @@ class AcceptorPerLoopIT {
 
     @Test
     void apply_socketBudgetSpent_bindsOneSocketPerKeyUntilSocketsAreFreedAgain() throws Exception {
-        ListenerSet budgeted = resources.add(new ListenerSet(
-                new ListenerOptions(transport, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
-                        .withSocketBudget(LOOPS + 1),
-                BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
+        ListenerSet budgeted = fixture.start(fixture.options().withIoThreads(LOOPS).withSocketBudget(LOOPS + 1),
+                BalancerFactory.ROUND_ROBIN);
         Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()));
         ListenerKey first = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.41"));
         ListenerKey second = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.42"));
@@ -154,10 +139,8 @@ class AcceptorPerLoopIT {
 
     @Test
     void apply_moreKeysAtOnceThanTheBudgetAllowsPerLoop_givesEachOneSocketRatherThanSomeNone() {
-        ListenerSet budgeted = resources.add(new ListenerSet(
-                new ListenerOptions(transport, LOOPS, RelayOptions.DEFAULT, Duration.ofSeconds(5))
-                        .withSocketBudget(3),
-                BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
+        ListenerSet budgeted = fixture.start(fixture.options().withIoThreads(LOOPS).withSocketBudget(3),
+                BalancerFactory.ROUND_ROBIN);
         Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint()));
         Map<ListenerKey, Route> routes = new HashMap<>();
         for (int i = 0; i < 3; i++) {

@@ -2,11 +2,9 @@ package io.userspaceproxy.core.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
@@ -16,8 +14,7 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
-import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPayload;
 import io.userspaceproxy.core.testing.TcpPorts;
@@ -34,11 +31,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -59,42 +56,29 @@ class DirectMemoryGuardIT {
     private static final long ABOVE = 950;
     private static final int PAYLOAD = 4 * 1024 * 1024;
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
+    @RegisterExtension
+    final ProxyFixture fixture;
     private final AtomicLong used = new AtomicLong();
-    private ProxyCounters counters;
-    private ListenerSet proxy;
 
     DirectMemoryGuardIT(Transport transport) {
-        this.transport = transport;
+        this.fixture = new ProxyFixture(transport);
     }
 
     @BeforeEach
     void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-        counters = new ProxyCounters();
         DirectMemoryGuard guard = DirectMemoryGuard.of(used::get, () -> BUDGET, 0.9);
-        proxy = new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5))
-                .withMemoryGuard(guard), BalancerFactory.ROUND_ROBIN, counters);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
+        fixture.start(fixture.options().withMemoryGuard(guard), BalancerFactory.ROUND_ROBIN);
     }
 
     @Test
     @Timeout(60)
     void accept_aboveThreshold_refusesNewConnectionsButOpenOnesRelayEveryByte() throws Exception {
-        TcpEchoServer backend = resources.add(new TcpEchoServer("a"));
+        TcpEchoServer backend = fixture.add(new TcpEchoServer("a"));
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.11.2"));
-        proxy.apply(new RouteSnapshot(Map.of(key,
+        fixture.proxy().apply(new RouteSnapshot(Map.of(key,
                 Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(backend.endpoint())))));
-        ServicePortCounters web = counters.forServicePort(WEB);
-        TcpTestClient open = resources.add(TcpTestClient.connect(key.address()));
+        ServicePortCounters web = fixture.counters().forServicePort(WEB);
+        TcpTestClient open = fixture.add(TcpTestClient.connect(key.address()));
         assertThat(open.readLine()).isEqualTo("a");
 
         used.set(ABOVE);
@@ -118,14 +102,14 @@ class DirectMemoryGuardIT {
     @Test
     @Timeout(30)
     void newFlow_aboveThreshold_isRefusedAndCountedThenAdmittedBelowIt() throws Exception {
-        DatagramSocket backend = resources.add(new DatagramSocket(new InetSocketAddress("127.0.0.1", 0)));
+        DatagramSocket backend = fixture.add(new DatagramSocket(new InetSocketAddress("127.0.0.1", 0)));
         Thread echo = new Thread(() -> echoUntilClosed(backend), "udp-echo");
         echo.start();
         ListenerKey key = ListenerKey.of(Protocol.UDP, TcpPorts.freeAddress("127.0.11.3"));
         Endpoint endpoint = new Endpoint((InetSocketAddress) backend.getLocalSocketAddress());
-        proxy.apply(new RouteSnapshot(Map.of(key, Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(endpoint)))));
-        ServicePortCounters dns = counters.forServicePort(DNS);
-        UdpTestClient client = resources.add(UdpTestClient.bind("127.0.0.1"));
+        fixture.proxy().apply(new RouteSnapshot(Map.of(key, Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(endpoint)))));
+        ServicePortCounters dns = fixture.counters().forServicePort(DNS);
+        UdpTestClient client = fixture.add(UdpTestClient.bind("127.0.0.1"));
 
         used.set(ABOVE);
         client.send(key.address(), "first");

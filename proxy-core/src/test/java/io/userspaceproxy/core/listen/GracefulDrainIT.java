@@ -3,40 +3,31 @@ package io.userspaceproxy.core.listen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
-import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPayload;
-import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpSourceServer;
 import io.userspaceproxy.core.testing.TcpTestClient;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -48,55 +39,36 @@ import org.junit.jupiter.params.provider.EnumSource;
 @EnumSource(Transport.class)
 class GracefulDrainIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+    private static final ServicePortName WEB = ProxyFixture.WEB;
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final long MiB = 1024 * 1024;
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
+    @RegisterExtension
+    final ProxyFixture fixture;
     private final ExecutorService drainer = Executors.newSingleThreadExecutor();
-    private final ProxyCounters counters = new ProxyCounters();
-    private ListenerSet proxy;
 
     GracefulDrainIT(Transport transport) {
-        this.transport = transport;
-    }
-
-    @BeforeEach
-    void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
+        this.fixture = new ProxyFixture(transport);
     }
 
     @AfterEach
     void tearDown() throws Exception {
         drainer.shutdownNow();
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        return resources.add(resource);
     }
 
     private InetSocketAddress serve(Endpoint endpoint) {
-        proxy = new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, counters);
-        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.3"));
-        Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoint));
-        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
-        return key.address();
+        fixture.start(fixture.options(), BalancerFactory.ROUND_ROBIN);
+        return fixture.serve("127.0.10.3", Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoint))).address();
     }
 
     private ServicePortCounters web() {
-        return counters.forServicePort(WEB);
+        return fixture.web();
     }
 
     private CompletableFuture<Boolean> awaitDrainedInBackground(Duration timeout) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return proxy.awaitDrained(timeout);
+                return fixture.proxy().awaitDrained(timeout);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
@@ -108,13 +80,13 @@ class GracefulDrainIT {
     @Timeout(60)
     void stopAccepting_downloadInFlight_keepsFlowingToTheLastByteWhileNewClientsAreRefused() throws Exception {
         long length = 64 * MiB;
-        TcpSourceServer source = closeLater(new TcpSourceServer(length));
+        TcpSourceServer source = fixture.add(new TcpSourceServer(length));
         InetSocketAddress vip = serve(source.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip, null, 64 * 1024)) {
             // The client has not read yet, so backpressure holds the transfer at a few hundred KiB in flight.
             await().atMost(WAIT).until(() -> web().bytesToFrontend() > 0);
-            proxy.stopAccepting();
+            fixture.proxy().stopAccepting();
             long relayedAtStop = web().bytesToFrontend();
 
             // On NIO the JDK closes the listening socket at its selector's next select, a moment after
@@ -125,8 +97,8 @@ class GracefulDrainIT {
             assertThat(relayedAtStop).isLessThan(length / 2);
         }
 
-        assertThat(proxy.awaitDrained(WAIT)).isTrue();
-        assertThat(proxy.connectionCount()).isZero();
+        assertThat(fixture.proxy().awaitDrained(WAIT)).isTrue();
+        assertThat(fixture.proxy().connectionCount()).isZero();
         assertThat(web().bytesToFrontend()).isEqualTo(length);
         assertThat(web().closes(CloseReason.SHUTDOWN)).isZero();
     }
@@ -134,57 +106,57 @@ class GracefulDrainIT {
     @Test
     @Timeout(30)
     void awaitDrained_lastOfTwoConnectionsEnds_returnsTrueThen() throws Exception {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         InetSocketAddress vip = serve(echo.endpoint());
-        TcpTestClient first = closeLater(TcpTestClient.connect(vip));
-        TcpTestClient second = closeLater(TcpTestClient.connect(vip));
+        TcpTestClient first = fixture.add(TcpTestClient.connect(vip));
+        TcpTestClient second = fixture.add(TcpTestClient.connect(vip));
         assertThat(first.readLine()).isEqualTo("a");
         assertThat(second.readLine()).isEqualTo("a");
-        proxy.stopAccepting();
+        fixture.proxy().stopAccepting();
 
         CompletableFuture<Boolean> drained = awaitDrainedInBackground(Duration.ofSeconds(20));
         first.shutdownOutput();
         assertThat(first.read()).isEqualTo(-1);
-        await().atMost(WAIT).until(() -> proxy.connectionCount() == 1);
+        await().atMost(WAIT).until(() -> fixture.proxy().connectionCount() == 1);
         assertThat(drained).isNotDone();
         second.shutdownOutput();
 
         assertThat(drained.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        assertThat(proxy.connectionCount()).isZero();
+        assertThat(fixture.proxy().connectionCount()).isZero();
         assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(2);
     }
 
     @Test
     @Timeout(30)
     void awaitDrained_connectionOutlivesTimeout_falseThenCloseEndsItAsShutdown() throws Exception {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         InetSocketAddress vip = serve(echo.endpoint());
-        TcpTestClient client = closeLater(TcpTestClient.connect(vip));
+        TcpTestClient client = fixture.add(TcpTestClient.connect(vip));
         assertThat(client.readLine()).isEqualTo("a");
-        proxy.stopAccepting();
+        fixture.proxy().stopAccepting();
         Duration timeout = Duration.ofMillis(300);
 
         long start = System.nanoTime();
-        boolean drained = proxy.awaitDrained(timeout);
+        boolean drained = fixture.proxy().awaitDrained(timeout);
         Duration waited = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(drained).isFalse();
         assertThat(waited).isGreaterThanOrEqualTo(timeout);
         assertThat(client.writeLine("still served").readLine()).isEqualTo("still served");
-        proxy.close();
+        fixture.proxy().close();
         assertThat(client.read()).isEqualTo(-1);
         assertThat(web().closes(CloseReason.SHUTDOWN)).isEqualTo(1);
-        assertThat(proxy.awaitDrained(Duration.ZERO)).isTrue();
+        assertThat(fixture.proxy().awaitDrained(Duration.ZERO)).isTrue();
     }
 
     @Test
     @Timeout(30)
     void awaitDrained_nothingOpen_trueAtOnceAndRefusesNegativeTimeouts() throws Exception {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         serve(echo.endpoint());
 
-        assertThat(proxy.awaitDrained(Duration.ZERO)).isTrue();
-        assertThatThrownBy(() -> proxy.awaitDrained(Duration.ofSeconds(-1)))
+        assertThat(fixture.proxy().awaitDrained(Duration.ZERO)).isTrue();
+        assertThatThrownBy(() -> fixture.proxy().awaitDrained(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("timeout: PT-1S (expected: >= 0)");
     }

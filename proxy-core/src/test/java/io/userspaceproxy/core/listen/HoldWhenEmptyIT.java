@@ -151,7 +151,7 @@ class HoldWhenEmptyIT {
 
     @Test
     void pastTheNodesLimit_refusedAtOnce() throws Exception {
-        fixture.restart(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT.withMaxHeldConnections(1)));
+        fixture.start(ListenerOptions.defaults().withRelay(RelayOptions.DEFAULT.withMaxHeldConnections(1)));
         serve(HOLD_30S);
         connect();
         await().until(() -> fixture.web().held() == 1);

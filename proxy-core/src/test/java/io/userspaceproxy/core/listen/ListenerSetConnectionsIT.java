@@ -3,21 +3,18 @@ package io.userspaceproxy.core.listen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.EventLoopGroup;
 import io.userspaceproxy.core.balance.BalancerFactory;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpBlackholeServer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
@@ -31,12 +28,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -52,37 +46,18 @@ class ListenerSetConnectionsIT {
     private static final ServicePortName DNS = new ServicePortName("kube-system", "dns", "dns", Protocol.UDP);
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
-    private ListenerSet proxy;
+    @RegisterExtension
+    final ProxyFixture fixture;
 
     ListenerSetConnectionsIT(Transport transport) {
-        this.transport = transport;
-    }
-
-    @BeforeEach
-    void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        return resources.add(resource);
+        this.fixture = new ProxyFixture(transport);
     }
 
     /** Starts a proxy serving {@code route} on a fresh {@code protocol} VIP listener; returns the listener. */
     private ListenerKey serve(RelayOptions relay, Protocol protocol, Route route) {
-        proxy = new ListenerSet(new ListenerOptions(transport, 2, relay, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, new ProxyCounters());
+        fixture.start(fixture.options().withRelay(relay), BalancerFactory.ROUND_ROBIN);
         ListenerKey key = ListenerKey.of(protocol, TcpPorts.freeAddress("127.0.10.2"));
-        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
+        fixture.serve(key, route);
         return key;
     }
 
@@ -97,7 +72,7 @@ class ListenerSetConnectionsIT {
     @Test
     @Timeout(30)
     void connections_liveConnection_listedWithAddressesAndBytesThenForgottenOnClose() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         ListenerKey vip = serveTcp(echo.endpoint());
         Instant before = Instant.now();
 
@@ -108,7 +83,7 @@ class ListenerSetConnectionsIT {
             out.flush();
             assertThat(client.input().readNBytes(1000)).hasSize(1000);
 
-            await().atMost(WAIT).untilAsserted(() -> assertThat(proxy.connections(10)).singleElement()
+            await().atMost(WAIT).untilAsserted(() -> assertThat(fixture.proxy().connections(10)).singleElement()
                     .satisfies(info -> {
                         assertThat(info.listener()).isEqualTo(vip);
                         assertThat(info.servicePort()).isEqualTo(WEB);
@@ -119,47 +94,47 @@ class ListenerSetConnectionsIT {
                         assertThat(info.bytesToFrontend()).isEqualTo(1000 + "a\n".length());
                         assertThat(info.openedAt()).isBetween(before.minusMillis(50), Instant.now());
                     }));
-            assertThat(proxy.connectionCount()).isEqualTo(1);
+            assertThat(fixture.proxy().connectionCount()).isEqualTo(1);
         }
 
         await().atMost(WAIT).untilAsserted(() -> {
-            assertThat(proxy.connections(10)).isEmpty();
-            assertThat(proxy.connectionCount()).isZero();
+            assertThat(fixture.proxy().connections(10)).isEmpty();
+            assertThat(fixture.proxy().connectionCount()).isZero();
         });
     }
 
     @Test
     @Timeout(30)
     void connections_limitBelowCount_showsTheOldestAndCountsAll() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         ListenerKey vip = serveTcp(echo.endpoint());
         List<InetSocketAddress> clients = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            TcpTestClient client = closeLater(TcpTestClient.connect(vip.address()));
+            TcpTestClient client = fixture.add(TcpTestClient.connect(vip.address()));
             // Answered, so connected, before the next one connects: the accept order is the age order.
             assertThat(client.readLine()).isEqualTo("a");
             clients.add(localAddress(client));
         }
 
-        List<ConnectionInfo> page = proxy.connections(2);
+        List<ConnectionInfo> page = fixture.proxy().connections(2);
 
         assertThat(page).extracting(ConnectionInfo::client).containsExactly(clients.get(0), clients.get(1));
         assertThat(page.get(0).age()).isGreaterThanOrEqualTo(page.get(1).age());
-        assertThat(proxy.connectionCount()).isEqualTo(3);
-        assertThat(proxy.connections(0)).isEmpty();
-        assertThatThrownBy(() -> proxy.connections(-1)).isInstanceOf(IllegalArgumentException.class)
+        assertThat(fixture.proxy().connectionCount()).isEqualTo(3);
+        assertThat(fixture.proxy().connections(0)).isEmpty();
+        assertThatThrownBy(() -> fixture.proxy().connections(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("limit: -1 (expected: >= 0)");
     }
 
     @Test
     @Timeout(30)
     void connections_endpointNotAnsweringYet_listedAsConnectingToIt() throws IOException {
-        TcpBlackholeServer blackhole = closeLater(new TcpBlackholeServer());
+        TcpBlackholeServer blackhole = fixture.add(new TcpBlackholeServer());
         ListenerKey vip = serve(RelayOptions.DEFAULT.withConnectTimeouts(List.of(Duration.ofSeconds(3))),
                 Protocol.TCP, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(blackhole.endpoint())));
 
         try (TcpTestClient client = TcpTestClient.connect(vip.address())) {
-            await().atMost(WAIT).untilAsserted(() -> assertThat(proxy.connections(10)).singleElement()
+            await().atMost(WAIT).untilAsserted(() -> assertThat(fixture.proxy().connections(10)).singleElement()
                     .satisfies(info -> {
                         assertThat(info.client()).isEqualTo(localAddress(client));
                         assertThat(info.endpoint()).isEqualTo(blackhole.address());
@@ -168,24 +143,23 @@ class ListenerSetConnectionsIT {
         }
 
         // The client's FIN may be a half-close, so the connection stays until its only connect attempt times out.
-        await().atMost(WAIT).untilAsserted(() -> assertThat(proxy.connectionCount()).isZero());
+        await().atMost(WAIT).untilAsserted(() -> assertThat(fixture.proxy().connectionCount()).isZero());
     }
 
     @Test
     @Timeout(30)
     void connections_udpFlow_listedWithItsDatagramBytes() throws Exception {
-        Transport udp = transport;
-        EventLoopGroup backendGroup = udp.newEventLoopGroup(1);
-        closeLater(() -> backendGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
-        UdpEchoBackend echo = closeLater(UdpEchoBackend.start("ep", backendGroup, udp));
+        Transport udp = fixture.options().transport();
+        EventLoopGroup backendGroup = fixture.eventLoops(1);
+        UdpEchoBackend echo = fixture.add(UdpEchoBackend.start("ep", backendGroup, udp));
         ListenerKey vip = serve(RelayOptions.DEFAULT, Protocol.UDP,
                 Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())).withUdpIdleTimeout(WAIT));
-        UdpTestClient client = closeLater(UdpTestClient.bind("127.0.0.3"));
+        UdpTestClient client = fixture.add(UdpTestClient.bind("127.0.0.3"));
 
         assertThat(client.exchange(vip.address(), "hello", WAIT)).hasValueSatisfying(
                 reply -> assertThat(reply.text()).isEqualTo("ep:hello"));
 
-        await().atMost(WAIT).untilAsserted(() -> assertThat(proxy.connections(10)).singleElement()
+        await().atMost(WAIT).untilAsserted(() -> assertThat(fixture.proxy().connections(10)).singleElement()
                 .satisfies(info -> {
                     assertThat(info.listener()).isEqualTo(vip);
                     assertThat(info.servicePort()).isEqualTo(DNS);
@@ -194,6 +168,6 @@ class ListenerSetConnectionsIT {
                     assertThat(info.bytesToBackend()).isEqualTo("hello".length());
                     assertThat(info.bytesToFrontend()).isEqualTo("ep:hello".length());
                 }));
-        assertThat(proxy.connectionCount()).isEqualTo(1);
+        assertThat(fixture.proxy().connectionCount()).isEqualTo(1);
     }
 }

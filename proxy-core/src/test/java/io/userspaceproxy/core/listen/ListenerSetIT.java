@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.Channel;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
@@ -18,8 +16,7 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteChanges;
 import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
@@ -35,11 +32,11 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -56,37 +53,20 @@ class ListenerSetIT {
     private static final ServicePortName API = new ServicePortName("default", "api", "", Protocol.TCP);
     private static final ServicePortName DNS = new ServicePortName("kube-system", "dns", "dns", Protocol.UDP);
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
-    private ProxyCounters counters;
-    private ListenerSet proxy;
+    @RegisterExtension
+    final ProxyFixture fixture;
     private TcpEchoServer a;
     private TcpEchoServer b;
 
     ListenerSetIT(Transport transport) {
-        this.transport = transport;
+        this.fixture = new ProxyFixture(transport);
     }
 
     @BeforeEach
     void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-        counters = new ProxyCounters();
-        proxy = new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, counters);
-        a = closeLater(new TcpEchoServer("a"));
-        b = closeLater(new TcpEchoServer("b"));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        return resources.add(resource);
+        fixture.start(fixture.options(), BalancerFactory.ROUND_ROBIN);
+        a = fixture.add(new TcpEchoServer("a"));
+        b = fixture.add(new TcpEchoServer("b"));
     }
 
     private static ListenerKey tcpKey(String vip) {
@@ -135,18 +115,18 @@ class ListenerSetIT {
     @Timeout(30)
     void apply_endpointsOnlyChange_reroutesNewConnectionsWithoutRebindingOrBreakingOpenOnes() throws IOException {
         ListenerKey key = tcpKey("127.0.10.2");
-        proxy.apply(snapshot(key, route(WEB, a.endpoint())));
-        List<Channel> listenerBefore = proxy.listeners(key);
+        fixture.proxy().apply(snapshot(key, route(WEB, a.endpoint())));
+        List<Channel> listenerBefore = fixture.proxy().listeners(key);
 
         try (TcpTestClient open = TcpTestClient.connect(key.address())) {
             assertThat(open.readLine()).isEqualTo("a");
 
-            ApplyResult result = proxy.apply(snapshot(key, route(WEB, b.endpoint())));
+            ApplyResult result = fixture.proxy().apply(snapshot(key, route(WEB, b.endpoint())));
 
             assertThat(result.diff().routeChanged()).containsExactly(key);
             assertThat(result.bound()).isEmpty();
             assertThat(result.closed()).isEmpty();
-            assertThat(proxy.listeners(key)).containsExactlyElementsOf(listenerBefore);
+            assertThat(fixture.proxy().listeners(key)).containsExactlyElementsOf(listenerBefore);
             assertThat(listenerBefore).allMatch(Channel::isActive);
             assertThat(firstLineFrom(key.address())).isEqualTo("b");
             assertStillRelays(open);
@@ -158,18 +138,18 @@ class ListenerSetIT {
     void apply_servicePortRemoved_closesItsListenerWhileOpenConnectionsContinue() throws IOException {
         ListenerKey web = tcpKey("127.0.10.3");
         ListenerKey api = tcpKey("127.0.10.3");
-        proxy.apply(snapshot(web, route(WEB, a.endpoint()), api, route(API, b.endpoint())));
-        List<Channel> apiListener = proxy.listeners(api);
+        fixture.proxy().apply(snapshot(web, route(WEB, a.endpoint()), api, route(API, b.endpoint())));
+        List<Channel> apiListener = fixture.proxy().listeners(api);
 
         try (TcpTestClient open = TcpTestClient.connect(web.address())) {
             assertThat(open.readLine()).isEqualTo("a");
 
-            ApplyResult result = proxy.apply(snapshot(api, route(API, b.endpoint())));
+            ApplyResult result = fixture.proxy().apply(snapshot(api, route(API, b.endpoint())));
 
             assertThat(result.closed()).containsExactly(web);
             assertThat(result.diff().removed()).containsExactly(web);
-            assertThat(proxy.boundKeys()).containsExactly(api);
-            assertThat(proxy.listeners(api)).containsExactlyElementsOf(apiListener);
+            assertThat(fixture.proxy().boundKeys()).containsExactly(api);
+            assertThat(fixture.proxy().listeners(api)).containsExactlyElementsOf(apiListener);
             assertRefused(web.address());
             assertStillRelays(open);
         }
@@ -183,26 +163,26 @@ class ListenerSetIT {
         RouteSnapshot desired = snapshot(free, route(WEB, a.endpoint()), taken, route(API, b.endpoint()));
         ApplyResult first;
         try (ServerSocket squatter = new ServerSocket(taken.address().getPort(), 1, taken.address().getAddress())) {
-            first = proxy.apply(desired);
+            first = fixture.proxy().apply(desired);
         }
 
         assertThat(first.bound()).containsExactly(free);
         assertThat(first.bindFailures()).containsOnlyKeys(taken);
         assertThat(first.bindFailures().get(taken)).hasMessageContaining("Address already in use");
         assertThat(first.isComplete()).isFalse();
-        assertThat(counters.bindFailures()).isEqualTo(1);
+        assertThat(fixture.counters().bindFailures()).isEqualTo(1);
         assertThat(firstLineFrom(free.address())).isEqualTo("a");
-        List<Channel> freeListener = proxy.listeners(free);
+        List<Channel> freeListener = fixture.proxy().listeners(free);
 
-        ApplyResult second = proxy.apply(RouteChanges.NONE);
+        ApplyResult second = fixture.proxy().apply(RouteChanges.NONE);
 
         assertThat(second.bound()).containsExactly(taken);
         assertThat(second.bindFailures()).isEmpty();
         assertThat(second.isComplete()).isTrue();
-        assertThat(proxy.boundKeys()).containsExactlyInAnyOrder(free, taken);
-        assertThat(proxy.listeners(free)).containsExactlyElementsOf(freeListener);
+        assertThat(fixture.proxy().boundKeys()).containsExactlyInAnyOrder(free, taken);
+        assertThat(fixture.proxy().listeners(free)).containsExactlyElementsOf(freeListener);
         assertThat(firstLineFrom(taken.address())).isEqualTo("b");
-        assertThat(counters.bindFailures()).isEqualTo(1);
+        assertThat(fixture.counters().bindFailures()).isEqualTo(1);
     }
 
     @Test
@@ -217,7 +197,7 @@ class ListenerSetIT {
             echo.start();
             Endpoint udpEndpoint = new Endpoint((InetSocketAddress) udpBackend.getLocalSocketAddress());
 
-            ApplyResult result = proxy.apply(snapshot(tcp, route(WEB, a.endpoint()), udp, route(DNS, udpEndpoint)));
+            ApplyResult result = fixture.proxy().apply(snapshot(tcp, route(WEB, a.endpoint()), udp, route(DNS, udpEndpoint)));
 
             assertThat(result.bound()).containsExactlyInAnyOrder(tcp, udp);
             assertThat(result.skipped()).isEmpty();
@@ -248,18 +228,18 @@ class ListenerSetIT {
     @Timeout(30)
     void stopAccepting_openConnection_refusesNewClientsButKeepsRelaying() throws IOException {
         ListenerKey key = tcpKey("127.0.10.7");
-        proxy.apply(snapshot(key, route(WEB, a.endpoint())));
+        fixture.proxy().apply(snapshot(key, route(WEB, a.endpoint())));
 
         try (TcpTestClient open = TcpTestClient.connect(key.address())) {
             assertThat(open.readLine()).isEqualTo("a");
 
-            proxy.stopAccepting();
+            fixture.proxy().stopAccepting();
 
-            assertThat(proxy.boundKeys()).isEmpty();
+            assertThat(fixture.proxy().boundKeys()).isEmpty();
             assertRefused(key.address());
             assertStillRelays(open);
-            assertThat(proxy.apply(snapshot(key, route(WEB, b.endpoint()))).skipped()).containsExactly(key);
-            assertThat(proxy.boundKeys()).isEmpty();
+            assertThat(fixture.proxy().apply(snapshot(key, route(WEB, b.endpoint()))).skipped()).containsExactly(key);
+            assertThat(fixture.proxy().boundKeys()).isEmpty();
         }
     }
 
@@ -267,17 +247,17 @@ class ListenerSetIT {
     @Timeout(30)
     void close_openConnection_isClosedWithTheEventLoops() throws IOException {
         ListenerKey key = tcpKey("127.0.10.8");
-        proxy.apply(snapshot(key, route(WEB, a.endpoint())));
+        fixture.proxy().apply(snapshot(key, route(WEB, a.endpoint())));
 
         try (TcpTestClient open = TcpTestClient.connect(key.address())) {
             assertThat(open.readLine()).isEqualTo("a");
 
-            proxy.close();
+            fixture.proxy().close();
 
             assertThat(open.read()).isEqualTo(-1);
-            assertThat(counters.forServicePort(WEB).closes(CloseReason.SHUTDOWN)).isEqualTo(1);
-            assertThat(counters.forServicePort(WEB).connectionsActive()).isZero();
-            assertThatThrownBy(() -> proxy.apply(RouteSnapshot.EMPTY)).isInstanceOf(IllegalStateException.class);
+            assertThat(fixture.counters().forServicePort(WEB).closes(CloseReason.SHUTDOWN)).isEqualTo(1);
+            assertThat(fixture.counters().forServicePort(WEB).connectionsActive()).isZero();
+            assertThatThrownBy(() -> fixture.proxy().apply(RouteSnapshot.EMPTY)).isInstanceOf(IllegalStateException.class);
         }
     }
 }

@@ -2,7 +2,6 @@ package io.userspaceproxy.core.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -11,7 +10,6 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
@@ -22,8 +20,7 @@ import io.userspaceproxy.core.model.Route;
 import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.model.SessionAffinity;
-import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpCaptureServer;
 import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
@@ -35,11 +32,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -58,34 +54,16 @@ class ProxyProtocolIT {
     private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
     private static final List<Cidr> LOOPBACK = List.of(Cidr.parse("127.0.0.0/8"));
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
-    private ProxyCounters counters;
-    private ListenerSet proxy;
+    @RegisterExtension
+    final ProxyFixture fixture;
 
     ProxyProtocolIT(Transport transport) {
-        this.transport = transport;
-    }
-
-    @BeforeEach
-    void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-        counters = new ProxyCounters();
-        proxy = new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
-                counters);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
+        this.fixture = new ProxyFixture(transport);
     }
 
     @Test
     void sendV1_backendGetsTheClientAndTheDialledAddressFirst_thenTheBytes() throws Exception {
-        TcpCaptureServer backend = resources.add(new TcpCaptureServer("a"));
+        TcpCaptureServer backend = fixture.add(new TcpCaptureServer("a"));
         ListenerKey key = serve("127.0.12.1", Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(backend.endpoint()))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.V1, List.of())));
 
@@ -98,7 +76,7 @@ class ProxyProtocolIT {
 
     @Test
     void sendV2_binaryHeaderDecodesToTheClient_retryOnTheNextEndpointSendsItAgain() throws Exception {
-        TcpCaptureServer backend = resources.add(new TcpCaptureServer("b"));
+        TcpCaptureServer backend = fixture.add(new TcpCaptureServer("b"));
         ListenerKey key = serve("127.0.12.2", Route.of(WEB, FrontendKind.CLUSTER_IP,
                         List.of(TcpPorts.refusingEndpoint(), backend.endpoint()))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.V2, List.of())));
@@ -118,7 +96,7 @@ class ProxyProtocolIT {
 
     @Test
     void accept_headerNamesTheClient_forSourceRangesAndTheHeaderSentOn() throws Exception {
-        TcpCaptureServer backend = resources.add(new TcpCaptureServer("c"));
+        TcpCaptureServer backend = fixture.add(new TcpCaptureServer("c"));
         ListenerKey key = serve("127.0.12.3", Route.of(WEB, FrontendKind.LOAD_BALANCER, List.of(backend.endpoint()))
                 .withSourceRanges(List.of(Cidr.parse("192.0.2.0/24")))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.V1, LOOPBACK)));
@@ -131,14 +109,14 @@ class ProxyProtocolIT {
             assertThat(exchangeOrReset(outside, "PROXY TCP4 198.51.100.1 203.0.113.9 5555 443\r\nhello")).isNull();
         }
         await().atMost(Duration.ofSeconds(5))
-                .until(() -> counters.forServicePort(WEB).closes(CloseReason.SOURCE_RANGE_REJECTED) == 1);
-        assertThat(proxy.connectionCount()).isZero();
+                .until(() -> fixture.counters().forServicePort(WEB).closes(CloseReason.SOURCE_RANGE_REJECTED) == 1);
+        assertThat(fixture.proxy().connectionCount()).isZero();
     }
 
     @Test
     void accept_headerClientDrivesAffinity_twoNamedClientsEachKeepTheirEndpoint() throws Exception {
-        TcpCaptureServer a = resources.add(new TcpCaptureServer("a"));
-        TcpCaptureServer b = resources.add(new TcpCaptureServer("b"));
+        TcpCaptureServer a = fixture.add(new TcpCaptureServer("a"));
+        TcpCaptureServer b = fixture.add(new TcpCaptureServer("b"));
         ListenerKey key = serve("127.0.12.4", Route.of(WEB, FrontendKind.NODE_PORT, List.of(a.endpoint(), b.endpoint()))
                 .withAffinity(SessionAffinity.clientIp(Duration.ofMinutes(5)))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.NONE, LOOPBACK)));
@@ -157,7 +135,7 @@ class ProxyProtocolIT {
 
     @Test
     void accept_malformedHeader_closesThatConnectionOnly_andCountsIt() throws Exception {
-        TcpCaptureServer backend = resources.add(new TcpCaptureServer("d"));
+        TcpCaptureServer backend = fixture.add(new TcpCaptureServer("d"));
         ListenerKey key = serve("127.0.12.5", Route.of(WEB, FrontendKind.NODE_PORT, List.of(backend.endpoint()))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.NONE, LOOPBACK)));
 
@@ -170,27 +148,27 @@ class ProxyProtocolIT {
 
         assertThat(backend.next()).as("no header was sent on, only what followed it").isEqualTo("after the header");
         await().atMost(Duration.ofSeconds(5))
-                .until(() -> counters.forServicePort(WEB).closes(CloseReason.PROXY_PROTOCOL_REJECTED) == 1);
+                .until(() -> fixture.counters().forServicePort(WEB).closes(CloseReason.PROXY_PROTOCOL_REJECTED) == 1);
         assertThat(backend.accepted()).as("the bad client never reached a backend").isEqualTo(1);
     }
 
     @Test
     void accept_openConnection_listedUnderTheClientTheHeaderNamed() throws Exception {
-        TcpCaptureServer backend = resources.add(new TcpCaptureServer("e"));
+        TcpCaptureServer backend = fixture.add(new TcpCaptureServer("e"));
         ListenerKey key = serve("127.0.12.6", Route.of(WEB, FrontendKind.NODE_PORT, List.of(backend.endpoint()))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.NONE, LOOPBACK)));
 
         try (Socket client = connect(key)) {
             client.getOutputStream().write("PROXY TCP4 192.0.2.9 203.0.113.9 6000 80\r\nstill open".getBytes(
                     StandardCharsets.US_ASCII));
-            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.connections(10).stream()
+            await().atMost(Duration.ofSeconds(5)).until(() -> fixture.proxy().connections(10).stream()
                     .anyMatch(c -> c.connected() && c.client().equals(new InetSocketAddress("192.0.2.9", 6000))));
         }
     }
 
     @Test
     void accept_noHeaderInTime_closedAndCounted() throws Exception {
-        TcpCaptureServer backend = resources.add(new TcpCaptureServer("f"));
+        TcpCaptureServer backend = fixture.add(new TcpCaptureServer("f"));
         ListenerKey key = serve("127.0.12.7", Route.of(WEB, FrontendKind.NODE_PORT, List.of(backend.endpoint()))
                 .withProxyProtocol(new ProxyProtocolOptions(Version.NONE, LOOPBACK)));
 
@@ -201,7 +179,7 @@ class ProxyProtocolIT {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(4));
         }
         await().atMost(Duration.ofSeconds(5))
-                .until(() -> counters.forServicePort(WEB).closes(CloseReason.PROXY_PROTOCOL_REJECTED) == 1);
+                .until(() -> fixture.counters().forServicePort(WEB).closes(CloseReason.PROXY_PROTOCOL_REJECTED) == 1);
         assertThat(backend.accepted()).isZero();
     }
 
@@ -215,7 +193,7 @@ class ProxyProtocolIT {
 
     private ListenerKey serve(String ip, Route route) {
         ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress(ip));
-        proxy.apply(new RouteSnapshot(Map.of(key, route)));
+        fixture.proxy().apply(new RouteSnapshot(Map.of(key, route)));
         return key;
     }
 

@@ -2,25 +2,17 @@ package io.userspaceproxy.core.relay.tcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.userspaceproxy.core.balance.BalancerFactory;
-import io.userspaceproxy.core.listen.ListenerOptions;
-import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.FrontendKind;
-import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpPayload;
-import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpSinkServer;
 import io.userspaceproxy.core.testing.TcpSourceServer;
 import io.userspaceproxy.core.testing.TcpTestClient;
@@ -34,19 +26,17 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The splice relay on epoll, end to end on loopback: each transfer is checked byte for byte (length and CRC32 of a
@@ -61,36 +51,18 @@ class SpliceRelayIT {
     /** Splice from the first read loop that moves anything: every connection here takes the splice path. */
     private static final RelayOptions SPLICE_AT_ONCE = RelayOptions.DEFAULT.withSpliceThresholdBytes(1);
 
-    private final Closer resources = new Closer();
-    private ProxyCounters counters;
-    private ListenerSet proxy;
-
-    @BeforeEach
-    void setUp() {
-        assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
-        counters = new ProxyCounters();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
-    }
+    @RegisterExtension
+    final ProxyFixture fixture = new ProxyFixture(Transport.EPOLL);
 
     private InetSocketAddress serve(RelayOptions options, TcpTestServer backend) {
-        resources.add(backend);
-        proxy = new ListenerSet(new ListenerOptions(Transport.EPOLL, 2, options, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, counters);
-        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.1"));
-        Route route = Route.of(BULK, FrontendKind.CLUSTER_IP, List.of(backend.endpoint()));
-        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
-        return key.address();
+        fixture.add(backend);
+        fixture.start(options);
+        return fixture.serve("127.0.10.1", Route.of(BULK, FrontendKind.CLUSTER_IP, List.of(backend.endpoint())))
+                .address();
     }
 
     private ServicePortCounters bulk() {
-        return counters.forServicePort(BULK);
+        return fixture.counters().forServicePort(BULK);
     }
 
     private void awaitClosed(CloseReason reason, long count) {
@@ -291,7 +263,7 @@ class SpliceRelayIT {
             assertThat(client.input().readNBytes((int) MiB)).hasSize((int) MiB);
             await().atMost(Duration.ofSeconds(5)).until(() -> bulk().splicedConnections() == 1);
 
-            proxy.close();
+            fixture.proxy().close();
 
             assertThat(bulk().closes(CloseReason.SHUTDOWN)).isEqualTo(1);
             assertThat(bulk().connectionsActive()).isZero();

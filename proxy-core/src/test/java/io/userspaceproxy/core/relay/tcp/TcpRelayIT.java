@@ -3,26 +3,16 @@ package io.userspaceproxy.core.relay.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.userspaceproxy.core.balance.BalancerFactory;
-import io.userspaceproxy.core.listen.ListenerOptions;
-import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
-import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Cidr;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.IpAddresses;
-import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.RouteSnapshot;
-import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpBlackholeServer;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPayload;
@@ -40,11 +30,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -57,47 +46,23 @@ import org.junit.jupiter.params.provider.EnumSource;
 @EnumSource(Transport.class)
 class TcpRelayIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
     private static final long MiB = 1024 * 1024;
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
-    private ProxyCounters counters;
-    private ListenerSet proxy;
+    @RegisterExtension
+    final ProxyFixture fixture;
 
     TcpRelayIT(Transport transport) {
-        this.transport = transport;
-    }
-
-    @BeforeEach
-    void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-        counters = new ProxyCounters();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        return resources.add(resource);
+        this.fixture = new ProxyFixture(transport);
     }
 
     /** Starts a proxy with {@code options} serving {@code route} on a fresh VIP listener; returns that listener. */
     private InetSocketAddress serve(RelayOptions options, Route route) {
-        proxy = new ListenerSet(new ListenerOptions(transport, 2, options, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, counters);
-        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.1"));
-        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
-        return key.address();
+        fixture.start(options);
+        return fixture.serve("127.0.10.1", route).address();
     }
 
     private InetSocketAddress serve(Endpoint... endpoints) {
-        return serve(RelayOptions.DEFAULT, Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoints)));
+        return serve(RelayOptions.DEFAULT, Route.of(ProxyFixture.WEB, FrontendKind.CLUSTER_IP, List.of(endpoints)));
     }
 
     /** Connects (from {@code from} unless null) and reads: the proxy's reset may surface in either step. */
@@ -109,16 +74,12 @@ class TcpRelayIT {
         }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
     }
 
-    private ServicePortCounters web() {
-        return counters.forServicePort(WEB);
-    }
-
     @Test
     @Timeout(30)
     void accept_threeEndpoints_spreadsSequentialConnectionsEvenly() throws IOException {
-        TcpEchoServer a = closeLater(new TcpEchoServer("a"));
-        TcpEchoServer b = closeLater(new TcpEchoServer("b"));
-        TcpEchoServer c = closeLater(new TcpEchoServer("c"));
+        TcpEchoServer a = fixture.add(new TcpEchoServer("a"));
+        TcpEchoServer b = fixture.add(new TcpEchoServer("b"));
+        TcpEchoServer c = fixture.add(new TcpEchoServer("c"));
         InetSocketAddress vip = serve(a.endpoint(), b.endpoint(), c.endpoint());
 
         Map<String, Integer> answeredBy = new HashMap<>();
@@ -129,17 +90,17 @@ class TcpRelayIT {
         }
 
         assertThat(answeredBy).containsOnly(Map.entry("a", 10), Map.entry("b", 10), Map.entry("c", 10));
-        assertThat(web().connectionsOpened()).isEqualTo(30);
+        assertThat(fixture.web().connectionsOpened()).isEqualTo(30);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(30);
-            assertThat(web().connectionsActive()).isZero();
+            assertThat(fixture.web().closes(CloseReason.COMPLETED)).isEqualTo(30);
+            assertThat(fixture.web().connectionsActive()).isZero();
         });
     }
 
     @Test
     @Timeout(60)
     void upload_256MiB_arrivesIntactAtBackend() throws IOException {
-        TcpSinkServer sink = closeLater(new TcpSinkServer());
+        TcpSinkServer sink = fixture.add(new TcpSinkServer());
         InetSocketAddress vip = serve(sink.endpoint());
         long length = 256 * MiB;
 
@@ -149,53 +110,53 @@ class TcpRelayIT {
             assertThat(TcpPayload.Summary.readFrom(client.input())).isEqualTo(TcpPayload.expected(length));
             assertThat(client.read()).isEqualTo(-1);
         }
-        assertThat(web().bytesToBackend()).isEqualTo(length);
+        assertThat(fixture.web().bytesToBackend()).isEqualTo(length);
         await().atMost(Duration.ofSeconds(10))
-                .untilAsserted(() -> assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(1));
+                .untilAsserted(() -> assertThat(fixture.web().closes(CloseReason.COMPLETED)).isEqualTo(1));
     }
 
     @Test
     @Timeout(60)
     void download_256MiB_arrivesIntactAtClient() throws IOException {
         long length = 256 * MiB;
-        TcpSourceServer source = closeLater(new TcpSourceServer(length));
+        TcpSourceServer source = fixture.add(new TcpSourceServer(length));
         InetSocketAddress vip = serve(source.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
             assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
         }
-        assertThat(web().bytesToFrontend()).isEqualTo(length);
+        assertThat(fixture.web().bytesToFrontend()).isEqualTo(length);
     }
 
     @Test
     @Timeout(60)
     void slowReader_backendSends32MiBAndCloses_proxyBuffersBoundedAndEveryByteArrives() throws IOException {
         long length = 32 * MiB;
-        TcpSourceServer source = closeLater(new TcpSourceServer(length));
+        TcpSourceServer source = fixture.add(new TcpSourceServer(length));
         InetSocketAddress vip = serve(source.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip, null, 4 * 1024)) {
             // The client reads nothing for a second. Without backpressure the proxy would read the whole 32 MiB
             // from the backend into memory within that second; with it, reading stops once the frontend's queue
             // is above the high water mark and the kernel buffers between proxy and client are full.
-            await().atMost(Duration.ofSeconds(5)).until(() -> web().bytesToFrontend() > 0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> fixture.web().bytesToFrontend() > 0);
             await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                    .until(() -> web().bytesToFrontend() < 16 * MiB);
+                    .until(() -> fixture.web().bytesToFrontend() < 16 * MiB);
 
             assertThat(TcpPayload.readToEnd(client.input())).isEqualTo(TcpPayload.expected(length));
         }
-        assertThat(web().bytesToFrontend()).isEqualTo(length);
-        assertThat(web().flowControl(false, true)).as("reading the backend paused for the slow client").isPositive();
-        assertThat(web().flowControl(false, false)).as("and resumed").isPositive();
-        assertThat(web().flowControl(true, true)).as("the client sent nothing to hold back").isZero();
+        assertThat(fixture.web().bytesToFrontend()).isEqualTo(length);
+        assertThat(fixture.web().flowControl(false, true)).as("reading the backend paused for the slow client").isPositive();
+        assertThat(fixture.web().flowControl(false, false)).as("and resumed").isPositive();
+        assertThat(fixture.web().flowControl(true, true)).as("the client sent nothing to hold back").isZero();
         await().atMost(Duration.ofSeconds(10))
-                .untilAsserted(() -> assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(1));
+                .untilAsserted(() -> assertThat(fixture.web().closes(CloseReason.COMPLETED)).isEqualTo(1));
     }
 
     @Test
     @Timeout(30)
     void halfClose_clientShutsDownOutput_replyStillArrives() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         InetSocketAddress vip = serve(echo.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
@@ -206,13 +167,13 @@ class TcpRelayIT {
             assertThat(client.read()).isEqualTo(-1);
         }
         await().atMost(Duration.ofSeconds(10))
-                .untilAsserted(() -> assertThat(web().closes(CloseReason.COMPLETED)).isEqualTo(1));
+                .untilAsserted(() -> assertThat(fixture.web().closes(CloseReason.COMPLETED)).isEqualTo(1));
     }
 
     @Test
     @Timeout(30)
     void connect_refusingEndpoint_isSkippedForTheNext() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         InetSocketAddress vip = serve(TcpPorts.refusingEndpoint(), echo.endpoint());
 
         for (int i = 0; i < 4; i++) {
@@ -222,9 +183,9 @@ class TcpRelayIT {
         }
 
         // Round-robin sends every other connection to the refusing endpoint first.
-        assertThat(web().connectFailures()).isEqualTo(2);
-        assertThat(web().connectRetries()).isEqualTo(2);
-        assertThat(web().connectionsOpened()).isEqualTo(4);
+        assertThat(fixture.web().connectFailures()).isEqualTo(2);
+        assertThat(fixture.web().connectRetries()).isEqualTo(2);
+        assertThat(fixture.web().connectionsOpened()).isEqualTo(4);
     }
 
     @Test
@@ -234,21 +195,21 @@ class TcpRelayIT {
 
         assertReset(vip, null);
 
-        assertThat(web().connectFailures()).isEqualTo(RelayOptions.DEFAULT_CONNECT_TIMEOUTS.size());
-        assertThat(web().connectRetries()).isEqualTo(RelayOptions.DEFAULT_CONNECT_TIMEOUTS.size() - 1);
-        assertThat(web().closes(CloseReason.CONNECT_FAILED)).isEqualTo(1);
-        assertThat(web().connectionsOpened()).isZero();
+        assertThat(fixture.web().connectFailures()).isEqualTo(RelayOptions.DEFAULT_CONNECT_TIMEOUTS.size());
+        assertThat(fixture.web().connectRetries()).isEqualTo(RelayOptions.DEFAULT_CONNECT_TIMEOUTS.size() - 1);
+        assertThat(fixture.web().closes(CloseReason.CONNECT_FAILED)).isEqualTo(1);
+        assertThat(fixture.web().connectionsOpened()).isZero();
     }
 
     @Test
     @Timeout(30)
     void connect_endpointTimesOut_nextEndpointGetsTheBytesAndFinSentMeanwhile() throws IOException {
-        TcpBlackholeServer blackhole = closeLater(new TcpBlackholeServer());
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpBlackholeServer blackhole = fixture.add(new TcpBlackholeServer());
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         RelayOptions options = RelayOptions.DEFAULT
                 .withConnectTimeouts(List.of(Duration.ofMillis(300), Duration.ofSeconds(2)));
         InetSocketAddress vip = serve(options,
-                Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(blackhole.endpoint(), echo.endpoint())));
+                Route.of(ProxyFixture.WEB, FrontendKind.CLUSTER_IP, List.of(blackhole.endpoint(), echo.endpoint())));
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
             // Request and FIN are in before the first attempt times out; epoll reads them while connecting.
@@ -258,8 +219,8 @@ class TcpRelayIT {
             assertThat(client.readLine()).isEqualTo("sent while connecting");
             assertThat(client.read()).isEqualTo(-1);
         }
-        assertThat(web().connectFailures()).isEqualTo(1);
-        assertThat(web().connectRetries()).isEqualTo(1);
+        assertThat(fixture.web().connectFailures()).isEqualTo(1);
+        assertThat(fixture.web().connectRetries()).isEqualTo(1);
     }
 
     @Test
@@ -271,16 +232,16 @@ class TcpRelayIT {
         assertReset(vip, null);
         // Well under 100 ms on a quiet machine; the bound proves the client is not left hanging on a busy one.
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
-        assertThat(web().noEndpointRejections()).isEqualTo(1);
-        assertThat(web().closes(CloseReason.NO_ENDPOINTS)).isEqualTo(1);
-        assertThat(web().connectionsOpened()).isZero();
+        assertThat(fixture.web().noEndpointRejections()).isEqualTo(1);
+        assertThat(fixture.web().closes(CloseReason.NO_ENDPOINTS)).isEqualTo(1);
+        assertThat(fixture.web().connectionsOpened()).isZero();
     }
 
     @Test
     @Timeout(30)
     void accept_sourceRanges_admitOnlyClientsInside() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
-        Route route = Route.of(WEB, FrontendKind.LOAD_BALANCER, List.of(echo.endpoint()))
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
+        Route route = Route.of(ProxyFixture.WEB, FrontendKind.LOAD_BALANCER, List.of(echo.endpoint()))
                 .withSourceRanges(List.of(Cidr.parse("127.0.0.2/32")));
         InetSocketAddress vip = serve(RelayOptions.DEFAULT, route);
 
@@ -288,18 +249,18 @@ class TcpRelayIT {
             assertThat(inside.readLine()).isEqualTo("a");
         }
         assertReset(vip, IpAddresses.parse("127.0.0.3"));
-        assertThat(web().sourceRangeRejections()).isEqualTo(1);
-        assertThat(web().connectionsOpened()).isEqualTo(1);
+        assertThat(fixture.web().sourceRangeRejections()).isEqualTo(1);
+        assertThat(fixture.web().connectionsOpened()).isEqualTo(1);
         assertThat(echo.accepted()).isEqualTo(1);
     }
 
     @Test
     @Timeout(30)
     void idle_nothingMovesForTheTimeout_connectionIsClosed() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         Duration idle = Duration.ofMillis(400);
         InetSocketAddress vip = serve(RelayOptions.DEFAULT.withTcpIdleTimeout(idle),
-                Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())));
+                Route.of(ProxyFixture.WEB, FrontendKind.CLUSTER_IP, List.of(echo.endpoint())));
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
             assertThat(client.readLine()).isEqualTo("a");
@@ -310,13 +271,13 @@ class TcpRelayIT {
             assertThat(client.read()).isEqualTo(-1);
             assertThat(Duration.ofNanos(System.nanoTime() - quietSince)).isGreaterThan(idle.dividedBy(2));
         }
-        assertThat(web().closes(CloseReason.IDLE_TIMEOUT)).isEqualTo(1);
+        assertThat(fixture.web().closes(CloseReason.IDLE_TIMEOUT)).isEqualTo(1);
     }
 
     @Test
     @Timeout(30)
     void relay_bytesBothWays_areCounted() throws IOException {
-        TcpEchoServer echo = closeLater(new TcpEchoServer("a"));
+        TcpEchoServer echo = fixture.add(new TcpEchoServer("a"));
         InetSocketAddress vip = serve(echo.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
@@ -327,7 +288,7 @@ class TcpRelayIT {
             client.shutdownOutput();
             assertThat(client.input().readAllBytes()).hasSize(1000);
         }
-        assertThat(web().bytesToBackend()).isEqualTo(1000);
-        assertThat(web().bytesToFrontend()).isEqualTo(1000 + "a\n".length());
+        assertThat(fixture.web().bytesToBackend()).isEqualTo(1000);
+        assertThat(fixture.web().bytesToFrontend()).isEqualTo(1000 + "a\n".length());
     }
 }

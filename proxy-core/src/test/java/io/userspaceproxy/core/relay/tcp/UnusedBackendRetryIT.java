@@ -2,26 +2,18 @@ package io.userspaceproxy.core.relay.tcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.userspaceproxy.core.balance.BalancerFactory;
-import io.userspaceproxy.core.listen.ListenerOptions;
-import io.userspaceproxy.core.listen.ListenerSet;
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.FrontendKind;
-import io.userspaceproxy.core.model.ListenerKey;
-import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.Route;
-import io.userspaceproxy.core.model.RouteSnapshot;
 import io.userspaceproxy.core.model.ServicePortName;
 import io.userspaceproxy.core.relay.RelayOptions;
-import io.userspaceproxy.core.testing.Closer;
+import io.userspaceproxy.core.testing.ProxyFixture;
 import io.userspaceproxy.core.testing.TcpEchoServer;
-import io.userspaceproxy.core.testing.TcpPorts;
 import io.userspaceproxy.core.testing.TcpTestClient;
 import io.userspaceproxy.core.testing.TransportLeakCheck;
 import java.io.IOException;
@@ -30,12 +22,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -49,39 +39,19 @@ import org.junit.jupiter.params.provider.EnumSource;
 @EnumSource(Transport.class)
 class UnusedBackendRetryIT {
 
-    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+    private static final ServicePortName WEB = ProxyFixture.WEB;
     private static final Duration WITHIN = Duration.ofSeconds(10);
 
-    private final Transport transport;
-    private final Closer resources = new Closer();
-    private ProxyCounters counters;
-    private ListenerSet proxy;
+    @RegisterExtension
+    final ProxyFixture fixture;
 
     UnusedBackendRetryIT(Transport transport) {
-        this.transport = transport;
-    }
-
-    @BeforeEach
-    void setUp() {
-        assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
-        counters = new ProxyCounters();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        resources.close();
+        this.fixture = new ProxyFixture(transport);
     }
 
     private InetSocketAddress serve(Endpoint... endpoints) {
-        proxy = new ListenerSet(new ListenerOptions(transport, 1, RelayOptions.DEFAULT, Duration.ofSeconds(5)),
-                BalancerFactory.ROUND_ROBIN, counters);
-        ListenerKey key = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.1"));
-        Route route = Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoints));
-        assertThat(proxy.apply(new RouteSnapshot(Map.of(key, route))).bound()).containsExactly(key);
-        return key.address();
+        fixture.start(fixture.options().withIoThreads(1), BalancerFactory.ROUND_ROBIN);
+        return fixture.serve("127.0.10.1", Route.of(WEB, FrontendKind.CLUSTER_IP, List.of(endpoints))).address();
     }
 
     /** A listener whose application never accepts: connections wait in its queue until it closes and resets them. */
@@ -94,14 +64,14 @@ class UnusedBackendRetryIT {
     }
 
     private ServicePortCounters web() {
-        return counters.forServicePort(WEB);
+        return fixture.web();
     }
 
     @Test
     @Timeout(30)
     void backendResetBeforeAnyByte_retriedOnAnotherEndpoint() throws IOException {
-        ServerSocket dying = resources.add(neverAccepting());
-        TcpEchoServer b = resources.add(new TcpEchoServer("b"));
+        ServerSocket dying = fixture.add(neverAccepting());
+        TcpEchoServer b = fixture.add(new TcpEchoServer("b"));
         InetSocketAddress vip = serve(endpointOf(dying), b.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
@@ -122,8 +92,8 @@ class UnusedBackendRetryIT {
     @Test
     @Timeout(30)
     void backendResetAfterBytesWereWritten_notRetried_closedAsBackendError() throws IOException {
-        ServerSocket dying = resources.add(neverAccepting());
-        TcpEchoServer b = resources.add(new TcpEchoServer("b"));
+        ServerSocket dying = fixture.add(neverAccepting());
+        TcpEchoServer b = fixture.add(new TcpEchoServer("b"));
         InetSocketAddress vip = serve(endpointOf(dying), b.endpoint());
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
@@ -142,7 +112,7 @@ class UnusedBackendRetryIT {
     @Test
     @Timeout(30)
     void everyEndpointResetsBeforeAnyByte_scheduleRunsOut_clientReset() throws IOException {
-        ServerSocket dying = resources.add(neverAccepting());
+        ServerSocket dying = fixture.add(neverAccepting());
         InetSocketAddress vip = serve(endpointOf(dying));
 
         try (TcpTestClient client = TcpTestClient.connect(vip)) {
