@@ -22,7 +22,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -38,24 +38,18 @@ class ApiServerOutageIT {
 
     private static final String NS = "shop";
 
+    @AutoClose
     private final TcpEchoServer a = new TcpEchoServer("a");
+    @AutoClose
     private final TcpEchoServer b = new TcpEchoServer("b");
+    @AutoClose
     private RestartableApiServer api;
+    @AutoClose
     private ProxyAgent agent;
 
     @BeforeEach
     void setUp() {
         api = RestartableApiServer.start();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        api.close();
-        a.close();
-        b.close();
     }
 
     @Test

@@ -25,7 +25,7 @@ import io.userspaceproxy.core.testing.TcpPorts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,25 +43,19 @@ class ClusterPoliciesIT {
 
     KubernetesClient client;
 
+    @AutoClose
     private final TcpEchoServer local = new TcpEchoServer("local");
+    @AutoClose
     private final TcpEchoServer remote = new TcpEchoServer("remote");
+    @AutoClose
     private final TcpEchoServer third = new TcpEchoServer("third");
+    @AutoClose
     private ProxyAgent agent;
 
     @BeforeEach
     void setUp() throws Exception {
         client.nodes().resource(node(NODE, "192.0.2.10", "zone-1")).create();
         agent = ClusterAgent.start(client.getMasterUrl().toString());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        local.close();
-        remote.close();
-        third.close();
     }
 
     @Test

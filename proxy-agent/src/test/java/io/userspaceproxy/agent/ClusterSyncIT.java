@@ -24,7 +24,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,18 +42,12 @@ class ClusterSyncIT {
 
     KubernetesClient client;
 
+    @AutoClose
     private final TcpEchoServer a = new TcpEchoServer("a");
+    @AutoClose
     private final TcpEchoServer b = new TcpEchoServer("b");
+    @AutoClose
     private ProxyAgent agent;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        a.close();
-        b.close();
-    }
 
     @Test
     void burstOfChanges_minSyncPeriod_collapsesIntoFewSyncs() throws Exception {

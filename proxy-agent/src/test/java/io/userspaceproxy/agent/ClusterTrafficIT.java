@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.userspaceproxy.agent.testing.ClusterAgent;
@@ -29,7 +29,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,22 +47,16 @@ class ClusterTrafficIT {
 
     KubernetesClient client;
 
+    @AutoClose
     private final TcpEchoServer a = new TcpEchoServer("a");
+    @AutoClose
     private final TcpEchoServer b = new TcpEchoServer("b");
+    @AutoClose
     private ProxyAgent agent;
 
     @BeforeEach
     void setUp() throws Exception {
         agent = ClusterAgent.start(client.getMasterUrl().toString());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        a.close();
-        b.close();
     }
 
     @Test
