@@ -7,10 +7,13 @@ import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.process.Logging;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import sun.misc.Signal;
 
 /**
  * Entry point: parses and validates the command line, then runs the agent until SIGTERM or SIGINT. A bad flag
@@ -72,12 +75,14 @@ public final class Main {
     }
 
     /**
-     * Runs until SIGTERM or SIGINT, or until a new agent has taken over this one's sockets, then drains (see {@link #drain}) and exits 0, whether or not connections had to
-     * be cut at the drain's end; returns 1 when the agent could not start.
+     * Runs until SIGTERM or SIGINT, or until a new agent has taken over this one's sockets, then drains (see
+     * {@link ProxyAgent#drain}), closes, and returns 0 whether or not connections had to be cut at the drain's end;
+     * returns 1 when the agent could not start.
      *
-     * <p>The drain runs in a shutdown hook, which the JVM starts on either signal. A signal's exit status would be
-     * 128 + its number; a drained agent has done what it was asked, so the hook ends the JVM with status 0 itself,
-     * once the listeners, connections and servers are closed.
+     * <p>The two signals are taken from the JVM, which would otherwise start its shutdown at once and end with status
+     * 128 + the signal's number. Here they only ask this thread to stop: the drain runs here, and the process then
+     * exits normally, running every shutdown hook (logging's among them). Should the JVM shut down some other way,
+     * a shutdown hook of the agent's own drains instead.
      */
     static int runUntilStopped(AgentConfig config) {
         ProxyAgent agent;
@@ -90,21 +95,33 @@ public final class Main {
             Thread.currentThread().interrupt();
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("shutting down");
-            agent.drain(config.drainTimeout());
-            agent.close();
-            Runtime.getRuntime().halt(0);
-        }, "drain"));
+        CompletableFuture<String> stop = new CompletableFuture<>();
+        agent.handedOver().whenComplete((done, failure) -> stop.complete(failure == null
+                ? "a new agent took over" : "waiting for a hand-over failed (" + failure + ")"));
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(name), signal -> stop.complete("SIG" + signal.getName()));
+            } catch (IllegalArgumentException e) { // the JVM keeps it (-Xrs): its shutdown hook drains then
+                log.warn("cannot handle SIG{}: {}", name, e.getMessage());
+            }
+        }
+        AtomicBoolean stopped = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> drainAndClose(agent, config, stopped), "drain"));
         try {
-            agent.handedOver().get();
-            log.info("a new agent took over; draining, then exiting");
-            System.exit(0); // the hook drains, as on SIGTERM
+            log.info("{}: draining, then exiting", stop.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
-            log.error("waiting for a hand-over failed: {}", e.toString());
+            throw new IllegalStateException("the stop future is only ever completed normally", e);
         }
+        drainAndClose(agent, config, stopped);
         return 0;
+    }
+
+    private static void drainAndClose(ProxyAgent agent, AgentConfig config, AtomicBoolean stopped) {
+        if (stopped.compareAndSet(false, true)) {
+            agent.drain(config.drainTimeout());
+            agent.close();
+        }
     }
 }

@@ -200,6 +200,29 @@ class AgentDrainIT {
                 .sum();
     }
 
+    /**
+     * SIGTERM ends the JVM the ordinary way once the drain is over, so every shutdown hook runs: here JFR's, which
+     * writes the recording at exit. An agent that halted the JVM from its own hook would skip it (and logging's).
+     */
+    @Test
+    void sigterm_exitRunsEveryShutdownHook() throws Exception {
+        Path recording = tmp.resolve("exit.jfr");
+        Process agent = AgentProcess.start(tmp.resolve("hooks.log"),
+                List.of("-XX:StartFlightRecording=dumponexit=true,filename=" + recording),
+                "--proxy-mode=userspace", "--manifests", tmp.toString(), "--healthz-bind-address", "127.0.0.1:0",
+                "--metrics-bind-address", "127.0.0.1:0");
+        agents.add(agent);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !refused(vip));
+
+        agent.destroy();
+
+        assertThat(agent.waitFor(15, TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.exitValue()).isZero();
+        assertThat(recording).as("written by JFR's shutdown hook").isNotEmptyFile();
+        assertThat(AgentProcess.log(tmp.resolve("hooks.log"))).contains("SIGTERM: draining, then exiting",
+                "userspace-proxy stopped");
+    }
+
     @Test
     void sigterm_noConnections_exitsZeroPromptly() throws Exception {
         Process agent = startAgent("idle", TcpPorts.freeAddress("127.0.0.1").getPort());

@@ -23,7 +23,12 @@ public final class AgentProcess {
 
     /** Starts the packaged agent with {@code args}, its standard output and error going to {@code log}. */
     public static Process start(Path log, String... args) throws IOException {
-        return new ProcessBuilder(command(args))
+        return start(log, List.of(), args);
+    }
+
+    /** As {@link #start(Path, String...)}, the JVM started with {@code jvmOptions} as well. */
+    public static Process start(Path log, List<String> jvmOptions, String... args) throws IOException {
+        return new ProcessBuilder(command(jvmOptions, args))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -35,9 +40,14 @@ public final class AgentProcess {
     }
 
     public static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    private static List<String> command(List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
+        cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(jar().toString());
         cmd.addAll(List.of(args));
