@@ -9,6 +9,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -43,6 +44,12 @@ class AgentRoomsTest {
         noClasses().that().resideInAPackage(AGENT + "." + room + "..")
                 .should().dependOnClassesThat(resideInAPackage(AGENT + "..").and(not(resideInAnyPackage(packages))))
                 .check(CLASSES);
+    }
+
+    /** One HTTP stack, Netty's codec ({@code http.AgentHttpServer}): the JDK's server serves nothing, demo included. */
+    @Test
+    void http_onNettysCodecOnly() {
+        noClasses().should().dependOnClassesThat().resideInAPackage("com.sun.net.httpserver..").check(CLASSES);
     }
 
     private static String[] packages(String rooms) {

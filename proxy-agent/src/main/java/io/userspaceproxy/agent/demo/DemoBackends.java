@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.demo;
 
-import com.sun.net.httpserver.HttpServer;
+import io.userspaceproxy.agent.http.AgentHttpServer;
+import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.core.model.Endpoint;
 import io.userspaceproxy.core.model.Protocol;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -27,7 +29,7 @@ public final class DemoBackends implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DemoBackends.class);
 
-    private final List<HttpServer> httpServers = new ArrayList<>();
+    private final List<AgentHttpServer> httpServers = new ArrayList<>();
     private final List<DatagramSocket> udpSockets = new ArrayList<>();
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "demo-backend");
@@ -66,21 +68,15 @@ public final class DemoBackends implements AutoCloseable {
         return httpServers.size() + udpSockets.size();
     }
 
+    /** On the agent's own HTTP server ({@link AgentHttpServer}): {@code GET /} answers with the endpoint's name. */
     private void startHttp(Backend b) throws IOException {
-        HttpServer server = HttpServer.create(b.endpoint().address(), 16);
-        byte[] body = ("hello from " + b.endpoint() + " (an endpoint of " + b.servicePort() + ")\n")
-                .getBytes(StandardCharsets.UTF_8);
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                exchange.getRequestBody().readAllBytes();
-                exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-            }
-        });
-        server.setExecutor(executor);
-        server.start();
-        httpServers.add(server);
+        String body = "hello from " + b.endpoint() + " (an endpoint of " + b.servicePort() + ")\n";
+        try {
+            httpServers.add(AgentHttpServer.start("demo backend", b.endpoint().address(),
+                    Map.of("/", (request, uri) -> AgentHttpServer.response(200, AgentHttpServer.TEXT, body))));
+        } catch (HttpBindException e) {
+            throw e.getCause() instanceof BindException inUse ? inUse : e;
+        }
         log.info("demo: HTTP backend on {} for {}", b.endpoint(), b.servicePort());
     }
 
@@ -112,12 +108,12 @@ public final class DemoBackends implements AutoCloseable {
     }
 
     public List<InetSocketAddress> httpAddresses() {
-        return httpServers.stream().map(HttpServer::getAddress).toList();
+        return httpServers.stream().map(AgentHttpServer::address).toList();
     }
 
     @Override
     public void close() {
-        httpServers.forEach(s -> s.stop(0));
+        httpServers.forEach(AgentHttpServer::close);
         udpSockets.forEach(DatagramSocket::close);
         executor.shutdownNow();
     }

@@ -33,12 +33,30 @@ class DemoTest {
         ListenerKey vip = ListenerKey.of(Protocol.TCP, new InetSocketAddress("127.0.10.250", freePort()));
 
         try (Demo demo = Demo.start(Map.of(vip, Route.of(ECHO, FrontendKind.CLUSTER_IP, List.of(a, b))))) {
-            assertThat(get(a)).isEqualTo("hello from 127.0.0.1:" + a.address().getPort() + " (an endpoint of demo/echo:http)\n");
+            assertThat(get(a))
+                    .isEqualTo("hello from 127.0.0.1:" + a.address().getPort() + " (an endpoint of demo/echo:http)\n");
             assertThat(get(b)).startsWith("hello from 127.0.0.1:" + b.address().getPort());
         }
 
         try (ServerSocket again = new ServerSocket(a.address().getPort(), 1, a.address().getAddress())) {
             assertThat(again.isBound()).as("the backend let its port go").isTrue();
+        }
+    }
+
+    @Test
+    void start_endpointAlreadyInUse_leftToWhateverListensThere() throws Exception {
+        try (ServerSocket developers = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Endpoint taken = Endpoint.of("127.0.0.1", developers.getLocalPort());
+            Endpoint free = Endpoint.of("127.0.0.1", freePort());
+
+            try (DemoBackends backends = DemoBackends.start(List.of(
+                    new DemoBackends.Backend(Protocol.TCP, taken, "demo/taken:http"),
+                    new DemoBackends.Backend(Protocol.TCP, free, "demo/free:http")))) {
+                assertThat(backends.size()).isEqualTo(1);
+                assertThat(backends.httpAddresses()).extracting(InetSocketAddress::getPort)
+                        .containsExactly(free.address().getPort());
+                assertThat(get(free)).startsWith("hello from 127.0.0.1:" + free.address().getPort());
+            }
         }
     }
 
@@ -50,7 +68,8 @@ class DemoTest {
 
     private static String get(Endpoint endpoint) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + endpoint.address().getPort() + "/")).build(), HttpResponse.BodyHandlers.ofString());
+                URI.create("http://127.0.0.1:" + endpoint.address().getPort() + "/")).build(),
+                HttpResponse.BodyHandlers.ofString());
         return r.body();
     }
 }
