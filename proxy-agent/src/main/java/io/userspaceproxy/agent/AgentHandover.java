@@ -10,8 +10,10 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,21 +35,21 @@ final class AgentHandover implements AutoCloseable {
     /** The old agent closes every listener (each close bounded by 5 s) and its HTTP servers before it confirms. */
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(15);
 
-    private final Path socket;
+    private final @Nullable Path socket;
     private final ListenerSet listeners;
     private final ProxyCounters counters;
     private final CompletableFuture<Void> handedOver = new CompletableFuture<>();
-    private volatile Handover pending;
-    private volatile HandoverServer server;
+    private volatile @Nullable Handover pending;
+    private volatile @Nullable HandoverServer server;
 
-    private AgentHandover(Path socket, ListenerSet listeners, ProxyCounters counters) {
+    private AgentHandover(@Nullable Path socket, ListenerSet listeners, ProxyCounters counters) {
         this.socket = socket;
         this.listeners = listeners;
         this.counters = counters;
     }
 
     /** Receives the running agent's sockets, if there is one, into {@code listeners}; call before the first apply. */
-    static AgentHandover begin(Path socket, ListenerSet listeners, ProxyCounters counters) {
+    static AgentHandover begin(@Nullable Path socket, ListenerSet listeners, ProxyCounters counters) {
         AgentHandover h = new AgentHandover(socket, listeners, counters);
         if (socket == null) {
             log.debug("no hand-over socket: an upgrade binds beside the running agent (SO_REUSEPORT)");
@@ -61,8 +63,9 @@ final class AgentHandover implements AutoCloseable {
     }
 
     private void receive() {
+        Path path = Objects.requireNonNull(socket, "begin() receives only with a socket");
         try {
-            Optional<Handover> received = HandoverClient.receive(socket, TIMEOUT);
+            Optional<Handover> received = HandoverClient.receive(path, TIMEOUT);
             if (received.isEmpty()) {
                 log.debug("no agent to take over from at {}", socket);
                 return;
@@ -107,8 +110,9 @@ final class AgentHandover implements AutoCloseable {
     }
 
     private void serve(Runnable retire) {
+        Path path = Objects.requireNonNull(socket, "takeOver() serves only with a socket");
         try {
-            server = HandoverServer.listen(socket, listeners, new HandoverServer.Retirement() {
+            server = HandoverServer.listen(path, listeners, new HandoverServer.Retirement() {
                 @Override
                 public void onTakeOver() {
                     retire.run();

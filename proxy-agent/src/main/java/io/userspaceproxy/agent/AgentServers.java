@@ -13,6 +13,7 @@ import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.core.listen.ListenerSet;
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +32,8 @@ final class AgentServers implements AutoCloseable {
     private final SyncHealth health;
     private final ProxyMetricsExporter metrics;
     private final ListenerSet listeners;
-    private volatile HealthServer healthServer;
-    private volatile MetricsServer metricsServer;
+    private volatile @Nullable HealthServer healthServer;
+    private volatile @Nullable MetricsServer metricsServer;
 
     AgentServers(AgentConfig config, SyncHealth health, ProxyMetricsExporter metrics, ListenerSet listeners) {
         this.config = config;

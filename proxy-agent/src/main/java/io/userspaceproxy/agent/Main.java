@@ -7,6 +7,8 @@ import io.userspaceproxy.agent.config.KubeProxyConfigurationFile;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.process.Logging;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,12 +66,13 @@ public final class Main {
 
     /** {@code --write-config-to}: writes the effective configuration, as kube-proxy does, and exits. */
     private static int writeConfig(AgentConfig config) {
+        Path file = Objects.requireNonNull(config.writeConfigTo(), "called only with --write-config-to");
         try {
-            KubeProxyConfigurationFile.write(config.toFileSettings(), config.writeConfigTo());
-            System.err.println("wrote the effective configuration to " + config.writeConfigTo());
+            KubeProxyConfigurationFile.write(config.toFileSettings(), file);
+            System.err.println("wrote the effective configuration to " + file);
             return 0;
         } catch (IOException e) {
-            System.err.println("error: cannot write " + config.writeConfigTo() + ": " + e.getMessage());
+            System.err.println("error: cannot write " + file + ": " + e.getMessage());
             return 1;
         }
     }

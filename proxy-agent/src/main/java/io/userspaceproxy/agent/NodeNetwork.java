@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent;
 
+import com.uber.nullaway.annotations.Initializer;
 import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.NodePortAddresses;
 import io.userspaceproxy.agent.config.VipSettings;
@@ -20,8 +21,10 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,12 +46,13 @@ final class NodeNetwork implements AutoCloseable {
 
     private final AgentConfig config;
     private final NodeTracker node;
-    private final VipManager vips;
+    private final @Nullable VipManager vips;
+    /** Set by {@link #start}, which runs before any sync; read by {@link #afterSync}. */
     private BooleanSupplier proxyHealthy;
     private Runnable onHealthCheckBindFailure;
-    private ServiceHealthServer healthChecks;
+    private @Nullable ServiceHealthServer healthChecks;
     /** What {@code primary} last resolved to, to log a change once. Sync thread only. */
-    private List<InetAddress> reportedPrimary;
+    private @Nullable List<InetAddress> reportedPrimary;
 
     NodeNetwork(AgentConfig config, NodeTracker node, IpCommand ip) {
         this.config = config;
@@ -65,6 +69,7 @@ final class NodeNetwork implements AutoCloseable {
      * @param proxyHealthy  the proxy's own health, which health checks report
      * @param onBindFailure counts a health-check port that could not be opened
      */
+    @Initializer
     void start(BooleanSupplier proxyHealthy, Runnable onBindFailure) {
         if (vips != null) {
             vips.start();
@@ -83,7 +88,8 @@ final class NodeNetwork implements AutoCloseable {
     }
 
     private void logInterface() {
-        log.info("Service addresses go on {} (state file {})", vips.device(), config.vips().stateFile());
+        VipManager manager = Objects.requireNonNull(vips, "called only when VIPs are enabled");
+        log.info("Service addresses go on {} (state file {})", manager.device(), config.vips().stateFile());
     }
 
     /** The node as the snapshot builder sees it now: name, zone (from the Node object), NodePort addresses. */
@@ -183,7 +189,7 @@ final class NodeNetwork implements AutoCloseable {
      */
     private Set<InetAddress> ownAddresses() {
         Set<InetAddress> own = new HashSet<>(NodeAddresses.local());
-        own.removeAll(vips.owned());
+        own.removeAll(Objects.requireNonNull(vips, "called only when VIPs are enabled").owned());
         node.current().ifPresent(n -> own.addAll(n.addresses()));
         return own;
     }

@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent;
 
 import io.userspaceproxy.agent.config.AgentConfig;
+import io.userspaceproxy.agent.config.KubeApiSettings;
 import io.userspaceproxy.agent.demo.Demo;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.process.JvmMemory;
@@ -28,7 +29,9 @@ import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.time.Clock;
 import java.time.Instant;
@@ -37,6 +40,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,11 +71,11 @@ public final class ProxyAgent implements AutoCloseable {
     private final SyncReporting reporting;
     private final AgentServers servers;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private AutoCloseable source;
-    private ManifestSource manifests;
-    private Demo demo;
-    private NeedPodsEvents needPods;
-    private volatile AgentHandover handover;
+    private @Nullable AutoCloseable source;
+    private @Nullable ManifestSource manifests;
+    private @Nullable Demo demo;
+    private @Nullable NeedPodsEvents needPods;
+    private volatile @Nullable AgentHandover handover;
 
     private ProxyAgent(AgentConfig config) {
         this.config = config;
@@ -113,7 +117,7 @@ public final class ProxyAgent implements AutoCloseable {
 
     private void startParts() throws IOException, InterruptedException {
         log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
-                listeners.transport(), config.inCluster() ? "API server" : config.manifests().toAbsolutePath());
+                listeners.transport(), config.inCluster() ? "API server" : manifestDirectory().toAbsolutePath());
         handover = AgentHandover.begin(config.handoverSocket(), listeners, counters);
         if (!handover.portsHeldByPredecessor()) {
             servers.start();
@@ -122,13 +126,14 @@ public final class ProxyAgent implements AutoCloseable {
         // Load everything first, then listen for changes: the first sync then serves the whole directory (or every
         // Service of the cluster), not whichever objects happened to be read when the first change fired.
         if (config.inCluster()) {
-            KubernetesSource api = KubernetesSource.start(config.api(), config.nodeName(), tracker, node,
+            KubeApiSettings settings = Objects.requireNonNull(config.api(), "inCluster(): api() is set");
+            KubernetesSource api = KubernetesSource.start(settings, config.nodeName(), tracker, node,
                     metrics::onInvalidObject, metrics::onObjectWarning);
             source = api;
             signalNeedPods(api.needPodsEvents(config.nodeName(), metrics::onEventFailure));
             api.synced().thenRun(this::startSyncing);
         } else {
-            manifests = ManifestSource.start(config.manifests(), tracker, ManifestSource.DEFAULT_RESCAN_INTERVAL,
+            manifests = ManifestSource.start(manifestDirectory(), tracker, ManifestSource.DEFAULT_RESCAN_INTERVAL,
                     ManifestSource.Observer.of(() -> metrics.onInvalidObject("manifest"), // at once, not at a sync
                             () -> metrics.onObjectWarning("manifest"),
                             cause -> health.onSourceStopped("manifest watch stopped: " + cause)));
@@ -147,6 +152,11 @@ public final class ProxyAgent implements AutoCloseable {
         if (config.demo()) {
             demo = Demo.start(Map.copyOf(proxier.served()));
         }
+    }
+
+    /** The {@code --manifests} directory, which AgentConfig holds whenever the API server is not the source. */
+    private Path manifestDirectory() {
+        return Objects.requireNonNull(config.manifests(), "not inCluster(): manifests() is set");
     }
 
     /** Connections and UDP clients held for want of an endpoint are signalled through {@code events}. */

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The agent's validated settings: typed values (durations, addresses, CIDRs), never raw strings. Built once from
@@ -44,7 +45,7 @@ import java.util.Objects;
  * @param transport         the data plane's socket I/O, available on this machine
  */
 public record AgentConfig(
-        Path manifests,
+        @Nullable Path manifests,
         String nodeName,
         NodePortAddresses nodePortAddresses,
         InetAddress bindAddress,
@@ -58,15 +59,15 @@ public record AgentConfig(
         InetSocketAddress healthzBindAddress,
         InetSocketAddress metricsBindAddress,
         Duration drainTimeout,
-        Path writeConfigTo,
-        KubeApiSettings api,
+        @Nullable Path writeConfigTo,
+        @Nullable KubeApiSettings api,
         VipSettings vips,
         boolean cleanup,
         boolean initOnly,
         int tcpSpliceThreshold,
         int udpReceiveBuffer,
         ServicePortSeries metricsServicePorts,
-        Path handoverSocket,
+        @Nullable Path handoverSocket,
         int maxHeldConnections,
         Transport transport) {
 
@@ -149,7 +150,7 @@ public record AgentConfig(
     }
 
     /** {@code --healthz-bind-address}, whose default depends on the source: every address on a cluster. */
-    private static InetSocketAddress healthz(String value, boolean cluster) {
+    private static InetSocketAddress healthz(@Nullable String value, boolean cluster) {
         return hostPort("--healthz-bind-address", value != null ? value : cluster ? "0.0.0.0:10256"
                 : "127.0.0.1:10256");
     }
@@ -166,7 +167,7 @@ public record AgentConfig(
             throw new IllegalArgumentException("--service-proxy-name: only applies to Services from the API server"
                     + " (expected: no --manifests)");
         }
-        if (!Files.isDirectory(o.manifests)) {
+        if (!Files.isDirectory(Objects.requireNonNull(o.manifests, "called only with --manifests"))) {
             throw new IllegalArgumentException("--manifests: " + o.manifests + " (expected: an existing directory)");
         }
     }
@@ -223,7 +224,7 @@ public record AgentConfig(
         }
     }
 
-    private static String nodeName(String override) {
+    private static String nodeName(@Nullable String override) {
         String env = System.getenv("NODE_NAME");
         String given = override != null && !override.isBlank() ? override : env != null && !env.isBlank() ? env : null;
         if (given != null) {

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Spec;
             "Local dev proxy: --manifests DIR serves the Services and EndpointSlices in DIR's YAML files.",
             ""
         })
+@SuppressWarnings("NullAway.Init") // picocli sets every option at each parse: its value, else its defaultValue
 public final class AgentOptions {
 
     @Option(names = "--proxy-mode", paramLabel = "MODE", defaultValue = "userspace",
@@ -38,11 +40,11 @@ public final class AgentOptions {
     @Option(names = "--manifests", paramLabel = "DIR",
             description = "Serve the v1 Services, discovery.k8s.io/v1 EndpointSlices and v1 Endpoints in the YAML"
                     + " files of DIR (local dev proxy). Edits are applied within a second.")
-    Path manifests;
+    @Nullable Path manifests;
 
     @Option(names = "--hostname-override", paramLabel = "NAME",
             description = "The name of this node, for traffic policies Local and topology. Default: the host name.")
-    String hostnameOverride;
+    @Nullable String hostnameOverride;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
             description = "Serve NodePorts only on local addresses inside these CIDRs, or named by the keywords"
@@ -112,7 +114,7 @@ public final class AgentOptions {
     @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT",
             description = "Serve /healthz and /livez here. Default: 127.0.0.1:10256 with --manifests (local dev),"
                     + " else 0.0.0.0:10256 as kube-proxy.")
-    String healthzBindAddress;
+    @Nullable String healthzBindAddress;
 
     @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT", defaultValue = "127.0.0.1:10249",
             description = "Serve /metrics, /proxyMode, /configz and /connections here. Default: ${DEFAULT-VALUE}.")
@@ -129,16 +131,16 @@ public final class AgentOptions {
                     + " agent already running); none disables it. Default: /run/userspace-proxy/handover-PORT.sock"
                     + " where that directory is writable, else in java.io.tmpdir; PORT is the metrics port (none when"
                     + " it is 0).")
-    String handoverSocket;
+    @Nullable String handoverSocket;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "Read a kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration; flags given on the command"
                     + " line win over it.")
-    Path config;
+    @Nullable Path config;
 
     @Option(names = "--write-config-to", paramLabel = "FILE",
             description = "Write the effective configuration as a KubeProxyConfiguration to FILE and exit.")
-    Path writeConfigTo;
+    @Nullable Path writeConfigTo;
 
     @Option(names = "--demo",
             description = "Also start a small backend on every free loopback endpoint of the manifests, each saying"
@@ -153,7 +155,7 @@ public final class AgentOptions {
     KubernetesOptions kubernetes = new KubernetesOptions();
 
     @Spec
-    CommandSpec spec;
+    @Nullable CommandSpec spec;
 
     /**
      * Parses {@code args} into {@code cli}'s options. When {@code --config} names a file, parses them again with

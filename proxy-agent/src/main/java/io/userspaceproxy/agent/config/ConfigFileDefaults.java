@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.config;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -22,7 +23,7 @@ final class ConfigFileDefaults implements IDefaultValueProvider {
     }
 
     @Override
-    public String defaultValue(ArgSpec argSpec) {
+    public @Nullable String defaultValue(ArgSpec argSpec) {
         return argSpec instanceof OptionSpec option ? values.get(option.longestName()) : null;
     }
 }

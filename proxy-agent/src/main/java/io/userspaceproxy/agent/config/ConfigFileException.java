@@ -1,5 +1,7 @@
 package io.userspaceproxy.agent.config;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A configuration file that cannot be used as it is. The message starts with {@code source:line:} and names the
  * field, e.g. {@code config.yaml:7: unknown field "foo"}, so an operator can go straight to the line.
@@ -17,7 +19,7 @@ public final class ConfigFileException extends Exception {
         this.line = line;
     }
 
-    ConfigFileException(String source, String problem, Throwable cause) {
+    ConfigFileException(String source, String problem, @Nullable Throwable cause) {
         super(source + ": " + problem, cause);
         this.source = source;
         this.line = 0;

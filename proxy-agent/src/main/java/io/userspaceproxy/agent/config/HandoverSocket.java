@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where agents meet at an upgrade: the Unix socket on which a running agent offers its listening sockets and a new
@@ -27,7 +28,7 @@ public final class HandoverSocket {
      *
      * @throws IllegalArgumentException when the flag is not a usable path
      */
-    static Path resolve(String flag, InetSocketAddress metrics) {
+    static @Nullable Path resolve(@Nullable String flag, InetSocketAddress metrics) {
         if (flag == null) {
             return defaultFor(metrics.getPort(), Path.of(RUN_DIR), Path.of(System.getProperty("java.io.tmpdir")));
         }
@@ -48,7 +49,7 @@ public final class HandoverSocket {
     }
 
     /** {@code runDir} when it is a writable directory, else {@code tmpDir}; {@code null} for metrics port 0. */
-    static Path defaultFor(int metricsPort, Path runDir, Path tmpDir) {
+    static @Nullable Path defaultFor(int metricsPort, Path runDir, Path tmpDir) {
         if (metricsPort == 0) {
             return null;
         }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How the agent reaches the API server and which Services it takes, validated from the command line. Used only
@@ -21,8 +22,8 @@ import java.util.regex.Pattern;
  *                         {@code service.kubernetes.io/service-proxy-name} with this value are served; when null,
  *                         only Services without that label (kube-proxy's rule)
  */
-public record KubeApiSettings(Path kubeconfig, URI master, Duration configSyncPeriod, double qps, int burst,
-        String serviceProxyName) {
+public record KubeApiSettings(@Nullable Path kubeconfig, @Nullable URI master, Duration configSyncPeriod, double qps,
+        int burst, @Nullable String serviceProxyName) {
 
     /** A label value: at most 63 characters, alphanumeric at both ends, with {@code -_.} inside. */
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)");

@@ -156,7 +156,8 @@ final class SettingsReader {
                 : values.duration(topField.getValueNode(), name);
         Optional<NodeValues.Text<Duration>> nestedValue = nested == null ? Optional.empty()
                 : values.duration(nested.getValueNode(), "iptables." + name);
-        if (value.isPresent() && nestedValue.isPresent() && !value.get().value().equals(nestedValue.get().value())) {
+        if (topField != null && nested != null && value.isPresent() && nestedValue.isPresent()
+                && !value.get().value().equals(nestedValue.get().value())) {
             throw values.error(topField.getKeyNode(), name + ": " + GoDuration.format(value.get().value())
                     + " disagrees with iptables." + name + ": " + GoDuration.format(nestedValue.get().value()) + " on line " + YamlNodes.line(nested.getKeyNode())
                     + " (expected: one of them, or the same value)");

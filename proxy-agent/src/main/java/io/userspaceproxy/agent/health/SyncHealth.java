@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * kube-proxy's health rule: the proxy is healthy unless a change has been pending for at least
@@ -33,9 +34,9 @@ public final class SyncHealth {
     private final Clock clock;
     private final Duration timeout;
     private final AtomicReference<Pending> pending = new AtomicReference<>();
-    private volatile Instant lastUpdated;
+    private volatile @Nullable Instant lastUpdated;
     private volatile boolean nodeEligible = true;
-    private volatile String sourceStopped;
+    private volatile @Nullable String sourceStopped;
     private final LongAdder[] probes = new LongAdder[Probe.values().length * 2];
 
     private SyncHealth(Duration syncPeriod, Clock clock) {

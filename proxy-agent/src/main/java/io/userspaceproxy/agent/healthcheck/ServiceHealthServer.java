@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -194,7 +195,7 @@ public final class ServiceHealthServer implements AutoCloseable {
     }
 
     /** For tests: the channel listening for {@code service}, to tell a kept listener from a reopened one. */
-    Channel anyListener(ObjectRef service) {
+    @Nullable Channel anyListener(ObjectRef service) {
         Instance i = instances.get(service);
         return i == null ? null : i.channels.stream().filter(c -> c.parent() == null).findFirst().orElse(null);
     }

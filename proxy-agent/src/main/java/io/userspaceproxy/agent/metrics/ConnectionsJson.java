@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.IntSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The body of {@code /connections}: the oldest proxied TCP connections and UDP flows of a {@link ListenerSet}, one
@@ -65,7 +66,7 @@ public final class ConnectionsJson implements Function<Map<String, String>, Stri
         return render(Math.max(count, shown.size()), shown);
     }
 
-    static int limit(String value) {
+    static int limit(@Nullable String value) {
         if (value == null) {
             return DEFAULT_LIMIT;
         }

@@ -40,7 +40,7 @@ public final class EndpointsJson implements Function<Map<String, String>, String
     public String apply(Map<String, String> query) {
         String service = query.get("service");
         int slash = service == null ? -1 : service.indexOf('/');
-        if (slash <= 0 || slash == service.length() - 1) {
+        if (service == null || slash <= 0 || slash == service.length() - 1) {
             throw new IllegalArgumentException("service: " + service + " (expected: namespace/name)");
         }
         String namespace = service.substring(0, slash);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * kube-proxy's metrics port ({@code --metrics-bind-address}, default {@code 127.0.0.1:10249}):
@@ -91,9 +92,9 @@ public final class MetricsServer implements AutoCloseable {
     public static final class Builder {
         private final InetSocketAddress bindAddress;
         private final PrometheusRegistry registry;
-        private Supplier<String> configz;
-        private Function<Map<String, String>, String> connections;
-        private Function<Map<String, String>, String> endpoints;
+        private @Nullable Supplier<String> configz;
+        private @Nullable Function<Map<String, String>, String> connections;
+        private @Nullable Function<Map<String, String>, String> endpoints;
 
         private Builder(InetSocketAddress bindAddress, PrometheusRegistry registry) {
             this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");

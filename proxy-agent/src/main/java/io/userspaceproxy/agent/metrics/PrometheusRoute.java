@@ -18,6 +18,7 @@ import java.io.OutputStream;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code /metrics} on the agent's Netty server, answered by the Prometheus client's own scrape handler: it
@@ -88,7 +89,7 @@ final class PrometheusRoute implements AgentHttpServer.Route {
         }
 
         @Override
-        public String[] getParameterValues(String name) {
+        public String @Nullable [] getParameterValues(String name) {
             List<String> values = uri.parameters().get(name);
             return values == null ? null : values.toArray(new String[0]);
         }

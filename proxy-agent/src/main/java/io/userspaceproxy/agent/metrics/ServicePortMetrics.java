@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToLongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The data plane's per-service-port counters as Prometheus families, declared in one table and read from
@@ -28,11 +29,12 @@ final class ServicePortMetrics {
     static final String PROTOCOL = "protocol";
 
     /** One value of a family: the extra label's value (or null when the family has none) and how to read it. */
-    record Series(String labelValue, ToLongFunction<ServicePortCounters> read) {
+    record Series(@Nullable String labelValue, ToLongFunction<ServicePortCounters> read) {
     }
 
     /** One metric family; {@code protocol} null means both protocols. */
-    record Family(String name, String help, boolean gauge, Protocol protocol, String label, List<Series> series) {
+    record Family(String name, String help, boolean gauge, @Nullable Protocol protocol, @Nullable String label,
+            List<Series> series) {
     }
 
     static final List<Family> FAMILIES = List.of(
@@ -183,11 +185,13 @@ final class ServicePortMetrics {
         return List.copyOf(series);
     }
 
-    private static Family counter(String name, String help, Protocol protocol, ToLongFunction<ServicePortCounters> read) {
+    private static Family counter(String name, String help, @Nullable Protocol protocol,
+            ToLongFunction<ServicePortCounters> read) {
         return new Family(name, help, false, protocol, null, List.of(new Series(null, read)));
     }
 
-    private static Family gauge(String name, String help, Protocol protocol, ToLongFunction<ServicePortCounters> read) {
+    private static Family gauge(String name, String help, @Nullable Protocol protocol,
+            ToLongFunction<ServicePortCounters> read) {
         return new Family(name, help, true, protocol, null, List.of(new Series(null, read)));
     }
 }

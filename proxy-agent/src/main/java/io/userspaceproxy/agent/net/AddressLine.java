@@ -4,12 +4,13 @@ import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One line of {@code ip -o address show}: the address and, for IPv4, its label (the last word before
  * {@code \valid_lft}, e.g. {@code lo:usp}; the device name when unlabelled).
  */
-record AddressLine(InetAddress address, String label) {
+record AddressLine(InetAddress address, @Nullable String label) {
 
     static List<AddressLine> parseAll(String output) {
         List<AddressLine> out = new ArrayList<>();
@@ -23,7 +24,7 @@ record AddressLine(InetAddress address, String label) {
     }
 
     /** Parses {@code 1: lo    inet 10.96.0.1/32 scope global lo:usp\       valid_lft ...}; null if no address. */
-    static AddressLine parse(String line) {
+    static @Nullable AddressLine parse(String line) {
         String[] words = line.trim().split("\\s+");
         for (int i = 0; i + 1 < words.length; i++) {
             if ("inet".equals(words[i]) || "inet6".equals(words[i])) {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs iproute2's {@code ip} as a process with an argument vector (never through a shell), optionally in a named
@@ -16,7 +17,7 @@ public class IpCommand {
 
     private static final long TIMEOUT_SECONDS = 30;
 
-    private final String netns;
+    private final @Nullable String netns;
 
     /** {@code ip} in the agent's own namespace. */
     public IpCommand() {
@@ -24,7 +25,7 @@ public class IpCommand {
     }
 
     /** {@code ip -n netns}; {@code null} for the agent's own namespace. */
-    public IpCommand(String netns) {
+    public IpCommand(@Nullable String netns) {
         this.netns = netns;
     }
 
@@ -40,7 +41,7 @@ public class IpCommand {
         }
     }
 
-    private String exec(List<String> args, String stdin) {
+    private String exec(List<String> args, @Nullable String stdin) {
         List<String> cmd = new ArrayList<>();
         cmd.add("ip");
         if (netns != null) {

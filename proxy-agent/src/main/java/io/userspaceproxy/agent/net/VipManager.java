@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent.net;
 
+import com.uber.nullaway.annotations.MonotonicNonNull;
 import io.userspaceproxy.core.model.IpAddresses;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -10,7 +11,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +41,8 @@ public final class VipManager {
     private final IpCommand ip;
     private final String requestedInterface;
     private final Path stateFile;
-    private String device;
+    /** Null until {@link #start()} or {@link #cleanup()} picks it. */
+    private @MonotonicNonNull String device;
     private final Set<InetAddress> ours = new LinkedHashSet<>();
 
     public VipManager(IpCommand ip, String requestedInterface, Path stateFile) {
@@ -79,8 +83,8 @@ public final class VipManager {
         return Set.copyOf(ours);
     }
 
-    /** The interface addresses go to. */
-    public String device() {
+    /** The interface addresses go to; null until {@link #start()} or {@link #cleanup()}. */
+    public @Nullable String device() {
         return device;
     }
 
@@ -170,11 +174,12 @@ public final class VipManager {
 
     /** The addresses on the device that belong to the agent, by the ownership rule in the class comment. */
     private Set<InetAddress> ownedOnDevice() {
+        String dev = Objects.requireNonNull(device, "start() and cleanup() pick the device first");
         Set<InetAddress> recorded = readState();
         Set<InetAddress> owned = new LinkedHashSet<>();
-        for (AddressLine line : AddressLine.parseAll(ip.run("-o", "address", "show", "dev", device))) {
+        for (AddressLine line : AddressLine.parseAll(ip.run("-o", "address", "show", "dev", dev))) {
             InetAddress a = line.address();
-            boolean mine = LOOPBACK.equals(device)
+            boolean mine = LOOPBACK.equals(dev)
                     ? LABEL.equals(line.label()) || recorded.contains(a) || ours.contains(a)
                     : !a.isLinkLocalAddress();
             if (mine) {

@@ -2,6 +2,7 @@ package io.userspaceproxy.agent.state;
 
 import java.net.InetAddress;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One entry of an EndpointSlice's {@code endpoints}. The conditions keep the API's three states (true, false,
@@ -21,11 +22,11 @@ import java.util.List;
  */
 public record EndpointInfo(
         List<InetAddress> addresses,
-        Boolean ready,
-        Boolean serving,
-        Boolean terminating,
-        String nodeName,
-        String zone,
+        @Nullable Boolean ready,
+        @Nullable Boolean serving,
+        @Nullable Boolean terminating,
+        @Nullable String nodeName,
+        @Nullable String zone,
         List<String> zoneHints,
         List<String> nodeHints) {
 
@@ -39,13 +40,13 @@ public record EndpointInfo(
     }
 
     /** An endpoint without node hints. */
-    public EndpointInfo(List<InetAddress> addresses, Boolean ready, Boolean serving, Boolean terminating,
-            String nodeName, String zone, List<String> zoneHints) {
+    public EndpointInfo(List<InetAddress> addresses, @Nullable Boolean ready, @Nullable Boolean serving,
+            @Nullable Boolean terminating, @Nullable String nodeName, @Nullable String zone, List<String> zoneHints) {
         this(addresses, ready, serving, terminating, nodeName, zone, zoneHints, List.of());
     }
 
     /** A ready endpoint at {@code address} on {@code nodeName} (nullable), without zone or hints. */
-    public static EndpointInfo ready(InetAddress address, String nodeName) {
+    public static EndpointInfo ready(InetAddress address, @Nullable String nodeName) {
         return new EndpointInfo(List.of(address), true, null, null, nodeName, null, List.of());
     }
 
@@ -74,12 +75,13 @@ public record EndpointInfo(
         return nodeName != null && nodeName.equals(node);
     }
 
-    public EndpointInfo withConditions(Boolean newReady, Boolean newServing, Boolean newTerminating) {
+    public EndpointInfo withConditions(@Nullable Boolean newReady, @Nullable Boolean newServing,
+            @Nullable Boolean newTerminating) {
         return new EndpointInfo(addresses, newReady, newServing, newTerminating, nodeName, zone, zoneHints,
                 nodeHints);
     }
 
-    public EndpointInfo withZone(String newZone, List<String> newZoneHints) {
+    public EndpointInfo withZone(@Nullable String newZone, List<String> newZoneHints) {
         return new EndpointInfo(addresses, ready, serving, terminating, nodeName, newZone, newZoneHints, nodeHints);
     }
 

@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.state;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the proxy needs from an EndpointSlice (or from a {@code v1/Endpoints}, converted to the same shape).
@@ -23,7 +24,7 @@ public record EndpointSliceInfo(
         AddressType addressType,
         List<EndpointPortInfo> ports,
         List<EndpointInfo> endpoints,
-        Instant lastChangeTriggerTime) {
+        @Nullable Instant lastChangeTriggerTime) {
 
     public EndpointSliceInfo {
         Objects.requireNonNull(ref, "ref");

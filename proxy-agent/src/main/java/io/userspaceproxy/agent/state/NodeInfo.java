@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the proxy reads from the {@code v1/Node} it runs on. Immutable; lists are unmodifiable copies.
@@ -18,7 +19,7 @@ import java.util.Objects;
  * @param hostIPs      the node's primary IPs as kube-proxy picks them ({@code GetNodeHostIPs}): the first
  *                     InternalIP (else ExternalIP), then the first of the other family, if any; at most two
  */
-public record NodeInfo(String name, String zone, List<InetAddress> addresses, boolean beingDeleted,
+public record NodeInfo(String name, @Nullable String zone, List<InetAddress> addresses, boolean beingDeleted,
         List<String> taintKeys, List<InetAddress> hostIPs) {
 
     public NodeInfo {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the proxy needs from a Service, already validated. Immutable; lists are unmodifiable copies.
@@ -58,9 +59,9 @@ public record ServiceInfo(
         TrafficPolicy internalTrafficPolicy,
         TrafficPolicy externalTrafficPolicy,
         int healthCheckNodePort,
-        String trafficDistribution,
-        String topologyMode,
-        Duration udpTimeout,
+        @Nullable String trafficDistribution,
+        @Nullable String topologyMode,
+        @Nullable Duration udpTimeout,
         ProxyProtocolSettings proxyProtocol,
         OutlierDetection outlierDetection,
         ConnectionLifecycle lifecycle,
@@ -120,9 +121,9 @@ public record ServiceInfo(
         private TrafficPolicy internalTrafficPolicy = TrafficPolicy.CLUSTER;
         private TrafficPolicy externalTrafficPolicy = TrafficPolicy.CLUSTER;
         private int healthCheckNodePort;
-        private String trafficDistribution;
-        private String topologyMode;
-        private Duration udpTimeout;
+        private @Nullable String trafficDistribution;
+        private @Nullable String topologyMode;
+        private @Nullable Duration udpTimeout;
         private ProxyProtocolSettings proxyProtocol = ProxyProtocolSettings.NONE;
         private OutlierDetection outlierDetection = OutlierDetection.DEFAULT;
         private ConnectionLifecycle lifecycle = ConnectionLifecycle.DEFAULT;
@@ -211,17 +212,17 @@ public record ServiceInfo(
             return this;
         }
 
-        public Builder trafficDistribution(String value) {
+        public Builder trafficDistribution(@Nullable String value) {
             trafficDistribution = value;
             return this;
         }
 
-        public Builder topologyMode(String value) {
+        public Builder topologyMode(@Nullable String value) {
             topologyMode = value;
             return this;
         }
 
-        public Builder udpTimeout(Duration value) {
+        public Builder udpTimeout(@Nullable Duration value) {
             udpTimeout = value;
             return this;
         }

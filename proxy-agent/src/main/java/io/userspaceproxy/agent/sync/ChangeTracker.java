@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Collects Service and EndpointSlice events from any source (API informers, manifest files) and hands the sync loop
@@ -102,14 +103,15 @@ public final class ChangeTracker {
             changed = slices.put(ref, null);
             if (changed) {
                 group(old, null);
-                triggerTimes.remove(old.serviceRef());
+                // Deleting changes something only when the slice was there.
+                triggerTimes.remove(Objects.requireNonNull(old, "a changing delete removes a slice").serviceRef());
             }
         }
         notifyIf(changed, endpointChanges);
     }
 
     /** Puts {@code value} into (or, when null, takes {@code slice} out of) its Service's group. Under the lock. */
-    private void group(EndpointSliceInfo slice, EndpointSliceInfo value) {
+    private void group(@Nullable EndpointSliceInfo slice, @Nullable EndpointSliceInfo value) {
         if (slice == null) {
             return;
         }
@@ -123,7 +125,7 @@ public final class ChangeTracker {
         }
     }
 
-    private <V> void record(CoalescingMap<V> map, ObjectRef ref, V value, LongAdder counter) {
+    private <V> void record(CoalescingMap<V> map, ObjectRef ref, @Nullable V value, LongAdder counter) {
         boolean changed;
         synchronized (lock) {
             changed = map.put(ref, value);
@@ -185,8 +187,8 @@ public final class ChangeTracker {
         synchronized (lock) {
             triggerTimes.values().forEach(triggers::addAll);
             triggerTimes.clear();
-            Map<ObjectRef, ServiceInfo> servicesChanged = services.pendingBaselines();
-            Map<ObjectRef, EndpointSliceInfo> slicesChanged = slices.pendingBaselines();
+            Map<ObjectRef, @Nullable ServiceInfo> servicesChanged = services.pendingBaselines();
+            Map<ObjectRef, @Nullable EndpointSliceInfo> slicesChanged = slices.pendingBaselines();
             for (ObjectRef ref : servicesChanged.keySet()) {
                 affected.put(ref, stateOf(ref));
             }

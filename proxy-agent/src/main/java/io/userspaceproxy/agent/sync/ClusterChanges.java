@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What changed since the previous checkout, and nothing else: each Service whose object or whose EndpointSlices
@@ -32,7 +33,7 @@ public record ClusterChanges(Map<ObjectRef, ServiceState> services, int changedS
      * @param service the Service, or {@code null} when it is gone (its slices may still be there: they serve nothing)
      * @param slices  its EndpointSlices in slice-name order
      */
-    public record ServiceState(ServiceInfo service, List<EndpointSliceInfo> slices) {
+    public record ServiceState(@Nullable ServiceInfo service, List<EndpointSliceInfo> slices) {
 
         public ServiceState {
             slices = List.copyOf(Objects.requireNonNull(slices, "slices"));

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Current objects by reference, plus, for each object changed since the last checkout, the value it had then.
@@ -14,7 +15,7 @@ import java.util.Objects;
 final class CoalescingMap<V> {
 
     /** The value at the last checkout; {@code value} is null when the object did not exist then. */
-    private record Baseline<V>(V value) {
+    private record Baseline<V>(@Nullable V value) {
     }
 
     /** Sorted as it changes (O(log n) per event), so that a checkout copies it in order without sorting. */
@@ -27,7 +28,7 @@ final class CoalescingMap<V> {
      *
      * @return false when that is what it already had (a no-op, such as an informer resync)
      */
-    boolean put(ObjectRef ref, V value) {
+    boolean put(ObjectRef ref, @Nullable V value) {
         V old = current.get(ref);
         if (Objects.equals(old, value)) {
             // Keep the instance already known: unchanged objects keep their identity, which is what lets the
@@ -55,8 +56,8 @@ final class CoalescingMap<V> {
     }
 
     /** The objects changed since the last checkout, with the value each had then (null: it did not exist). */
-    Map<ObjectRef, V> pendingBaselines() {
-        Map<ObjectRef, V> out = new HashMap<>(pending.size() * 4 / 3 + 1);
+    Map<ObjectRef, @Nullable V> pendingBaselines() {
+        Map<ObjectRef, @Nullable V> out = new HashMap<>(pending.size() * 4 / 3 + 1);
         pending.forEach((ref, baseline) -> out.put(ref, baseline.value()));
         return out;
     }

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The usable endpoints of one Service port, per frontend kind and IP family, by kube-proxy's rules
@@ -138,7 +139,7 @@ final class EndpointSelector {
         return out;
     }
 
-    private static EndpointPortInfo matchingPort(EndpointSliceInfo slice, ServicePortInfo port) {
+    private static @Nullable EndpointPortInfo matchingPort(EndpointSliceInfo slice, ServicePortInfo port) {
         for (EndpointPortInfo p : slice.ports()) {
             if (p.name().equals(port.name()) && p.protocol() == port.protocol()) {
                 return p;

@@ -7,7 +7,9 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the health-check servers and the no-local-endpoints gauge need, kept per Service from one sync to the next so
@@ -43,7 +45,7 @@ public final class LocalFacts {
         changes.services().forEach((ref, now) -> put(ref, now.service(), now.slices(), nodeName));
     }
 
-    private void put(ObjectRef ref, ServiceInfo service, List<EndpointSliceInfo> slices, String nodeName) {
+    private void put(ObjectRef ref, @Nullable ServiceInfo service, List<EndpointSliceInfo> slices, String nodeName) {
         Fact old = facts.remove(ref);
         if (old != null) {
             count(old, -1);
@@ -81,7 +83,9 @@ public final class LocalFacts {
     /** For each Service of {@link #healthCheckNodePorts()}, its ready endpoints on this node. */
     public Map<ObjectRef, Integer> readyOnNode() {
         Map<ObjectRef, Integer> out = new TreeMap<>();
-        healthCheckNodePorts.keySet().forEach(ref -> out.put(ref, facts.get(ref).readyOnNode()));
+        // put() keeps a health check port only beside its Service's fact.
+        healthCheckNodePorts.keySet().forEach(ref -> out.put(ref,
+                Objects.requireNonNull(facts.get(ref), "a port without its fact").readyOnNode()));
         return out;
     }
 

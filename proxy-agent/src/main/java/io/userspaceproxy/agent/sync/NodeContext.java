@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.sync;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the snapshot builder needs to know about the node it runs on.
@@ -12,7 +13,7 @@ import java.util.Objects;
  * @param nodePortAddresses the local addresses NodePorts listen on: the node's addresses inside the
  *                          {@code --nodeport-addresses} CIDRs, computed by the caller
  */
-public record NodeContext(String nodeName, String zone, List<InetAddress> nodePortAddresses) {
+public record NodeContext(String nodeName, @Nullable String zone, List<InetAddress> nodePortAddresses) {
 
     public NodeContext {
         Objects.requireNonNull(nodeName, "nodeName");

@@ -4,6 +4,7 @@ import io.userspaceproxy.agent.state.NodeInfo;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The last known state of the node the proxy runs on, from its {@code v1/Node} informer. The sync reads the zone
@@ -44,7 +45,7 @@ public final class NodeTracker {
     }
 
     /** This node's {@code topology.kubernetes.io/zone}, or null when unknown. */
-    public String zone() {
+    public @Nullable String zone() {
         NodeInfo n = node.get();
         return n == null ? null : n.zone();
     }

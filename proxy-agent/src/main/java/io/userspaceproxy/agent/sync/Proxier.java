@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,13 +40,13 @@ public final class Proxier {
     private final LocalFacts localFacts = new LocalFacts();
     /** True until a sync succeeds, and again after one fails: the next sync is then a full one. */
     private boolean needFullSync = true;
-    private NodeContext lastNode;
+    private @Nullable NodeContext lastNode;
     private long lastFullSyncNanos;
     private boolean lastSyncFull;
     /** The bound NodePort listeners on loopback addresses (KEP-6032's localhost NodePorts), kept per apply. */
     private final Set<ListenerKey> localhostNodePorts = ConcurrentHashMap.newKeySet();
     private Set<String> reportedProblems = Set.of();
-    private String reportedAddressFailure;
+    private @Nullable String reportedAddressFailure;
     /** False after a failed address sync: the next sync tries again even if no address changed. */
     private boolean addressesInPlace;
 

@@ -14,9 +14,11 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every listener claim of every Service, and the route each listener serves, kept from one sync to the next so that
@@ -78,12 +80,13 @@ final class RouteBook {
      * @param ports    its port count (for the counts)
      * @param made     its claims in order (empty when headless); {@code null} when the Service is gone
      */
-    void put(ObjectRef service, boolean headless, int ports, List<SnapshotBuilder.Claim> made) {
+    void put(ObjectRef service, boolean headless, int ports, @Nullable List<SnapshotBuilder.Claim> made) {
         Entry old = made == null ? services.remove(service) : services.put(service, new Entry(headless, ports, made));
         if (old != null) {
             count(old, -1);
             for (SnapshotBuilder.Claim c : old.claims()) {
-                List<Owned> owners = claims.get(c.key());
+                // Each claim of a Service in services is among its listener's owners until removed here.
+                List<Owned> owners = Objects.requireNonNull(claims.get(c.key()), "a claim without owners");
                 owners.removeIf(o -> o.service().equals(service));
                 dirty.add(c.key());
             }
@@ -91,7 +94,7 @@ final class RouteBook {
         if (made == null) {
             return;
         }
-        count(services.get(service), 1);
+        count(Objects.requireNonNull(services.get(service), "put above"), 1);
         for (int i = 0; i < made.size(); i++) {
             SnapshotBuilder.Claim c = made.get(i);
             List<Owned> owners = claims.computeIfAbsent(c.key(), k -> new ArrayList<>(1));
@@ -192,7 +195,7 @@ final class RouteBook {
         }
     }
 
-    private void setResolved(ListenerKey key, Route route) {
+    private void setResolved(ListenerKey key, @Nullable Route route) {
         Route old = route == null ? resolved.remove(key) : resolved.put(key, route);
         if (old != null) {
             withoutEndpoints -= old.endpoints().isEmpty() ? 1 : 0;
@@ -222,7 +225,7 @@ final class RouteBook {
         }
     }
 
-    private void settleProblem(ListenerKey key, Owned winner, List<Owned> owners, boolean incumbent) {
+    private void settleProblem(ListenerKey key, @Nullable Owned winner, List<Owned> owners, boolean incumbent) {
         if (problems.remove(key) != null) {
             conflicts -= contested.getOrDefault(key, 0);
         }

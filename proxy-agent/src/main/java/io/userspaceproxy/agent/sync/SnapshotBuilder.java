@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns Services and EndpointSlices into the routes the data plane serves, by kube-proxy's rules: incrementally
@@ -55,7 +56,7 @@ public final class SnapshotBuilder {
     private Map<ObjectRef, Memo> memos = new HashMap<>();
     /** The incremental state of {@link #rebuild} and {@link #apply}; {@link #build} does not touch it. */
     private RouteBook book = new RouteBook(Map.of());
-    private NodeContext bookNode;
+    private @Nullable NodeContext bookNode;
     private boolean addressesChanged;
 
     /** One listener claim of a service port. */

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +79,7 @@ public final class SyncRunner implements AutoCloseable {
     private long periodFromNanos;
     private boolean retrying;
     private long retryAtNanos;
-    private SyncScheduler.Timer timer;
+    private SyncScheduler.@Nullable Timer timer;
     private long timerAtNanos;
 
     /** A runner on its own daemon thread called {@code name}, in real time. */

@@ -4,4 +4,7 @@
  * out {@link io.userspaceproxy.agent.sync.ClusterState} into the core's {@code RouteSnapshot} with kube-proxy's
  * rules (readiness, traffic policy, topology, conflicts).
  */
+@NullMarked
 package io.userspaceproxy.agent.sync;
+
+import org.jspecify.annotations.NullMarked;

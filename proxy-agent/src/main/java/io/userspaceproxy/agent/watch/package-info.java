@@ -7,4 +7,7 @@
  * ({@link io.userspaceproxy.agent.watch.convert.KubernetesObjects}) for a {@code ChangeTracker} and a
  * {@code NodeTracker}.
  */
+@NullMarked
 package io.userspaceproxy.agent.watch;
+
+import org.jspecify.annotations.NullMarked;

@@ -22,11 +22,6 @@ public record Endpoint(InetSocketAddress address) {
 
     @Override
     public String toString() {
-        return format(address);
-    }
-
-    /** {@code 10.0.0.1:80} or {@code [fd00::1]:80}, never a host name (so no DNS lookup). */
-    static String format(InetSocketAddress address) {
         return IpAddresses.format(address);
     }
 }

@@ -23,6 +23,6 @@ public record ListenerKey(Protocol protocol, InetSocketAddress address) {
 
     @Override
     public String toString() {
-        return protocol + " " + Endpoint.format(address);
+        return protocol + " " + IpAddresses.format(address);
     }
 }

@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.watch.api;
 
 import io.fabric8.kubernetes.client.informers.ExceptionHandler;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,7 @@ final class InformerRetry implements ExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(InformerRetry.class);
 
     private final String kind;
-    private volatile String lastFailure;
+    private volatile @Nullable String lastFailure;
 
     InformerRetry(String kind) {
         this.kind = kind;

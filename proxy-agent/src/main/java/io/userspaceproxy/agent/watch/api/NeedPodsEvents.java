@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +157,7 @@ public final class NeedPodsEvents implements Consumer<ServicePortName>, AutoClos
         private final String instance;
         private final Runnable onFailure;
         private final Map<ObjectRef, Series> series = new HashMap<>();
-        private String lastFailure;
+        private @Nullable String lastFailure;
 
         ApiSink(KubernetesClient client, String nodeName, Runnable onFailure) {
             this.client = client;

@@ -1,6 +1,7 @@
 package io.userspaceproxy.agent.watch.api;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which Services and EndpointSlices belong to this proxy, by kube-proxy's label rule: never those labelled
@@ -26,19 +27,19 @@ public final class ServiceProxySelector {
     public static final String SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
     public static final String HEADLESS_LABEL = "service.kubernetes.io/headless";
 
-    private final String proxyName;
+    private final @Nullable String proxyName;
 
-    private ServiceProxySelector(String proxyName) {
+    private ServiceProxySelector(@Nullable String proxyName) {
         this.proxyName = proxyName;
     }
 
     /** @param proxyName nullable: this proxy's {@code --service-proxy-name} */
-    public static ServiceProxySelector of(String proxyName) {
+    public static ServiceProxySelector of(@Nullable String proxyName) {
         return new ServiceProxySelector(proxyName == null || proxyName.isEmpty() ? null : proxyName);
     }
 
     /** True when an object with these labels (null: none) is this proxy's. */
-    public boolean accepts(Map<String, String> labels) {
+    public boolean accepts(@Nullable Map<String, String> labels) {
         if (labels == null) {
             return proxyName == null;
         }

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the {@value KubernetesObjects#LAST_CHANGE_TRIGGER_TIME_ANNOTATION} annotation that the EndpointSlice
@@ -20,7 +21,7 @@ final class ChangeTriggerTime {
      * @return the instant, or null when {@code value} is null or empty
      * @throws IllegalArgumentException when {@code value} is not an RFC 3339 date-time
      */
-    static Instant parse(String value) {
+    static @Nullable Instant parse(@Nullable String value) {
         if (value == null || value.isEmpty()) {
             return null;
         }

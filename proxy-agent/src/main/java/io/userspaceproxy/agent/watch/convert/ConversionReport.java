@@ -3,6 +3,7 @@ package io.userspaceproxy.agent.watch.convert;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Collects what is wrong with one object while it is converted, so that all problems are reported together rather
@@ -21,7 +22,7 @@ final class ConversionReport {
     }
 
     /** {@code value} is quoted when it is a string, so that {@code ""} and blanks stay visible. */
-    void invalid(String path, Object value, String expected) {
+    void invalid(String path, @Nullable Object value, String expected) {
         errors.add(subject + ": " + path + ": " + render(value) + " (expected: " + expected + ")");
     }
 
@@ -43,7 +44,7 @@ final class ConversionReport {
         }
     }
 
-    static String render(Object value) {
+    static String render(@Nullable Object value) {
         return value instanceof String s ? "\"" + s + "\"" : String.valueOf(value);
     }
 }

@@ -22,9 +22,11 @@ import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /** Converts and validates EndpointSlices and v1 Endpoints; see {@link KubernetesObjects}. Stateless. */
 final class EndpointConversion {
@@ -67,11 +69,12 @@ final class EndpointConversion {
         }
         Instant trigger = triggerTime(problems, meta);
         problems.throwIfAny();
-        return new EndpointSliceInfo(ref, service, type, ports, endpoints, trigger);
+        // throwIfAny() has rejected a slice without a Service name.
+        return new EndpointSliceInfo(ref, Objects.requireNonNull(service, "service"), type, ports, endpoints, trigger);
     }
 
     /** The slice's change trigger time; a bad one is a warning only, since it only feeds a latency metric. */
-    private static Instant triggerTime(ConversionReport problems, ObjectMeta meta) {
+    private static @Nullable Instant triggerTime(ConversionReport problems, @Nullable ObjectMeta meta) {
         String value = meta == null || meta.getAnnotations() == null
                 ? null : meta.getAnnotations().get(KubernetesObjects.LAST_CHANGE_TRIGGER_TIME_ANNOTATION);
         try {
@@ -150,7 +153,8 @@ final class EndpointConversion {
         }
     }
 
-    private static EndpointInfo endpoint(ConversionReport problems, String path, Endpoint e, AddressType type) {
+    private static @Nullable EndpointInfo endpoint(ConversionReport problems, String path, Endpoint e,
+            AddressType type) {
         List<InetAddress> addresses = new ArrayList<>();
         List<String> raw = e.getAddresses() == null ? List.of() : e.getAddresses();
         if (raw.isEmpty()) {
@@ -179,7 +183,7 @@ final class EndpointConversion {
      * server rejects it too), so the slice is rejected rather than half-hinted: a partly hinted endpoint would
      * silently turn topology off for its Service.
      */
-    private static <T> List<String> hintNames(ConversionReport problems, String path, List<T> hints,
+    private static <T> List<String> hintNames(ConversionReport problems, String path, @Nullable List<T> hints,
             Function<T, String> name, String expected) {
         List<String> out = new ArrayList<>();
         for (int j = 0; hints != null && j < hints.size(); j++) {
@@ -209,7 +213,8 @@ final class EndpointConversion {
         }
     }
 
-    private static InetAddress familyIp(ConversionReport problems, String path, String value, AddressType type) {
+    private static @Nullable InetAddress familyIp(ConversionReport problems, String path, String value,
+            AddressType type) {
         InetAddress ip = KubernetesObjects.ip(problems, path, value);
         if (ip != null && !type.matches(ip)) {
             problems.invalid(path, value, "an " + type.apiName() + " address, as addressType says");

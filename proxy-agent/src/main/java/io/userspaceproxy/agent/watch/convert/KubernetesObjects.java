@@ -14,6 +14,7 @@ import io.userspaceproxy.core.model.Protocol;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Converts fabric8 Services, EndpointSlices, Endpoints and Nodes into {@code agent.state} records, validating what the
@@ -102,25 +103,25 @@ public final class KubernetesObjects {
         return NodeConversion.convert(node);
     }
 
-    static String namespaceOf(ObjectMeta meta) {
+    static String namespaceOf(@Nullable ObjectMeta meta) {
         String ns = meta == null ? null : meta.getNamespace();
         return ns == null || ns.isEmpty() ? DEFAULT_NAMESPACE : ns;
     }
 
     /** The object's reference; {@code <unnamed>} stands in for a missing name, which {@link #requireName} reports. */
-    public static ObjectRef refOf(ObjectMeta meta) {
+    public static ObjectRef refOf(@Nullable ObjectMeta meta) {
         String name = meta == null ? null : meta.getName();
         return new ObjectRef(namespaceOf(meta), name == null || name.isEmpty() ? "<unnamed>" : name);
     }
 
-    static void requireName(ConversionReport problems, ObjectMeta meta) {
+    static void requireName(ConversionReport problems, @Nullable ObjectMeta meta) {
         if (meta == null || meta.getName() == null || meta.getName().isEmpty()) {
             problems.missing("metadata.name", "a non-empty name");
         }
     }
 
     /** The address, or null after reporting {@code value} when it is not an IP literal. */
-    static InetAddress ip(ConversionReport problems, String path, String value) {
+    static @Nullable InetAddress ip(ConversionReport problems, String path, String value) {
         try {
             return IpAddresses.parse(value);
         } catch (IllegalArgumentException e) {
@@ -133,7 +134,7 @@ public final class KubernetesObjects {
      * TCP when absent; null for SCTP, which the caller skips with a warning; otherwise reports the value and
      * returns TCP as a placeholder (the object is rejected anyway).
      */
-    static Protocol protocol(ConversionReport problems, String path, String value) {
+    static @Nullable Protocol protocol(ConversionReport problems, String path, @Nullable String value) {
         if (value == null || value.isEmpty() || "TCP".equals(value)) {
             return Protocol.TCP;
         }

@@ -9,6 +9,7 @@ import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Converts the proxy's own {@link Node}; see {@link KubernetesObjects#node}. Stateless. */
 final class NodeConversion {
@@ -60,7 +61,7 @@ final class NodeConversion {
     }
 
     /** Node addresses also hold host names (type Hostname, InternalDNS): those are skipped, never resolved. */
-    private static InetAddress ipOrNull(String value) {
+    private static @Nullable InetAddress ipOrNull(@Nullable String value) {
         try {
             return value == null ? null : IpAddresses.parse(value);
         } catch (IllegalArgumentException e) {

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a Service's PROXY protocol annotations. A value that cannot be read makes the Service invalid, as any other
@@ -34,7 +35,7 @@ final class ProxyProtocolAnnotations {
         return new ProxyProtocolSettings(version(send, problems), names(ports), cidrs(accept, problems));
     }
 
-    private static ProxyProtocolOptions.Version version(String value, ConversionReport problems) {
+    private static ProxyProtocolOptions.Version version(@Nullable String value, ConversionReport problems) {
         if (value == null || value.isBlank()) {
             return ProxyProtocolOptions.Version.NONE;
         }
@@ -49,7 +50,7 @@ final class ProxyProtocolAnnotations {
         }
     }
 
-    private static Set<String> names(String value) {
+    private static Set<String> names(@Nullable String value) {
         Set<String> names = new LinkedHashSet<>();
         if (value != null) {
             for (String name : value.split(",")) {
@@ -61,7 +62,7 @@ final class ProxyProtocolAnnotations {
         return names;
     }
 
-    private static List<Cidr> cidrs(String value, ConversionReport problems) {
+    private static List<Cidr> cidrs(@Nullable String value, ConversionReport problems) {
         List<Cidr> cidrs = new ArrayList<>();
         if (value == null) {
             return cidrs;

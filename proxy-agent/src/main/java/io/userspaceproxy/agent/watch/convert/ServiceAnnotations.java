@@ -7,6 +7,7 @@ import io.userspaceproxy.core.model.HealthCheck;
 import io.userspaceproxy.core.model.OutlierDetection;
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The annotations on a Service that change how it is proxied, other than the PROXY protocol's
@@ -19,7 +20,7 @@ final class ServiceAnnotations {
     }
 
     /** {@value KubernetesObjects#UDP_TIMEOUT_ANNOTATION} as a Go duration {@code > 0}; null when absent or bad. */
-    static Duration udpTimeout(Map<String, String> annotations, ConversionReport problems) {
+    static @Nullable Duration udpTimeout(Map<String, String> annotations, ConversionReport problems) {
         String value = annotations.get(KubernetesObjects.UDP_TIMEOUT_ANNOTATION);
         if (value == null) {
             return null;
@@ -39,7 +40,7 @@ final class ServiceAnnotations {
     }
 
     /** {@value KubernetesObjects#TOPOLOGY_MODE_ANNOTATION}, else the legacy hints annotation; null when neither. */
-    static String topologyMode(Map<String, String> annotations) {
+    static @Nullable String topologyMode(Map<String, String> annotations) {
         String mode = ServiceConversion.emptyToNull(annotations.get(KubernetesObjects.TOPOLOGY_MODE_ANNOTATION));
         return mode != null ? mode
                 : ServiceConversion.emptyToNull(annotations.get(KubernetesObjects.TOPOLOGY_AWARE_HINTS_ANNOTATION));
@@ -153,7 +154,7 @@ final class ServiceAnnotations {
     }
 
     /** A Go duration {@code > 0}, or null. */
-    private static Duration positive(String text) {
+    private static @Nullable Duration positive(String text) {
         try {
             Duration d = GoDuration.parse(text);
             return d.isNegative() || d.isZero() ? null : d;

@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /** Converts and validates one fabric8 {@link Service}; see {@link KubernetesObjects#service}. Single use. */
 final class ServiceConversion {
@@ -104,7 +106,8 @@ final class ServiceConversion {
         }
         List<InetAddress> ips;
         if (many.isEmpty()) {
-            InetAddress ip = KubernetesObjects.ip(problems, path, single);
+            // values is not empty, so without clusterIPs it holds the single clusterIP
+            InetAddress ip = KubernetesObjects.ip(problems, path, Objects.requireNonNull(single, "single"));
             ips = ip == null ? List.of() : List.of(ip);
         } else {
             ips = addresses(path, many);
@@ -142,7 +145,7 @@ final class ServiceConversion {
     }
 
     /** Reports {@code key} when an earlier port of this Service already used it; null keys are not checked. */
-    private void unique(Map<String, String> seen, String key, String field, String path) {
+    private void unique(Map<String, String> seen, @Nullable String key, String field, String path) {
         String previous = key == null ? null : seen.putIfAbsent(key, path);
         if (previous != null) {
             problems.invalid(field, key, "unique within the Service, already used by " + previous);
@@ -279,7 +282,7 @@ final class ServiceConversion {
         return meta == null || meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
     }
 
-    static String emptyToNull(String s) {
+    static @Nullable String emptyToNull(@Nullable String s) {
         return s == null || s.isEmpty() ? null : s;
     }
 }

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which files define each object, in the order the definitions were last changed. The effective value is the most
@@ -18,7 +19,7 @@ final class LatestDefinitions<V> {
     private final Map<ObjectRef, LinkedHashMap<Path, V>> byRef = new HashMap<>();
 
     /** The value in effect, or null when no file defines {@code ref}. */
-    V effective(ObjectRef ref) {
+    @Nullable V effective(ObjectRef ref) {
         LinkedHashMap<Path, V> defs = byRef.get(ref);
         if (defs == null) {
             return null;

@@ -12,6 +12,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Parse;
@@ -111,10 +112,10 @@ final class ManifestDocuments {
 
     /** One open collection while walking the events: its anchor (or null) and its expanded node count. */
     private static final class Frame {
-        final Anchor anchor;
+        final @Nullable Anchor anchor;
         long nodes = 1;
 
-        Frame(Anchor anchor) {
+        Frame(@Nullable Anchor anchor) {
             this.anchor = anchor;
         }
     }

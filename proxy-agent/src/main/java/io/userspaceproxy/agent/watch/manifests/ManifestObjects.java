@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +78,8 @@ final class ManifestObjects {
         }
     }
 
-    private static <V> void publish(ObjectRef ref, V was, V now, Consumer<V> upsert, Consumer<ObjectRef> delete) {
+    private static <V> void publish(ObjectRef ref, @Nullable V was, @Nullable V now, Consumer<V> upsert,
+            Consumer<ObjectRef> delete) {
         if (Objects.equals(was, now)) {
             return;
         }

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Parses the text of one manifest file (YAML with any number of {@code ---} documents, JSON, or a
@@ -77,7 +78,7 @@ final class ManifestParser {
     }
 
     /** The fabric8 object of one document tree (a {@link RawExtension} when it has no kind), or null if empty. */
-    private static Object resource(Object document) {
+    private static @Nullable Object resource(@Nullable Object document) {
         if (document == null) {
             return null;
         }
@@ -91,7 +92,7 @@ final class ManifestParser {
         }
     }
 
-    private static void add(Object document, Map<ObjectRef, ServiceInfo> services,
+    private static void add(@Nullable Object document, Map<ObjectRef, ServiceInfo> services,
             Map<ObjectRef, EndpointSliceInfo> slices, List<String> warnings, List<String> errors) {
         if (document instanceof KubernetesList list) {
             for (Object item : list.getItems()) {
@@ -169,7 +170,7 @@ final class ManifestParser {
         return sb.toString();
     }
 
-    private static String oneLine(String message) {
+    private static String oneLine(@Nullable String message) {
         String s = message == null ? "(no detail)" : message.replaceAll("\\s+", " ").trim();
         return s.length() <= MAX_REASON_LENGTH ? s : s.substring(0, MAX_REASON_LENGTH) + "...";
     }

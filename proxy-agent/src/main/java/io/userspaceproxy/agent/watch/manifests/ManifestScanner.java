@@ -19,10 +19,12 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,21 +50,21 @@ final class ManifestScanner {
     private static final Logger log = LoggerFactory.getLogger(ManifestScanner.class);
 
     /** What identifies a version of a file without reading it. */
-    private record Stamp(long size, FileTime modified, Object fileKey) {
+    private record Stamp(long size, FileTime modified, @Nullable Object fileKey) {
         static Stamp of(BasicFileAttributes a) {
             return new Stamp(a.size(), a.lastModifiedTime(), a.fileKey());
         }
     }
 
     /** A directory entry: its attributes, or why they cannot be read (a symlink loop: ELOOP). */
-    private record Entry(BasicFileAttributes attributes, IOException error) {
+    private record Entry(@Nullable BasicFileAttributes attributes, @Nullable IOException error) {
     }
 
     /** The stamp of a file that could not be read at all: never equal to a readable version's. */
     private static final Stamp UNREADABLE = new Stamp(-1, FileTime.fromMillis(0), null);
 
     /** {@code loaded}: hash of the content in effect (null if none); {@code rejected}: of the last bad one. */
-    private record FileRecord(Stamp stamp, byte[] loaded, byte[] rejected) {
+    private record FileRecord(Stamp stamp, byte @Nullable [] loaded, byte @Nullable [] rejected) {
     }
 
     private final Path directory;
@@ -108,7 +110,7 @@ final class ManifestScanner {
      * @param forced the names to re-read; {@code null} re-reads every file
      * @throws IOException when the directory cannot be listed; nothing is changed then
      */
-    void scan(Set<Path> forced) throws IOException {
+    void scan(@Nullable Set<Path> forced) throws IOException {
         boolean first = !startedUp;
         int loadedBefore = loaded;
         Map<Path, Entry> present = list();
@@ -126,8 +128,9 @@ final class ManifestScanner {
                 if (e.getValue().error() != null) {
                     unreadable(file, e.getValue().error());
                 } else {
-                    check(file, Stamp.of(e.getValue().attributes()),
-                            forced == null || forced.contains(file.getFileName()));
+                    BasicFileAttributes attributes = Objects.requireNonNull(e.getValue().attributes(),
+                            "an entry without an error has its attributes");
+                    check(file, Stamp.of(attributes), forced == null || forced.contains(file.getFileName()));
                 }
             } catch (RuntimeException | StackOverflowError failure) {
                 // Whatever one file does, the files after it are still read.
@@ -206,7 +209,7 @@ final class ManifestScanner {
         load(file, old, stamp, hash, new String(bytes, StandardCharsets.UTF_8));
     }
 
-    private void load(Path file, FileRecord old, Stamp stamp, byte[] hash, String text) {
+    private void load(Path file, @Nullable FileRecord old, Stamp stamp, byte[] hash, String text) {
         ManifestContent content;
         try {
             content = ManifestParser.parse(text);
@@ -238,7 +241,7 @@ final class ManifestScanner {
         loadedSlices += content.slices().size();
     }
 
-    private void reject(Path file, FileRecord old, Stamp stamp, byte[] key, String reason) {
+    private void reject(Path file, @Nullable FileRecord old, Stamp stamp, byte[] key, @Nullable String reason) {
         files.put(file, new FileRecord(stamp, old == null ? null : old.loaded(), key));
         if (old != null && Arrays.equals(old.rejected(), key)) {
             return;

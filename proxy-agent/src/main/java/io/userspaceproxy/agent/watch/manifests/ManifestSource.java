@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +107,7 @@ public final class ManifestSource implements AutoCloseable {
     private boolean failing;
 
     private ManifestSource(Path directory, Duration rescanInterval, ManifestScanner scanner, LongAdder invalid,
-            Observer observer, WatchService watcher, WatchKey key) {
+            Observer observer, WatchService watcher, @Nullable WatchKey key) {
         this.directory = directory;
         this.rescanInterval = rescanInterval;
         this.scanner = scanner;
@@ -199,7 +200,7 @@ public final class ManifestSource implements AutoCloseable {
         }
     }
 
-    private void run(WatchKey initialKey) {
+    private void run(@Nullable WatchKey initialKey) {
         try {
             watch(initialKey);
         } catch (Throwable fatal) { // only a VirtualMachineError gets here; see watch()
@@ -209,7 +210,7 @@ public final class ManifestSource implements AutoCloseable {
         }
     }
 
-    private void watch(WatchKey initialKey) {
+    private void watch(@Nullable WatchKey initialKey) {
         WatchKey key = initialKey;
         while (!closed) {
             try {
@@ -249,7 +250,7 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     /** The watch key of the directory, registering again when the directory was replaced (null: cannot). */
-    private static WatchKey register(Path directory, WatchService watcher, WatchKey key) {
+    private static @Nullable WatchKey register(Path directory, WatchService watcher, @Nullable WatchKey key) {
         if (key != null && key.isValid()) {
             return key;
         }
@@ -267,7 +268,7 @@ public final class ManifestSource implements AutoCloseable {
      * re-read every file: events were lost (overflow), or named something else (a ConfigMap mount's {@code ..data}
      * swap, which changes every file behind its symlinks at once).
      */
-    private Set<Path> awaitEvents(WatchKey key) throws InterruptedException {
+    private @Nullable Set<Path> awaitEvents(@Nullable WatchKey key) throws InterruptedException {
         if (key == null) {
             Thread.sleep(rescanInterval.toMillis());
             return Set.of();
