@@ -75,16 +75,10 @@ public final class GoDuration {
      */
     private static Component component(String text, int start) {
         int i = start;
-        long whole = 0;
         while (i < text.length() && isDigit(text.charAt(i))) {
-            if (Long.compareUnsigned(whole, Long.divideUnsigned(TWO_63, 10)) > 0) {
-                throw outOfRange(text);
-            }
-            whole = whole * 10 + (text.charAt(i++) - '0');
-            if (Long.compareUnsigned(whole, TWO_63) > 0) {
-                throw outOfRange(text);
-            }
+            i++;
         }
+        long whole = whole(text, start, i);
         boolean digitsBefore = i > start;
         long fraction = 0;
         double scale = 1;
@@ -109,15 +103,7 @@ public final class GoDuration {
         while (i < text.length() && !isDigit(text.charAt(i)) && text.charAt(i) != '.') {
             i++;
         }
-        if (i == unitStart) {
-            throw new IllegalArgumentException("missing unit in duration \"" + text + "\"" + EXPECTED);
-        }
-        String unit = text.substring(unitStart, i);
-        Long unitNanos = UNITS.get(unit);
-        if (unitNanos == null) {
-            throw new IllegalArgumentException("unknown unit \"" + unit + "\" in duration \"" + text
-                    + "\" (expected: ns, us, ms, s, m or h)");
-        }
+        long unitNanos = unitNanos(text, unitStart, i);
         if (Long.compareUnsigned(whole, Long.divideUnsigned(TWO_63, unitNanos)) > 0) {
             throw outOfRange(text);
         }
@@ -126,6 +112,35 @@ public final class GoDuration {
             nanos = addUnsigned(nanos, (long) (fraction * (unitNanos / scale)), text);
         }
         return new Component(nanos, i);
+    }
+
+    /** The digits from {@code start} to {@code end} as an unsigned number of at most 2^63. */
+    private static long whole(String text, int start, int end) {
+        long whole = 0;
+        for (int i = start; i < end; i++) {
+            if (Long.compareUnsigned(whole, Long.divideUnsigned(TWO_63, 10)) > 0) {
+                throw outOfRange(text);
+            }
+            whole = whole * 10 + (text.charAt(i) - '0');
+            if (Long.compareUnsigned(whole, TWO_63) > 0) {
+                throw outOfRange(text);
+            }
+        }
+        return whole;
+    }
+
+    /** The length in nanoseconds of the unit {@code text} names from {@code start} to {@code end}. */
+    private static long unitNanos(String text, int start, int end) {
+        if (end == start) {
+            throw new IllegalArgumentException("missing unit in duration \"" + text + "\"" + EXPECTED);
+        }
+        String unit = text.substring(start, end);
+        Long unitNanos = UNITS.get(unit);
+        if (unitNanos == null) {
+            throw new IllegalArgumentException("unknown unit \"" + unit + "\" in duration \"" + text
+                    + "\" (expected: ns, us, ms, s, m or h)");
+        }
+        return unitNanos;
     }
 
     /** {@code a + b} for unsigned values of at most 2^63, failing beyond 2^63. */

@@ -50,52 +50,57 @@ public final class ProxyMetricsExporter {
     private final Counter eventFailures;
 
     private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health, ServicePortSeries servicePorts) {
-        syncDuration = Histogram.builder().name("kubeproxy_sync_proxy_rules_duration_seconds")
-                .help("SyncProxyRules latency in seconds").classicOnly().classicUpperBounds(SYNC_BUCKETS)
-                .register(registry);
-        fullSyncDuration = Histogram.builder().name("kubeproxy_sync_full_proxy_rules_duration_seconds")
-                .help("SyncProxyRules latency in seconds for full resyncs").classicOnly()
-                .classicUpperBounds(SYNC_BUCKETS).register(registry);
-        partialSyncDuration = Histogram.builder().name("kubeproxy_sync_partial_proxy_rules_duration_seconds")
-                .help("SyncProxyRules latency in seconds for partial resyncs").classicOnly()
-                .classicUpperBounds(SYNC_BUCKETS).register(registry);
-        syncLastTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_timestamp_seconds")
-                .help("The last time proxy rules were successfully synced").register(registry);
-        syncLastQueuedTimestamp = Gauge.builder().name("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds")
-                .help("The last time a sync of proxy rules was queued").register(registry);
-        networkProgramming = Histogram.builder().name("kubeproxy_network_programming_duration_seconds")
-                .help("In Cluster Network Programming Latency in seconds").classicOnly()
-                .classicUpperBounds(PROGRAMMING_BUCKETS).register(registry);
-        serviceChanges = Counter.builder().name("kubeproxy_sync_proxy_rules_service_changes_total")
-                .help("Cumulative proxy rules Service changes").register(registry);
-        endpointChanges = Counter.builder().name("kubeproxy_sync_proxy_rules_endpoint_changes_total")
-                .help("Cumulative proxy rules Endpoint changes").register(registry);
-        serviceChangesPending = Gauge.builder().name("kubeproxy_sync_proxy_rules_service_changes_pending")
-                .help("Pending proxy rules Service changes").register(registry);
-        endpointChangesPending = Gauge.builder().name("kubeproxy_sync_proxy_rules_endpoint_changes_pending")
-                .help("Pending proxy rules Endpoint changes").register(registry);
-        noLocalEndpoints = Gauge.builder().name("kubeproxy_sync_proxy_rules_no_local_endpoints_total")
-                .help("Number of services with a Local traffic policy and no endpoints")
-                .labelNames("traffic_policy").register(registry);
-        syncFailures = Counter.builder().name("userspace_proxy_sync_failures_total")
-                .help("Syncs that failed and will be retried").register(registry);
-        invalidObjects = Counter.builder().name("userspace_proxy_invalid_objects_total")
-                .help("Services, EndpointSlices or manifests rejected as invalid, by kind")
-                .labelNames("kind").register(registry);
-        objectWarnings = Counter.builder().name("userspace_proxy_object_warnings_total")
-                .help("Services, EndpointSlices or manifests served with something in them ignored (an unknown "
-                        + "annotation value, an SCTP port), by kind")
-                .labelNames("kind").register(registry);
-        serviceAddressFailures = Counter.builder().name("userspace_proxy_service_address_failures_total")
-                .help("Syncs that could not add or remove Service addresses on the VIP interface").register(registry);
-        healthCheckBindFailures = Counter.builder().name("userspace_proxy_healthcheck_bind_failures_total")
-                .help("healthCheckNodePort listeners that could not be opened (port in use)").register(registry);
-        eventFailures = Counter.builder().name("userspace_proxy_event_failures_total")
-                .help("Kubernetes Events (NeedPods) the API server did not take").register(registry);
+        syncDuration = histogram("kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds",
+                SYNC_BUCKETS);
+        fullSyncDuration = histogram("kubeproxy_sync_full_proxy_rules_duration_seconds",
+                "SyncProxyRules latency in seconds for full resyncs", SYNC_BUCKETS);
+        partialSyncDuration = histogram("kubeproxy_sync_partial_proxy_rules_duration_seconds",
+                "SyncProxyRules latency in seconds for partial resyncs", SYNC_BUCKETS);
+        syncLastTimestamp = gauge("kubeproxy_sync_proxy_rules_last_timestamp_seconds",
+                "The last time proxy rules were successfully synced");
+        syncLastQueuedTimestamp = gauge("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
+                "The last time a sync of proxy rules was queued");
+        networkProgramming = histogram("kubeproxy_network_programming_duration_seconds",
+                "In Cluster Network Programming Latency in seconds", PROGRAMMING_BUCKETS);
+        serviceChanges = counter("kubeproxy_sync_proxy_rules_service_changes_total",
+                "Cumulative proxy rules Service changes");
+        endpointChanges = counter("kubeproxy_sync_proxy_rules_endpoint_changes_total",
+                "Cumulative proxy rules Endpoint changes");
+        serviceChangesPending = gauge("kubeproxy_sync_proxy_rules_service_changes_pending",
+                "Pending proxy rules Service changes");
+        endpointChangesPending = gauge("kubeproxy_sync_proxy_rules_endpoint_changes_pending",
+                "Pending proxy rules Endpoint changes");
+        noLocalEndpoints = gauge("kubeproxy_sync_proxy_rules_no_local_endpoints_total",
+                "Number of services with a Local traffic policy and no endpoints", "traffic_policy");
+        syncFailures = counter("userspace_proxy_sync_failures_total", "Syncs that failed and will be retried");
+        invalidObjects = counter("userspace_proxy_invalid_objects_total",
+                "Services, EndpointSlices or manifests rejected as invalid, by kind", "kind");
+        objectWarnings = counter("userspace_proxy_object_warnings_total", "Services, EndpointSlices or manifests"
+                + " served with something in them ignored (an unknown annotation value, an SCTP port), by kind",
+                "kind");
+        serviceAddressFailures = counter("userspace_proxy_service_address_failures_total",
+                "Syncs that could not add or remove Service addresses on the VIP interface");
+        healthCheckBindFailures = counter("userspace_proxy_healthcheck_bind_failures_total",
+                "healthCheckNodePort listeners that could not be opened (port in use)");
+        eventFailures = counter("userspace_proxy_event_failures_total",
+                "Kubernetes Events (NeedPods) the API server did not take");
         registerProbes(health);
         registerListeners(counters);
         ServicePortMetrics.register(registry, counters, servicePorts);
         setNoLocalEndpoints(0, 0);
+    }
+
+    private Histogram histogram(String name, String help, double[] upperBounds) {
+        return Histogram.builder().name(name).help(help).classicOnly().classicUpperBounds(upperBounds)
+                .register(registry);
+    }
+
+    private Counter counter(String name, String help, String... labelNames) {
+        return Counter.builder().name(name).help(help).labelNames(labelNames).register(registry);
+    }
+
+    private Gauge gauge(String name, String help, String... labelNames) {
+        return Gauge.builder().name(name).help(help).labelNames(labelNames).register(registry);
     }
 
     /** An exporter reading the data plane's {@code counters} and the probe counts of {@code health} on scrape. */

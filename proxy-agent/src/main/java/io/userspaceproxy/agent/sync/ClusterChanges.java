@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param changeTriggerTimes    trigger times of the EndpointSlice changes, oldest first (see {@link ChangeTracker})
  */
 public record ClusterChanges(Map<ObjectRef, ServiceState> services, int changedServices, int changedEndpointSlices,
-        List<Instant> changeTriggerTimes) {
+        List<Instant> changeTriggerTimes) implements Checkout {
 
     public ClusterChanges {
         services = Map.copyOf(services);

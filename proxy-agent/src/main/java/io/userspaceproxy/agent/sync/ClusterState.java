@@ -28,7 +28,7 @@ public record ClusterState(
         Map<ObjectRef, List<EndpointSliceInfo>> slicesByService,
         int changedServices,
         int changedEndpointSlices,
-        List<Instant> changeTriggerTimes) {
+        List<Instant> changeTriggerTimes) implements Checkout {
 
     public static final ClusterState EMPTY = new ClusterState(Map.of(), Map.of(), 0, 0);
 

@@ -116,23 +116,17 @@ public final class Proxier {
         lastSyncFull = full;
         needFullSync = true;
         RouteUpdate built;
-        int changedServices;
-        int changedSlices;
-        List<Instant> triggers;
+        Checkout checkout;
         if (full) {
             ClusterState state = tracker.checkout();
             built = builder.rebuild(state, context);
             localFacts.replaceAll(state, context.nodeName());
-            changedServices = state.changedServices();
-            changedSlices = state.changedEndpointSlices();
-            triggers = state.changeTriggerTimes();
+            checkout = state;
         } else {
             ClusterChanges changes = tracker.checkoutChanges();
             built = builder.apply(changes, context);
             localFacts.apply(changes, context.nodeName());
-            changedServices = changes.changedServices();
-            changedSlices = changes.changedEndpointSlices();
-            triggers = changes.changeTriggerTimes();
+            checkout = changes;
         }
         reportNewProblems(built.problems());
         boolean addressesSynced = full || builder.serviceAddressesChanged() || !addressesInPlace
@@ -147,8 +141,8 @@ public final class Proxier {
         if (full) {
             lastFullSyncNanos = start;
         }
-        return new SyncReport(built, applied, changedServices, changedSlices, triggers, took, addressesSynced,
-                appliedAt, full);
+        return new SyncReport(built, applied, checkout.changedServices(), checkout.changedEndpointSlices(),
+                checkout.changeTriggerTimes(), took, addressesSynced, appliedAt, full);
     }
 
     /**

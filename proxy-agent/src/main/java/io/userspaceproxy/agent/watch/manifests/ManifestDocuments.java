@@ -150,14 +150,7 @@ final class ManifestDocuments {
                     if (++aliases > MAX_ALIASES) {
                         throw new InvalidResourceException("more than " + MAX_ALIASES + " YAML aliases");
                     }
-                    Anchor target = ((AliasEvent) event).getAlias();
-                    for (Frame f : open) {
-                        if (target.equals(f.anchor)) {
-                            throw new InvalidResourceException("a recursive YAML alias: *" + target.getValue()
-                                    + " refers to a collection that contains it");
-                        }
-                    }
-                    total = add(open, total, sizes.getOrDefault(target, 1L));
+                    total = add(open, total, expandedSize(((AliasEvent) event).getAlias(), open, sizes));
                 }
                 default -> {
                     // stream and document boundaries, comments
@@ -167,6 +160,17 @@ final class ManifestDocuments {
                 throw new InvalidResourceException("more than " + MAX_NODES + " nodes with every alias expanded");
             }
         }
+    }
+
+    /** How many nodes an alias of {@code target} stands for; throws when it refers to a collection still open. */
+    private static long expandedSize(Anchor target, Deque<Frame> open, Map<Anchor, Long> sizes) {
+        for (Frame f : open) {
+            if (target.equals(f.anchor)) {
+                throw new InvalidResourceException("a recursive YAML alias: *" + target.getValue()
+                        + " refers to a collection that contains it");
+            }
+        }
+        return sizes.getOrDefault(target, 1L);
     }
 
     /** Adds {@code nodes} to the enclosing collection, or to the total at the top of a document. */
