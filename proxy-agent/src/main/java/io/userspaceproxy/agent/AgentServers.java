@@ -4,13 +4,13 @@ import io.userspaceproxy.agent.config.AgentConfig;
 import io.userspaceproxy.agent.config.Configz;
 import io.userspaceproxy.agent.health.HealthServer;
 import io.userspaceproxy.agent.health.SyncHealth;
-import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.agent.metrics.ConnectionsJson;
 import io.userspaceproxy.agent.metrics.EndpointsJson;
 import io.userspaceproxy.agent.metrics.MetricsServer;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.model.IpAddresses;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -45,7 +45,7 @@ final class AgentServers implements AutoCloseable {
     synchronized void start() {
         try {
             healthServer = HealthServer.start(config.healthzBindAddress(), health);
-            log.info("serving /healthz and /livez on {}", AgentHttpServer.format(healthServer.address()));
+            log.info("serving /healthz and /livez on {}", IpAddresses.format(healthServer.address()));
         } catch (HttpBindException e) {
             log.error("{}; running without health endpoints", e.getMessage());
         }
@@ -57,7 +57,7 @@ final class AgentServers implements AutoCloseable {
                     .endpoints(EndpointsJson.of(listeners))
                     .start();
             log.info("serving /metrics, /proxyMode, /configz, /connections and /endpoints on {}",
-                    AgentHttpServer.format(metricsServer.address()));
+                    IpAddresses.format(metricsServer.address()));
         } catch (HttpBindException e) {
             log.error("{}; running without metrics endpoints", e.getMessage());
         }

@@ -1,8 +1,14 @@
 package io.userspaceproxy.agent;
 
 import io.userspaceproxy.agent.config.AgentConfig;
+import io.userspaceproxy.agent.config.GoDuration;
 import io.userspaceproxy.agent.config.KubeApiSettings;
 import io.userspaceproxy.agent.demo.Demo;
+import io.userspaceproxy.agent.health.SyncHealth;
+import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
+import io.userspaceproxy.agent.metrics.EndpointMetrics;
+import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
+import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.process.JvmMemory;
 import io.userspaceproxy.agent.process.OpenFiles;
@@ -12,8 +18,8 @@ import io.userspaceproxy.agent.sync.Proxier;
 import io.userspaceproxy.agent.sync.SnapshotBuilder;
 import io.userspaceproxy.agent.sync.SyncRunner;
 import io.userspaceproxy.agent.watch.api.KubernetesSource;
-import io.userspaceproxy.agent.watch.manifests.ManifestSource;
 import io.userspaceproxy.agent.watch.api.NeedPodsEvents;
+import io.userspaceproxy.agent.watch.manifests.ManifestSource;
 import io.userspaceproxy.core.listen.EndpointView;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
@@ -21,25 +27,19 @@ import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
 import io.userspaceproxy.core.relay.udp.UdpRelayOptions;
-import io.userspaceproxy.agent.config.GoDuration;
-import io.userspaceproxy.agent.health.SyncHealth;
-import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
-import io.userspaceproxy.agent.metrics.EndpointMetrics;
-import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
-import io.userspaceproxy.agent.metrics.UdpDropMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.time.Clock;
-import java.time.Instant;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,8 +116,10 @@ public final class ProxyAgent implements AutoCloseable {
     }
 
     private void startParts() throws IOException, InterruptedException {
+        KubeApiSettings cluster = config.api();
+        Path directory = config.manifests();
         log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
-                listeners.transport(), config.inCluster() ? "API server" : manifestDirectory().toAbsolutePath());
+                listeners.transport(), directory == null ? "API server" : directory.toAbsolutePath());
         handover = AgentHandover.begin(config.handoverSocket(), listeners, counters);
         if (!handover.portsHeldByPredecessor()) {
             servers.start();
@@ -125,15 +127,15 @@ public final class ProxyAgent implements AutoCloseable {
         network.start(health::healthy, metrics::onHealthCheckBindFailure);
         // Load everything first, then listen for changes: the first sync then serves the whole directory (or every
         // Service of the cluster), not whichever objects happened to be read when the first change fired.
-        if (config.inCluster()) {
-            KubeApiSettings settings = Objects.requireNonNull(config.api(), "inCluster(): api() is set");
-            KubernetesSource api = KubernetesSource.start(settings, config.nodeName(), tracker, node,
+        if (cluster != null) {
+            KubernetesSource api = KubernetesSource.start(cluster, config.nodeName(), tracker, node,
                     metrics::onInvalidObject, metrics::onObjectWarning);
             source = api;
             signalNeedPods(api.needPodsEvents(config.nodeName(), metrics::onEventFailure));
             api.synced().thenRun(this::startSyncing);
         } else {
-            manifests = ManifestSource.start(manifestDirectory(), tracker, ManifestSource.DEFAULT_RESCAN_INTERVAL,
+            manifests = ManifestSource.start(Objects.requireNonNull(directory, "AgentConfig: API server or manifests"),
+                    tracker, ManifestSource.DEFAULT_RESCAN_INTERVAL,
                     ManifestSource.Observer.of(() -> metrics.onInvalidObject("manifest"), // at once, not at a sync
                             () -> metrics.onObjectWarning("manifest"),
                             cause -> health.onSourceStopped("manifest watch stopped: " + cause)));
@@ -152,11 +154,6 @@ public final class ProxyAgent implements AutoCloseable {
         if (config.demo()) {
             demo = Demo.start(Map.copyOf(proxier.served()));
         }
-    }
-
-    /** The {@code --manifests} directory, which AgentConfig holds whenever the API server is not the source. */
-    private Path manifestDirectory() {
-        return Objects.requireNonNull(config.manifests(), "not inCluster(): manifests() is set");
     }
 
     /** Connections and UDP clients held for want of an endpoint are signalled through {@code events}. */

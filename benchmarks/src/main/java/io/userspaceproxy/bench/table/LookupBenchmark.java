@@ -1,10 +1,10 @@
 package io.userspaceproxy.bench.table;
 
 import io.userspaceproxy.bench.AbstractProxyBenchmark;
-import io.userspaceproxy.bench.SyntheticCluster.Service;
 import io.userspaceproxy.bench.SyntheticCluster;
-import io.userspaceproxy.bench.iptables.IptablesNatModel.Packet;
+import io.userspaceproxy.bench.SyntheticCluster.Service;
 import io.userspaceproxy.bench.iptables.IptablesNatModel;
+import io.userspaceproxy.bench.iptables.IptablesNatModel.Packet;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.Endpoint;

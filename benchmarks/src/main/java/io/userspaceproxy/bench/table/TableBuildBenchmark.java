@@ -1,8 +1,8 @@
 package io.userspaceproxy.bench.table;
 
 import io.userspaceproxy.bench.AbstractProxyBenchmark;
-import io.userspaceproxy.bench.SyntheticCluster.Service;
 import io.userspaceproxy.bench.SyntheticCluster;
+import io.userspaceproxy.bench.SyntheticCluster.Service;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.model.ListenerKey;

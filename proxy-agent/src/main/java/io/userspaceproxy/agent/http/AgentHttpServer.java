@@ -105,7 +105,7 @@ public final class AgentHttpServer implements AutoCloseable {
                     : new IOException(cause == null ? "bind timed out" : cause.toString(), cause));
         }
         AgentHttpServer started = new AgentHttpServer(name, group, bound.channel());
-        log.info("{} server listening on {}", name, format(started.address));
+        log.info("{} server listening on {}", name, IpAddresses.format(started.address));
         return started;
     }
 
@@ -119,7 +119,7 @@ public final class AgentHttpServer implements AutoCloseable {
     public void close() {
         channel.close().awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
-        log.info("{} server on {} stopped", name, format(address));
+        log.info("{} server on {} stopped", name, IpAddresses.format(address));
     }
 
     /** A complete response with a UTF-8 body of {@code contentType}. */
@@ -129,10 +129,5 @@ public final class AgentHttpServer implements AutoCloseable {
         response.content().writeCharSequence(body, StandardCharsets.UTF_8);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         return response;
-    }
-
-    /** {@code ip:port}, with brackets around IPv6, and never a DNS lookup. */
-    public static String format(InetSocketAddress address) {
-        return IpAddresses.format(address);
     }
 }

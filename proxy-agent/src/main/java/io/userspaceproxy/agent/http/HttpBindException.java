@@ -1,5 +1,6 @@
 package io.userspaceproxy.agent.http;
 
+import io.userspaceproxy.core.model.IpAddresses;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -14,7 +15,7 @@ public final class HttpBindException extends IOException {
     private final transient InetSocketAddress address;
 
     HttpBindException(String serverName, InetSocketAddress address, IOException cause) {
-        super(serverName + " server: cannot listen on " + AgentHttpServer.format(address) + ": " + reason(cause), cause);
+        super(serverName + " server: cannot listen on " + IpAddresses.format(address) + ": " + reason(cause), cause);
         this.address = address;
     }
 

@@ -1,8 +1,8 @@
 package io.userspaceproxy.agent.metrics;
 
-import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.Json;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.relay.ConnectionInfo;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -97,13 +97,13 @@ public final class ConnectionsJson implements Function<Map<String, String>, Stri
 
     private static void appendConnection(StringBuilder json, ConnectionInfo c) {
         json.append("{\"client\": ");
-        Json.quote(json, AgentHttpServer.format(c.client()));
+        Json.quote(json, IpAddresses.format(c.client()));
         json.append(", \"service\": ");
         Json.quote(json, c.servicePort().toString());
         json.append(", \"listener\": ");
         Json.quote(json, c.listener().toString());
         json.append(", \"endpoint\": ");
-        Json.quote(json, AgentHttpServer.format(c.endpoint()));
+        Json.quote(json, IpAddresses.format(c.endpoint()));
         json.append(", \"connected\": ").append(c.connected());
         json.append(", \"openedAt\": ");
         Json.quote(json, c.openedAt().truncatedTo(ChronoUnit.MILLIS).toString());

@@ -3,8 +3,8 @@ package io.userspaceproxy.agent.metrics;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.core.listen.EndpointView.EndpointState;
+import io.userspaceproxy.core.model.IpAddresses;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -64,6 +64,6 @@ public final class EndpointMetrics {
     }
 
     private static String[] labels(EndpointState s) {
-        return new String[] {s.servicePort().toString(), AgentHttpServer.format(s.endpoint().address())};
+        return new String[] {s.servicePort().toString(), IpAddresses.format(s.endpoint().address())};
     }
 }

@@ -1,10 +1,10 @@
 package io.userspaceproxy.agent.metrics;
 
-import io.userspaceproxy.agent.http.AgentHttpServer;
 import io.userspaceproxy.agent.http.Json;
 import io.userspaceproxy.core.listen.EndpointView;
 import io.userspaceproxy.core.listen.EndpointView.EndpointState;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.ServicePortName;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +55,7 @@ public final class EndpointsJson implements Function<Map<String, String>, String
             EndpointState s = states.get(i);
             json.append(i == 0 ? "\n  " : ",\n  ");
             Json.quote(json.append("{\"servicePort\": "), s.servicePort().toString());
-            Json.quote(json.append(", \"endpoint\": "), AgentHttpServer.format(s.endpoint().address()));
+            Json.quote(json.append(", \"endpoint\": "), IpAddresses.format(s.endpoint().address()));
             json.append(", \"openConnections\": ").append(s.openConnections())
                     .append(", \"connectFailures\": ").append(s.connectFailures())
                     .append(", \"ejections\": ").append(s.ejections())

@@ -3,8 +3,8 @@ package io.userspaceproxy.agent.sync;
 import io.userspaceproxy.agent.state.ObjectRef;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -211,7 +211,7 @@ public final class SyncRunner implements AutoCloseable {
         return failures.get();
     }
 
-    /** Stops the runner: a sync in progress finishes (interrupted), none starts after, later requests do nothing. */
+    /** Stops the runner: a sync in progress finishes, none starts after, later requests do nothing. */
     @Override
     public void close() {
         closed = true;

@@ -3,13 +3,12 @@ package io.userspaceproxy.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.userspaceproxy.agent.metrics.ServicePortSeries;
 import io.userspaceproxy.core.model.Cidr;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import io.userspaceproxy.agent.metrics.ServicePortSeries;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -8,17 +8,17 @@ import io.userspaceproxy.agent.health.SyncHealth;
 import io.userspaceproxy.agent.http.HttpBindException;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
+import io.userspaceproxy.core.model.IpAddresses;
 import io.userspaceproxy.core.model.Protocol;
 import io.userspaceproxy.core.model.ServicePortName;
-import io.userspaceproxy.agent.http.AgentHttpServer;
 import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,7 +92,7 @@ class MetricsServerIT {
     void metrics_gzipAskedFor_gzippedAndNameFilterApplied() throws Exception {
         server = MetricsServer.builder(ANY_PORT, exporter.registry()).start();
         counters.forServicePort(WEB).onConnectionOpened();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + AgentHttpServer.format(server.address())
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + IpAddresses.format(server.address())
                         + "/metrics?name[]=userspace_proxy_connections_total"))
                 .header("Accept-Encoding", "gzip").build();
 

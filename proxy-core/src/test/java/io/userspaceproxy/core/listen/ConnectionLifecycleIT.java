@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.userspaceproxy.core.metrics.CloseReason;
-import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
 import io.userspaceproxy.core.model.ConnectionLifecycle;
+import io.userspaceproxy.core.model.ConnectionLifecycle.Removal;
 import io.userspaceproxy.core.model.FrontendKind;
 import io.userspaceproxy.core.model.ListenerKey;
 import io.userspaceproxy.core.model.Protocol;
