@@ -3,12 +3,13 @@
 # container image's JVM flags (read from deploy/Dockerfile's JAVA_TOOL_OPTIONS) on the image's JDK, all on loopback:
 # idle connections, UDP flows, one bulk transfer to a slow reader, and many connections whose readers never read.
 # The loads and the readings are benchmarks/src/main/java/io/userspaceproxy/bench/relay/DirectMemoryLoad.java, run
-# from source (it needs only the JDK). Each configuration in CONFIGS starts its own agent, runs every phase, stops it.
+# from the benchmarks jar. Each configuration in CONFIGS starts its own agent, runs every phase, stops it.
 #
 # Usage: benchmarks/e2e/direct-memory.sh
 # Environment (defaults):
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java  the image's JDK
-#   AGENT_JAR=proxy-agent/target/proxy-agent.jar     mvn -B -q -o -DskipTests package
+#   AGENT_JAR=proxy-agent/target/proxy-agent.jar     both built by mvn -B -q -o -DskipTests package
+#   BENCH_JAR=benchmarks/target/benchmarks.jar
 #   AGENT_MAX_RAM=512m    what -XX:MaxRAMPercentage applies to: the DaemonSet's memory limit
 #   IDLE=9000             idle connections: two descriptors each in the agent and two in the load, under the
 #                         open-files limit of 20,000 (10,000 would not fit)
@@ -25,7 +26,7 @@ CONFIGS=${CONFIGS:-"default|--tcp-splice-threshold=0"}
 EXTRA_JAVA_OPTS=${EXTRA_JAVA_OPTS:-}
 IMAGE_JAVA_OPTS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$ROOT/deploy/Dockerfile")
 VIP=127.0.77.1 TCP_BACKEND=17000 UDP_BACKEND=17053 METRICS=18249 HEALTH=18256
-LOAD="$ROOT/benchmarks/src/main/java/io/userspaceproxy/bench/relay/DirectMemoryLoad.java"
+BENCH_JAR=${BENCH_JAR:-"$ROOT/benchmarks/target/benchmarks.jar"}
 WORK=$(mktemp -d)
 AGENT_PID=
 cleanup() { [[ -n $AGENT_PID ]] && kill "$AGENT_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
@@ -69,7 +70,7 @@ for config in "${configs[@]}"; do
     curl -sf "http://127.0.0.1:$METRICS/metrics" | grep -q 'userspace_proxy_connections_active{' && break
     sleep 0.2
   done
-  "$JAVA" "$LOAD" "$VIP:7000" "$VIP:7053" "$TCP_BACKEND" "$UDP_BACKEND" "$METRICS" "$IDLE" "$FLOWS" "$BULK_MIB" "$SLOW" \
+  "$JAVA" -cp "$BENCH_JAR" io.userspaceproxy.bench.relay.DirectMemoryLoad "$VIP:7000" "$VIP:7053" "$TCP_BACKEND" "$UDP_BACKEND" "$METRICS" "$IDLE" "$FLOWS" "$BULK_MIB" "$SLOW" \
     || { echo "load failed; the agent log ends:"; tail -20 "$WORK/agent.log"; }
   kill -0 "$AGENT_PID" 2>/dev/null && echo "agent alive after the run" || { echo "AGENT DIED"; tail -20 "$WORK/agent.log"; }
   grep -ci "OutOfMemoryError:\|OutOfDirectMemory\|Cannot reserve" "$WORK/agent.log" | sed 's/^/out-of-memory lines in the agent log: /' || true

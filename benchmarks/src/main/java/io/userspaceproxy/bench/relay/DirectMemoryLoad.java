@@ -7,10 +7,6 @@ import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -40,7 +36,7 @@ import java.util.concurrent.locks.LockSupport;
  *     writes without pause to clients that never read, then 5 s more; the peak, how many the agent refused for
  *     memory, how many it closed on an error, and how many still deliver their first byte at the end.</li>
  * </ol>
- * It uses the JDK only, so the script runs it from source ({@code java DirectMemoryLoad.java ...}).
+ * It uses the JDK only; the script runs it from the benchmarks jar.
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.userspaceproxy.bench.relay.DirectMemoryLoad
  *     vip:tcpPort vip:udpPort tcpBackendPort udpBackendPort metricsPort idle flows bulkMiB slow
@@ -50,11 +46,10 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class DirectMemoryLoad {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final Duration SETTLE = Duration.ofSeconds(150);
     private static final int SLOW_BATCH = 100;
     private static final String ACTIVE = "userspace_proxy_connections_active{";
-    private static URI metrics;
+    private static AgentMetrics metrics;
 
     private DirectMemoryLoad() {
     }
@@ -64,7 +59,7 @@ public final class DirectMemoryLoad {
         InetSocketAddress udp = address(args[1]);
         int tcpBackendPort = Integer.parseInt(args[2]);
         int udpBackendPort = Integer.parseInt(args[3]);
-        metrics = URI.create("http://127.0.0.1:" + args[4] + "/metrics");
+        metrics = new AgentMetrics(Integer.parseInt(args[4]));
         int idle = Integer.parseInt(args[5]);
         int flows = Integer.parseInt(args[6]);
         int bulkMiB = Integer.parseInt(args[7]);
@@ -75,7 +70,7 @@ public final class DirectMemoryLoad {
             server.bind(new InetSocketAddress("127.0.0.1", tcpBackendPort), 4096);
             Thread acceptor = daemon(() -> acceptUntilClosed(server, accepted));
             daemon(() -> echoUntilClosed(echo));
-            report("baseline", directUsed(), "");
+            report("baseline", metrics.directUsed(), "");
             idle(tcp, idle, accepted);
             udp(udp, flows);
             bulk(tcp, bulkMiB, accepted);
@@ -87,8 +82,8 @@ public final class DirectMemoryLoad {
 
     private static void idle(InetSocketAddress tcp, int n, List<SocketChannel> accepted) throws Exception {
         List<Socket> clients = connect(tcp, n, 0);
-        awaitMetric("userspace_proxy_connections_active", n);
-        long used = directUsed();
+        metrics.await("userspace_proxy_connections_active", n, SETTLE);
+        long used = metrics.directUsed();
         report("idle", used, String.format(Locale.ROOT, "%d connections, %.0f B each", n, (double) used / n));
         closeAll(clients, accepted);
     }
@@ -113,8 +108,8 @@ public final class DirectMemoryLoad {
                     // counted as missing
                 }
             }
-            long active = metric("userspace_proxy_udp_flows_active{", "");
-            long used = directUsed();
+            long active = metrics.sum("userspace_proxy_udp_flows_active{", "");
+            long used = metrics.directUsed();
             report("udp", used, String.format(Locale.ROOT, "%d flows (%d live, %d replies), %.0f B each", n, active,
                     replies, (double) used / Math.max(1, active)));
         } finally {
@@ -122,12 +117,13 @@ public final class DirectMemoryLoad {
                 client.close();
             }
         }
-        awaitMetric("userspace_proxy_udp_flows_active", 0); // the agent's --udp-timeout must be well within SETTLE
+        // The agent's --udp-timeout must be well within SETTLE.
+        metrics.await("userspace_proxy_udp_flows_active", 0, SETTLE);
     }
 
     private static void bulk(InetSocketAddress tcp, int mib, List<SocketChannel> accepted) throws Exception {
         Socket client = connect(tcp, 1, 64 * 1024).get(0);
-        awaitMetric("userspace_proxy_connections_active", 1);
+        metrics.await("userspace_proxy_connections_active", 1, SETTLE);
         SocketChannel backend = accepted.get(0);
         long total = (long) mib << 20;
         Thread sender = daemon(() -> send(backend, total));
@@ -143,7 +139,7 @@ public final class DirectMemoryLoad {
             }
             read += n;
             if (System.nanoTime() >= nextSample) {
-                peak = Math.max(peak, directUsed());
+                peak = Math.max(peak, metrics.directUsed());
                 nextSample = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
@@ -154,8 +150,8 @@ public final class DirectMemoryLoad {
     }
 
     private static void slow(InetSocketAddress tcp, int n, List<SocketChannel> accepted) throws Exception {
-        long rejectedBefore = metric("userspace_proxy_rejections_total{", "reason=\"memory\"");
-        long errorsBefore = metric("userspace_proxy_connections_closed_total{", "_error\"");
+        long rejectedBefore = metrics.sum("userspace_proxy_rejections_total{", "reason=\"memory\"");
+        long errorsBefore = metrics.sum("userspace_proxy_connections_closed_total{", "_error\"");
         List<Socket> clients = new ArrayList<>(n);
         ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
         long peak = 0;
@@ -168,8 +164,8 @@ public final class DirectMemoryLoad {
         for (Socket client : clients) {
             relaying += firstByte(client) >= 0 ? 1 : 0;
         }
-        long rejected = metric("userspace_proxy_rejections_total{", "reason=\"memory\"") - rejectedBefore;
-        long errors = metric("userspace_proxy_connections_closed_total{", "_error\"") - errorsBefore;
+        long rejected = metrics.sum("userspace_proxy_rejections_total{", "reason=\"memory\"") - rejectedBefore;
+        long errors = metrics.sum("userspace_proxy_connections_closed_total{", "_error\"") - errorsBefore;
         report("slow", peak, String.format(Locale.ROOT, "peak; %d connections tried in batches of %d, %d relaying "
                 + "(%.0f B each), %d refused for memory, %d closed on an error", n, SLOW_BATCH, relaying,
                 (double) peak / Math.max(1, relaying), rejected, errors));
@@ -189,7 +185,7 @@ public final class DirectMemoryLoad {
                     // a connection the agent refused or closed
                 }
             }
-            peak = Math.max(peak, directUsed());
+            peak = Math.max(peak, metrics.directUsed());
         }
         return peak;
     }
@@ -238,10 +234,10 @@ public final class DirectMemoryLoad {
                 accepted.remove(c);
             }
             if (System.nanoTime() > end) {
-                throw new IllegalStateException("connections still open: " + metric(ACTIVE, ""));
+                throw new IllegalStateException("connections still open: " + metrics.sum(ACTIVE, ""));
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-        } while (metric(ACTIVE, "") != 0);
+        } while (metrics.sum(ACTIVE, "") != 0);
     }
 
     private static void send(SocketChannel backend, long total) {
@@ -281,33 +277,6 @@ public final class DirectMemoryLoad {
                 return;
             }
         }
-    }
-
-    /** Waits (bounded) until the sum of {@code name}'s series equals {@code value}. */
-    private static void awaitMetric(String name, long value) throws Exception {
-        long end = System.nanoTime() + SETTLE.toNanos();
-        while (metric(name + "{", "") != value) {
-            if (System.nanoTime() > end) {
-                throw new IllegalStateException(name + " is " + metric(name + "{", "") + ", expected " + value);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-        }
-    }
-
-    private static long directUsed() throws Exception {
-        return metric("userspace_proxy_direct_memory_used_bytes ", "");
-    }
-
-    /** The sum of the series whose line starts with {@code prefix} and contains {@code label}. */
-    private static long metric(String prefix, String label) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
-        double sum = 0;
-        for (String line : body.split("\n")) {
-            if (line.startsWith(prefix) && line.contains(label)) {
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return (long) sum;
     }
 
     private static void report(String phase, long bytes, String detail) {
