@@ -25,11 +25,6 @@ import java.util.function.LongSupplier;
  */
 public final class ProxyMetricsExporter {
 
-    /** kube-proxy's sync duration buckets: 1 ms doubling 15 times, up to about 16 s. */
-    private static final double[] SYNC_BUCKETS = exponential(0.001, 2, 15);
-    /** kube-proxy's network programming buckets: 0, 0.25 s, 0.5 s, 1..59 s, 60..115 s by 5, 120..300 s by 30. */
-    private static final double[] PROGRAMMING_BUCKETS = programmingBuckets();
-
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Histogram syncDuration;
     private final Histogram fullSyncDuration;
@@ -51,17 +46,17 @@ public final class ProxyMetricsExporter {
 
     private ProxyMetricsExporter(ProxyCounters counters, SyncHealth health, ServicePortSeries servicePorts) {
         syncDuration = histogram("kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds",
-                SYNC_BUCKETS);
+                KubeProxyBuckets.SYNC);
         fullSyncDuration = histogram("kubeproxy_sync_full_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds for full resyncs", SYNC_BUCKETS);
+                "SyncProxyRules latency in seconds for full resyncs", KubeProxyBuckets.SYNC);
         partialSyncDuration = histogram("kubeproxy_sync_partial_proxy_rules_duration_seconds",
-                "SyncProxyRules latency in seconds for partial resyncs", SYNC_BUCKETS);
+                "SyncProxyRules latency in seconds for partial resyncs", KubeProxyBuckets.SYNC);
         syncLastTimestamp = gauge("kubeproxy_sync_proxy_rules_last_timestamp_seconds",
                 "The last time proxy rules were successfully synced");
         syncLastQueuedTimestamp = gauge("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
                 "The last time a sync of proxy rules was queued");
         networkProgramming = histogram("kubeproxy_network_programming_duration_seconds",
-                "In Cluster Network Programming Latency in seconds", PROGRAMMING_BUCKETS);
+                "In Cluster Network Programming Latency in seconds", KubeProxyBuckets.PROGRAMMING);
         serviceChanges = counter("kubeproxy_sync_proxy_rules_service_changes_total",
                 "Cumulative proxy rules Service changes");
         endpointChanges = counter("kubeproxy_sync_proxy_rules_endpoint_changes_total",
@@ -274,31 +269,5 @@ public final class ProxyMetricsExporter {
 
     private static double epochSeconds(Instant at) {
         return at.getEpochSecond() + at.getNano() / 1e9;
-    }
-
-    private static double[] exponential(double start, double factor, int count) {
-        double[] bounds = new double[count];
-        for (int i = 0; i < count; i++) {
-            bounds[i] = start * Math.pow(factor, i);
-        }
-        return bounds;
-    }
-
-    private static double[] programmingBuckets() {
-        double[] bounds = new double[1 + 2 + 59 + 12 + 7];
-        int i = 0;
-        bounds[i++] = 0;
-        bounds[i++] = 0.25;
-        bounds[i++] = 0.5;
-        for (int s = 1; s <= 59; s++) {
-            bounds[i++] = s;
-        }
-        for (int s = 60; s <= 115; s += 5) {
-            bounds[i++] = s;
-        }
-        for (int s = 120; s <= 300; s += 30) {
-            bounds[i++] = s;
-        }
-        return bounds;
     }
 }
