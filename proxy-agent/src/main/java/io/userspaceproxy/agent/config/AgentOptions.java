@@ -68,15 +68,16 @@ public final class AgentOptions {
     String tcpIdleTimeout;
 
     @Option(names = "--tcp-splice-threshold", paramLabel = "BYTES", defaultValue = "65536",
-            description = "On epoll, a TCP connection one of whose reads moved at least this many bytes is relayed"
-                    + " with splice(2) from then on, its payload no longer copied through the JVM; 0 disables."
+            description = "On epoll and io_uring, a TCP connection one of whose reads moved at least this many bytes"
+                    + " is relayed with splice(2) from then on, its payload no longer copied through the JVM; 0"
+                    + " disables."
                     + " Default: ${DEFAULT-VALUE}.")
     int tcpSpliceThreshold;
 
     @Option(names = "--transport", paramLabel = "auto|epoll|io_uring|nio", defaultValue = "auto",
             description = "Socket I/O of the data plane. epoll: splice(2) for bulk flows and socket hand-over at"
-                    + " upgrades. io_uring (Linux 5.10+): about a third less CPU per new connection, but bulk flows are"
-                    + " copied and upgrades bind beside the old agent. nio: the JDK's, anywhere. auto: epoll where its"
+                    + " upgrades. io_uring (Linux 5.10+): about a third less CPU per new connection, splice(2) too, but"
+                    + " upgrades bind beside the old agent. nio: the JDK's, anywhere. auto: epoll where its"
                     + " native library loads, else nio. Default: ${DEFAULT-VALUE}.")
     String transport;
 

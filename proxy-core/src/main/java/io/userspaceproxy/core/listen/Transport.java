@@ -84,8 +84,8 @@ public enum Transport {
     /**
      * io_uring, when the operator asks for it: operations are queued on a submission ring and their results read
      * from a completion ring, so one system call per loop turn serves many sockets. Per new connection it costs
-     * about a third less CPU than epoll (BENCHMARKS.md); it has no splice relay, so bulk flows are copied through
-     * the JVM, and no socket hand-over at upgrades. Linux 5.10+ only.
+     * about a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced as on epoll; what it lacks is socket
+     * hand-over at upgrades (Netty's io_uring listener cannot adopt a descriptor). Linux 5.10+ only.
      */
     IO_URING {
         @Override

@@ -17,11 +17,12 @@ import java.util.Objects;
  * @param writeBufferLowWaterMark  bytes queued towards one side below which the other side is read again
  * @param writeBufferHighWaterMark bytes queued towards one side above which the other side is no longer read; this
  *                                 bounds what a connection buffers in the proxy when one peer is slower than the other
- * @param spliceThresholdBytes     on epoll, a connection one of whose read loops moved at least this many bytes
- *                                 leaves the copy relay for {@code splice(2)} through pipes, so its payload no longer
- *                                 enters the JVM; {@code 0} keeps every connection on the copy relay. A read loop
- *                                 that fills more than one read buffer is the sign of a bulk transfer (HAProxy's
- *                                 splice-auto looks for a full buffer); request/response traffic rarely does.
+ * @param spliceThresholdBytes     on epoll and io_uring, a connection one of whose read loops moved at least this
+ *                                 many bytes leaves the copy relay for {@code splice(2)} through pipes, so its
+ *                                 payload no longer enters the JVM; {@code 0} keeps every connection on the copy
+ *                                 relay. A read loop that fills more than one read buffer is the sign of a bulk
+ *                                 transfer (HAProxy's splice-auto looks for a full buffer); request/response traffic
+ *                                 rarely does.
  * @param maxHeldConnections       how many TCP connections this node holds at once, across every Service that asks to
  *                                 hold them while it has no endpoint ({@code hold-when-empty}); past it new ones are
  *                                 refused at once, as without the annotation

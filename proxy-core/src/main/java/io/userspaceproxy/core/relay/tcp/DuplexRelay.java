@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * drains. A source whose input has shut down is left alone: there is nothing more to read, and epoll may have
  * dropped its descriptor from the interest set already, so re-arming it would fail.
  *
- * <p><b>Splice.</b> On epoll, a read loop that moved at least {@link RelayOptions#spliceThresholdBytes()} marks a
+ * <p><b>Splice.</b> On epoll and io_uring, a read loop that moved at least {@link RelayOptions#spliceThresholdBytes()} marks a
  * bulk transfer: both sockets go to a {@link SpliceRelay}, and the handlers pass it the reads Netty makes while
  * letting go ({@link #carry}).
  */

@@ -26,8 +26,8 @@ final class SpliceDirection {
 
     private final SpliceRelay relay;
 
-    final SpliceRelay.Socket source;
-    final SpliceRelay.Socket sink;
+    final SpliceSocket source;
+    final SpliceSocket sink;
     final FileDescriptor[] pipe;
     final boolean towardBackend;
     /** Bytes spliced into the pipe and not yet out of it: exact, so a pipe is reused only when truly empty. */
@@ -39,7 +39,7 @@ final class SpliceDirection {
     boolean sinkBlocked;
     boolean done;
 
-    SpliceDirection(SpliceRelay relay, SpliceRelay.Socket source, SpliceRelay.Socket sink, FileDescriptor[] pipe,
+    SpliceDirection(SpliceRelay relay, SpliceSocket source, SpliceSocket sink, FileDescriptor[] pipe,
             boolean towardBackend) {
         this.relay = relay;
         this.source = source;
@@ -84,7 +84,7 @@ final class SpliceDirection {
         if (done || !relay.isTakenOver()) {
             return;
         }
-        SpliceRelay.Socket failed = sink;
+        SpliceSocket failed = sink;
         try {
             for (;;) {
                 if (sinkBlocked || !drainToSink()) {
@@ -134,7 +134,7 @@ final class SpliceDirection {
     private boolean writeCarried(ArrayDeque<ByteBuf> queue) throws IOException {
         ByteBuf buf;
         while ((buf = queue.peek()) != null) {
-            // Netty's read and outbound buffers on epoll are direct, which the native write requires.
+            // Netty's read and outbound buffers on epoll and io_uring are direct, which the native write requires.
             ByteBuffer bytes = buf.internalNioBuffer(buf.readerIndex(), buf.readableBytes());
             int n = sink.fd.write(bytes, bytes.position(), bytes.limit());
             if (n == 0) {

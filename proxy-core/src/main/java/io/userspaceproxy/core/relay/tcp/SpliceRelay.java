@@ -5,18 +5,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.epoll.Native;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.metrics.CloseReason;
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
@@ -29,13 +20,14 @@ import org.slf4j.LoggerFactory;
  * socket's input as soon as an event carried {@code EPOLLRDHUP}, which strands bytes still queued behind a full pipe
  * (the tail of a stream to a slow reader), and it cannot tell an empty socket from one at its end.
  *
- * <p><b>Taking over.</b> Both channels stop reading and leave Netty's epoll set ({@code deregister}); their file
- * descriptors are then driven by two {@link EpollIoHandle}s of this class on the same event loop, edge-triggered with
- * a fixed interest set ({@code EPOLLIN | EPOLLOUT | EPOLLRDHUP}), so the relay makes no {@code epoll_ctl} call after
- * its first. What Netty still held when it let go is sent first, in order: bytes queued in a channel's outbound
- * buffer, and bytes it read between the decision and the deregistration (epoll reads once more on
- * {@code EPOLLRDHUP}, and events already fetched are still delivered). A FIN it read in that window is passed on
- * like any other.
+ * <p><b>Taking over.</b> Both channels stop reading and leave their event loop ({@code deregister}); their sockets
+ * are then watched by a {@link SpliceSocket} each, on the same loop: on epoll an edge-triggered handle of its own, on
+ * io_uring a multishot poll of its own. What Netty still held when it let go is sent first, in order: bytes queued in
+ * a channel's outbound buffer, and bytes it read between the decision and the moment the relay caught up with it
+ * (epoll reads once more on {@code EPOLLRDHUP}, events already fetched are still delivered, and on io_uring a receive
+ * already in the ring completes). A FIN it read in that window is passed on like any other. The relay touches the
+ * sockets only once both watches have caught up ({@link #onCaughtUp}): at once on epoll, after a round through the
+ * ring on io_uring.
  *
  * <p><b>One direction</b> ({@link SpliceDirection#pump}) alternates: drain the pipe into the sink, then refill it from
  * the source. It never reads while its pipe holds bytes, so at most one pipe's worth (64 KiB by default) sits in the
@@ -45,53 +37,48 @@ import org.slf4j.LoggerFactory;
  * zero, so that rule is what keeps the tail of a stream.
  *
  * <p>The relay ends through {@link TcpConnection#close}, which calls {@link #release} before it closes the channels:
- * the registrations leave the epoll set while their descriptors are still open, and the pipes go back to this loop's
- * {@link SplicePipes} when empty. Confined to the connection's event loop.
+ * the watches end while the descriptors are still open, the channels get their sockets back, and the pipes go back
+ * to this loop's {@link SplicePipes} when empty. Confined to the connection's event loop.
  */
 final class SpliceRelay {
 
     private static final Logger log = LoggerFactory.getLogger(SpliceRelay.class);
 
-    /** Not exported by Netty's {@code Native}; the value is part of the Linux ABI. */
-    private static final int EPOLLHUP = 0x010;
-    private static final int PEER_DONE = Native.EPOLLRDHUP | EPOLLHUP | Native.EPOLLERR;
-    private static final EpollIoOps INTEREST = EpollIoOps.valueOf(
-            Native.EPOLLIN | Native.EPOLLOUT | Native.EPOLLRDHUP | Native.EPOLLET);
+    private static final int PEER_DONE = SpliceSocket.POLLRDHUP | SpliceSocket.POLLHUP | SpliceSocket.POLLERR;
 
     private final TcpConnection connection;
-    private final Socket frontend;
-    private final Socket backend;
+    private final SpliceSocket frontend;
+    private final SpliceSocket backend;
     private final SpliceDirection toBackend;
     private final SpliceDirection toFrontend;
     private final ChannelFutureListener onDeregistered = this::onDeregistered;
 
+    /** Channels Netty has not let go of yet. */
     private int deregistering = 2;
+    /** Watches that have not caught up with Netty's last operation on their socket yet. */
+    private int catchingUp = 2;
     private boolean released;
 
     private SpliceRelay(TcpConnection connection, Channel frontendChannel, Channel backendChannel,
             FileDescriptor[] upPipe, FileDescriptor[] downPipe) {
         this.connection = connection;
-        this.frontend = new Socket(frontendChannel, CloseReason.FRONTEND_ERROR);
-        this.backend = new Socket(backendChannel, CloseReason.BACKEND_ERROR);
+        this.frontend = SpliceSocket.of(this, frontendChannel, CloseReason.FRONTEND_ERROR);
+        this.backend = SpliceSocket.of(this, backendChannel, CloseReason.BACKEND_ERROR);
         this.toBackend = new SpliceDirection(this, frontend, backend, upPipe, true);
         this.toFrontend = new SpliceDirection(this, backend, frontend, downPipe, false);
     }
 
-    /** Whether both channels are of a transport whose descriptors this relay can drive (epoll). */
-    private static boolean supports(Channel frontend, Channel backend) {
-        return frontend instanceof EpollSocketChannel && backend instanceof EpollSocketChannel;
-    }
-
     /**
-     * Starts taking the connection over from Netty; {@code null} when the channels are not epoll's (see
-     * {@link #supports}) or no pipes can be had (the open-files limit), and the connection stays on the copy relay.
+     * Starts taking the connection over from Netty; {@code null} when the channels' transport has no watch (see
+     * {@link SpliceSocket#supports}) or no pipes can be had (the open-files limit), and the connection stays on the
+     * copy relay.
      *
      * @param toBackendDone   whether the direction towards the backend has already passed its FIN on
      * @param toFrontendDone  likewise towards the frontend
      */
     static @Nullable SpliceRelay start(TcpConnection connection, Channel frontend, Channel backend,
             boolean toBackendDone, boolean toFrontendDone) {
-        if (!supports(frontend, backend)) {
+        if (!SpliceSocket.supports(frontend, backend)) {
             return null;
         }
         FileDescriptor[] up = SplicePipes.acquire();
@@ -99,8 +86,12 @@ final class SpliceRelay {
             return null;
         }
         FileDescriptor[] down = SplicePipes.acquire();
-        if (down == null) {
+        // Last, as it may change the sockets for good: the connection is spliced once it succeeds.
+        if (down == null || !SpliceSocket.prepare(frontend, backend)) {
             SplicePipes.release(up, true);
+            if (down != null) {
+                SplicePipes.release(down, true);
+            }
             return null;
         }
         SpliceRelay relay = new SpliceRelay(connection, frontend, backend, up, down);
@@ -129,46 +120,75 @@ final class SpliceRelay {
     void onSourceEof(boolean towardBackend) {
         SpliceDirection direction = towardBackend ? toBackend : toFrontend;
         direction.sourceEof = true;
-        if (deregistering == 0) {
-            direction.pump();
-        }
+        direction.pump();
     }
 
     private void onDeregistered(ChannelFuture future) {
+        (future.channel() == frontend.channel ? frontend : backend).deregistered = true;
         if (--deregistering > 0 || released) {
+            return;
+        }
+        IoEventLoop loop = (IoEventLoop) frontend.channel.eventLoop();
+        try {
+            frontend.watch(loop);
+            backend.watch(loop);
+        } catch (IOException e) {
+            log.warn("{} cannot splice, closing: {}", frontend.channel, e.toString());
+            connection.close(CloseReason.BACKEND_ERROR);
+        }
+    }
+
+    /** A watch has caught up with Netty; once both have, the relay owns the sockets and starts moving bytes. */
+    void onCaughtUp() {
+        if (--catchingUp > 0 || released) {
             return;
         }
         toBackend.takeOutbound(backend.channel);
         toFrontend.takeOutbound(frontend.channel);
-        IoEventLoop loop = (IoEventLoop) frontend.channel.eventLoop();
-        try {
-            frontend.register(loop);
-            backend.register(loop);
-        } catch (Exception e) {
-            log.warn("{} cannot splice, closing: {}", frontend.channel, e.toString());
-            connection.close(CloseReason.BACKEND_ERROR);
-            return;
-        }
         connection.counters().onSpliced();
         toBackend.pump();
         toFrontend.pump();
     }
 
+    /** What a watch saw on its socket, as {@code poll(2)} bits. */
+    void onEvents(SpliceSocket socket, int events) {
+        if (released) {
+            return;
+        }
+        if ((events & PEER_DONE) != 0) {
+            socket.peerDone = true;
+        }
+        SpliceDirection reading = socket == frontend ? toBackend : toFrontend;
+        SpliceDirection writing = socket == frontend ? toFrontend : toBackend;
+        if ((events & (SpliceSocket.POLLIN | PEER_DONE)) != 0) {
+            reading.sourceReadable = true;
+            reading.pump();
+        }
+        if ((events & (SpliceSocket.POLLOUT | SpliceSocket.POLLHUP | SpliceSocket.POLLERR)) != 0) {
+            writing.sinkBlocked = false;
+            writing.pump();
+        }
+        if ((events & SpliceSocket.POLLERR) != 0 && !released) {
+            // Neither direction had work that would surface the error (the socket's input already ended).
+            connection.close(socket.failure);
+        }
+    }
+
     /**
-     * Gives the descriptors back to their channels, which the caller closes next: leaves the epoll set, drops what
-     * was carried, and returns the pipes. For {@link CloseReason#BACKEND_ERROR} it first sends the frontend whatever
+     * Gives the sockets back to their channels, which the caller closes next: ends the watches, drops what was
+     * carried, and returns the pipes. For {@link CloseReason#BACKEND_ERROR} it first sends the frontend whatever
      * of the backend's bytes the pipe still holds, as far as the socket takes them now.
      */
     void release(CloseReason reason) {
         if (released) {
             return;
         }
-        if (reason == CloseReason.BACKEND_ERROR && deregistering == 0) {
+        if (reason == CloseReason.BACKEND_ERROR && isTakenOver()) {
             toFrontend.flushWithoutWaiting();
         }
         released = true;
-        frontend.cancel();
-        backend.cancel();
+        frontend.unwatch();
+        backend.unwatch();
         toBackend.release();
         toFrontend.release();
     }
@@ -177,12 +197,12 @@ final class SpliceRelay {
         return connection;
     }
 
-    /** Whether the relay drives the sockets now: Netty has let go of both, and the relay is not released. */
+    /** Whether the relay drives the sockets now: both watches caught up with Netty, and it is not released. */
     boolean isTakenOver() {
-        return deregistering == 0 && !released;
+        return catchingUp == 0 && !released;
     }
 
-    void fail(Socket socket, IOException cause) {
+    void fail(SpliceSocket socket, IOException cause) {
         if (log.isDebugEnabled()) {
             log.debug("{} spliced {} failed: {}", frontend.channel, socket == frontend ? "frontend" : "backend",
                     cause.toString());
@@ -193,73 +213,6 @@ final class SpliceRelay {
     void onDirectionDone() {
         if (toBackend.done && toFrontend.done) {
             connection.close(CloseReason.COMPLETED);
-        }
-    }
-
-    /** One socket of the connection, as the epoll handle that receives its events once Netty has let go. */
-    final class Socket implements EpollIoHandle {
-
-        final Channel channel;
-        final FileDescriptor fd;
-        final CloseReason failure;
-        /** The peer sent its FIN (or the connection is gone): a refill of an empty pipe that gets nothing is EOF. */
-        boolean peerDone;
-        @Nullable IoRegistration registration;
-
-        Socket(Channel channel, CloseReason failure) {
-            this.channel = channel;
-            this.fd = ((UnixChannel) channel).fd();
-            this.failure = failure;
-        }
-
-        /** On the loop itself, registering completes before {@code register} returns. */
-        void register(IoEventLoop loop) throws Exception {
-            Future<IoRegistration> registered = loop.register(this);
-            if (registered.cause() != null) {
-                throw new IOException("cannot register with the event loop", registered.cause());
-            }
-            registration = registered.getNow();
-            registration.submit(INTEREST);
-        }
-
-        void cancel() {
-            if (registration != null) {
-                registration.cancel();
-                registration = null;
-            }
-        }
-
-        @Override
-        public FileDescriptor fd() {
-            return fd;
-        }
-
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            int ops = ((EpollIoEvent) event).ops().value();
-            if ((ops & PEER_DONE) != 0) {
-                peerDone = true;
-            }
-            SpliceDirection reading = this == frontend ? toBackend : toFrontend;
-            SpliceDirection writing = this == frontend ? toFrontend : toBackend;
-            if ((ops & (Native.EPOLLIN | PEER_DONE)) != 0) {
-                reading.sourceReadable = true;
-                reading.pump();
-            }
-            if ((ops & (Native.EPOLLOUT | EPOLLHUP | Native.EPOLLERR)) != 0) {
-                writing.sinkBlocked = false;
-                writing.pump();
-            }
-            if ((ops & Native.EPOLLERR) != 0 && !released) {
-                // Neither direction had work that would surface the error (the socket's input already ended).
-                connection.close(failure);
-            }
-        }
-
-        /** The event loop is shutting down with this connection still spliced. */
-        @Override
-        public void close() {
-            connection.close(CloseReason.SHUTDOWN);
         }
     }
 }

@@ -133,7 +133,9 @@ class TcpRelayIT {
     void slowReader_backendSends32MiBAndCloses_proxyBuffersBoundedAndEveryByteArrives() throws IOException {
         long length = 32 * MiB;
         TcpSourceServer source = fixture.add(new TcpSourceServer(length));
-        InetSocketAddress vip = serve(source.endpoint());
+        // The copy relay's backpressure, so no transport splices this stream: SpliceRelayIT has the spliced one.
+        InetSocketAddress vip = serve(RelayOptions.DEFAULT.withSpliceThresholdBytes(0),
+                Route.of(ProxyFixture.WEB, FrontendKind.CLUSTER_IP, List.of(source.endpoint())));
 
         try (TcpTestClient client = TcpTestClient.connect(vip, null, 4 * 1024)) {
             // The client reads nothing for a second. Without backpressure the proxy would read the whole 32 MiB
