@@ -141,6 +141,55 @@ class UdpRelayIT {
     }
 
     /**
+     * Datagram boundaries survive the batched path: with UDP_GRO the kernel may hand the listener a train of equal
+     * datagrams as one read, which a datagram of another size ends, and a read loop's datagrams leave with one
+     * flush. Long runs of one size, shorter and longer ones that break them, and large datagrams in between: each
+     * must arrive as the datagram it was, in order.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void relay_burstOfMixedSizes_everyDatagramArrivesWholeAndInOrder(Transport transport) throws Exception {
+        start(transport, UdpRelayOptions.DEFAULT);
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            int burst = 240;
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < burst; i++) {
+                String payload = mixedSizeDatagram(i);
+                client.send(vip, payload);
+                expected.add("ep1:" + payload);
+            }
+
+            List<String> replies = new ArrayList<>();
+            for (int i = 0; i < burst; i++) {
+                Reply reply = client.receive(REPLY).orElseThrow(
+                        () -> new AssertionError(replies.size() + " replies of " + burst));
+                replies.add(reply.text());
+            }
+
+            assertThat(replies).containsExactlyElementsOf(expected);
+            assertThat(proxy.counters(DNS).udpDatagramsToBackend()).isEqualTo(burst);
+        }
+    }
+
+    /** Datagram {@code i} of the mixed burst: its number, padded to a size that follows a pattern of runs. */
+    private static String mixedSizeDatagram(int i) {
+        int size;
+        if (i < 100) {
+            size = 100; // a long run of one size
+        } else if (i % 9 == 0) {
+            size = 1_400;
+        } else if (i % 5 == 0) {
+            size = 40;
+        } else {
+            size = i % 2 == 0 ? 100 : 120;
+        }
+        String number = i + ":";
+        return number + String.valueOf((char) ('a' + i % 26)).repeat(size - number.length());
+    }
+
+    /**
      * A flow ends once it has been idle for its timeout on the table's clock: frozen, the flow outlives several of
      * its timer's checks; moved past the timeout, the next check ends it and releases its socket.
      */
