@@ -112,32 +112,43 @@ class UdpRelayIT {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void relay_burstFromOneClient_everyDatagramEchoedInOrder(Transport transport) throws Exception {
+        List<String> burst = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            burst.add(Integer.toString(i));
+        }
+
+        assertThat(echoedInOneFlow(transport, burst)).containsExactlyElementsOf(echoesOf(burst));
+        ServicePortCounters counters = proxy.counters(DNS);
+        assertThat(counters.udpFlowsOpened()).isEqualTo(1);
+        assertThat(counters.udpDatagramsToBackend()).isEqualTo(burst.size());
+        assertThat(counters.udpDatagramsDropped()).isZero();
+    }
+
+    /**
+     * Sends {@code payloads} back to back from one client to a VIP with one echo endpoint, and returns the replies in
+     * the order they arrived, each checked to come from the VIP.
+     */
+    private List<String> echoedInOneFlow(Transport transport, List<String> payloads) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
             InetSocketAddress vip = proxy.bind(VIP);
-            int burst = 64;
-
-            for (int i = 0; i < burst; i++) {
-                client.send(vip, Integer.toString(i));
+            for (String payload : payloads) {
+                client.send(vip, payload);
             }
             List<String> replies = new ArrayList<>();
-            for (int i = 0; i < burst; i++) {
-                Reply reply = client.receive(REPLY).orElseThrow(() -> new AssertionError("replies so far: " + replies));
+            for (int i = 0; i < payloads.size(); i++) {
+                Reply reply = client.receive(REPLY).orElseThrow(
+                        () -> new AssertionError(replies.size() + " replies of " + payloads.size() + ": " + replies));
                 assertThat(reply.source()).isEqualTo(vip);
                 replies.add(reply.text());
             }
-
-            List<String> expected = new ArrayList<>();
-            for (int i = 0; i < burst; i++) {
-                expected.add("ep1:" + i);
-            }
-            assertThat(replies).containsExactlyElementsOf(expected);
-            ServicePortCounters counters = proxy.counters(DNS);
-            assertThat(counters.udpFlowsOpened()).isEqualTo(1);
-            assertThat(counters.udpDatagramsToBackend()).isEqualTo(burst);
-            assertThat(counters.udpDatagramsDropped()).isZero();
+            return replies;
         }
+    }
+
+    private static List<String> echoesOf(List<String> payloads) {
+        return payloads.stream().map(payload -> "ep1:" + payload).toList();
     }
 
     /**
@@ -149,28 +160,13 @@ class UdpRelayIT {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void relay_burstOfMixedSizes_everyDatagramArrivesWholeAndInOrder(Transport transport) throws Exception {
-        start(transport, UdpRelayOptions.DEFAULT);
-        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
-            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
-            InetSocketAddress vip = proxy.bind(VIP);
-            int burst = 240;
-            List<String> expected = new ArrayList<>();
-            for (int i = 0; i < burst; i++) {
-                String payload = mixedSizeDatagram(i);
-                client.send(vip, payload);
-                expected.add("ep1:" + payload);
-            }
-
-            List<String> replies = new ArrayList<>();
-            for (int i = 0; i < burst; i++) {
-                Reply reply = client.receive(REPLY).orElseThrow(
-                        () -> new AssertionError(replies.size() + " replies of " + burst));
-                replies.add(reply.text());
-            }
-
-            assertThat(replies).containsExactlyElementsOf(expected);
-            assertThat(proxy.counters(DNS).udpDatagramsToBackend()).isEqualTo(burst);
+        List<String> burst = new ArrayList<>();
+        for (int i = 0; i < 240; i++) {
+            burst.add(mixedSizeDatagram(i));
         }
+
+        assertThat(echoedInOneFlow(transport, burst)).containsExactlyElementsOf(echoesOf(burst));
+        assertThat(proxy.counters(DNS).udpDatagramsToBackend()).isEqualTo(burst.size());
     }
 
     /** Datagram {@code i} of the mixed burst: its number, padded to a size that follows a pattern of runs. */
