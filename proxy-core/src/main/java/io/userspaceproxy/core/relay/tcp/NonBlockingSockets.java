@@ -44,12 +44,23 @@ final class NonBlockingSockets {
     private NonBlockingSockets() {
     }
 
-    /** Sets {@code O_NONBLOCK} on {@code socket}'s open file, for every descriptor that refers to it. */
+    /**
+     * Sets {@code O_NONBLOCK} on {@code socket}'s open file, for every descriptor that refers to it. After a failure
+     * (typically the open-files limit, when the copy cannot be received) the pair is closed, and with it anything
+     * still queued in it: a later call never receives an earlier socket.
+     */
     static void set(FileDescriptor socket) throws IOException {
         Socket[] pair = PAIR.get();
-        pair[0].sendFd(socket.intValue());
-        int received = pair[1].recvFd();
+        int received;
+        try {
+            pair[0].sendFd(socket.intValue());
+            received = pair[1].recvFd();
+        } catch (IOException e) {
+            PAIR.remove();
+            throw e;
+        }
         if (received <= 0) {
+            PAIR.remove();
             throw new IOException("the socket sent to this thread's own pair did not arrive");
         }
         new FileDescriptor(received).close();
