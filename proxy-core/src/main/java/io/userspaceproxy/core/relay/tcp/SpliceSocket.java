@@ -92,8 +92,8 @@ abstract class SpliceSocket {
     abstract void watch(IoEventLoop loop) throws IOException;
 
     /**
-     * Stops watching and gives the socket back to its channel, which the caller closes next, with the descriptor
-     * still open. Safe to call more than once, and before {@link #watch}.
+     * Stops watching and gives the socket back to its channel, which the caller closes next; where the channel cannot
+     * take it back, closes the socket itself. Safe to call more than once, and before {@link #watch}.
      */
     abstract void unwatch();
 
