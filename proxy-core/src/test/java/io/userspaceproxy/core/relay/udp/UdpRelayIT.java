@@ -40,6 +40,8 @@ class UdpRelayIT {
 
     private static final Duration REPLY = Duration.ofSeconds(5);
     private static final Duration NO_REPLY = Duration.ofMillis(300);
+    /** Datagrams sent back to back before their replies are awaited. */
+    private static final int BURST = 64;
     private static final ServicePortName DNS = new ServicePortName("default", "dns", "udp", Protocol.UDP);
     private static final ListenerKey VIP = ListenerKey.of(Protocol.UDP, new InetSocketAddress("127.0.20.1", 0));
 
@@ -113,7 +115,7 @@ class UdpRelayIT {
     @EnumSource(Transport.class)
     void relay_burstFromOneClient_everyDatagramEchoedInOrder(Transport transport) throws Exception {
         List<String> burst = new ArrayList<>();
-        for (int i = 0; i < 64; i++) {
+        for (int i = 0; i < BURST; i++) {
             burst.add(Integer.toString(i));
         }
 
@@ -125,26 +127,35 @@ class UdpRelayIT {
     }
 
     /**
-     * Sends {@code payloads} back to back from one client to a VIP with one echo endpoint, and returns the replies in
-     * the order they arrived, each checked to come from the VIP.
+     * Sends {@code payloads} from one client to a VIP with one echo endpoint, in bursts of at most {@value #BURST}
+     * datagrams back to back (each burst's replies are in before the next is sent: a longer burst can overflow a
+     * socket's default receive buffer on this small machine, and UDP may drop then), and returns the replies in the
+     * order they arrived, each checked to come from the VIP.
      */
     private List<String> echoedInOneFlow(Transport transport, List<String> payloads) throws Exception {
         start(transport, UdpRelayOptions.DEFAULT);
         try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
             proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
             InetSocketAddress vip = proxy.bind(VIP);
-            for (String payload : payloads) {
-                client.send(vip, payload);
-            }
             List<String> replies = new ArrayList<>();
-            for (int i = 0; i < payloads.size(); i++) {
-                Reply reply = client.receive(REPLY).orElseThrow(
-                        () -> new AssertionError(replies.size() + " replies of " + payloads.size() + ": " + replies));
-                assertThat(reply.source()).isEqualTo(vip);
-                replies.add(reply.text());
+            for (int from = 0; from < payloads.size(); from += BURST) {
+                List<String> burst = payloads.subList(from, Math.min(payloads.size(), from + BURST));
+                for (String payload : burst) {
+                    client.send(vip, payload);
+                }
+                for (int i = 0; i < burst.size(); i++) {
+                    Reply reply = client.receive(REPLY).orElseThrow(() -> new AssertionError(
+                            replies.size() + " replies of " + payloads.size() + ", the last: " + last(replies)));
+                    assertThat(reply.source()).isEqualTo(vip);
+                    replies.add(reply.text());
+                }
             }
             return replies;
         }
+    }
+
+    private static String last(List<String> replies) {
+        return replies.isEmpty() ? "none" : replies.get(replies.size() - 1);
     }
 
     private static List<String> echoesOf(List<String> payloads) {
@@ -172,8 +183,8 @@ class UdpRelayIT {
     /** Datagram {@code i} of the mixed burst: its number, padded to a size that follows a pattern of runs. */
     private static String mixedSizeDatagram(int i) {
         int size;
-        if (i < 100) {
-            size = 100; // a long run of one size
+        if (i < BURST) {
+            size = 100; // a run of one size as long as a burst
         } else if (i % 9 == 0) {
             size = 1_400;
         } else if (i % 5 == 0) {
