@@ -37,7 +37,10 @@ abstract class SpliceSocket {
     final CloseReason failure;
     /** The peer sent its FIN (or the connection is gone): a refill of an empty pipe that gets nothing is EOF. */
     boolean peerDone;
-    /** Netty's deregistration of the channel has completed: the channel no longer polls or reads this socket. */
+    /**
+     * Netty's deregistration of the channel has completed: it starts no new operation on this socket (on io_uring,
+     * ones already in the ring may still complete; see {@link #watch}).
+     */
     boolean deregistered;
 
     SpliceSocket(SpliceRelay relay, Channel channel, CloseReason failure) {
