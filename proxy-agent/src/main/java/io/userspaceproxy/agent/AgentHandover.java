@@ -5,7 +5,6 @@ import io.userspaceproxy.core.handover.HandoverClient;
 import io.userspaceproxy.core.handover.HandoverException;
 import io.userspaceproxy.core.handover.HandoverServer;
 import io.userspaceproxy.core.listen.ListenerSet;
-import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -53,9 +52,9 @@ final class AgentHandover implements AutoCloseable {
         AgentHandover h = new AgentHandover(socket, listeners, counters);
         if (socket == null) {
             log.debug("no hand-over socket: an upgrade binds beside the running agent (SO_REUSEPORT)");
-        } else if (listeners.transport() != Transport.EPOLL) {
-            log.info("{} transport: no socket hand-over at upgrades (it needs epoll); an upgrade binds beside the"
-                    + " running agent (SO_REUSEPORT)", listeners.transport());
+        } else if (!listeners.transport().supportsHandover()) {
+            log.info("{} transport: no socket hand-over at upgrades (it needs epoll or io_uring); an upgrade binds"
+                    + " beside the running agent (SO_REUSEPORT)", listeners.transport());
         } else {
             h.receive();
         }
@@ -104,7 +103,7 @@ final class AgentHandover implements AutoCloseable {
             }
             startServers.run();
         }
-        if (socket != null && listeners.transport() == Transport.EPOLL) {
+        if (socket != null && listeners.transport().supportsHandover()) {
             serve(retire);
         }
     }

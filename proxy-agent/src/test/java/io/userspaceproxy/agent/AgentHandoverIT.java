@@ -32,6 +32,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Upgrades with the packaged agent as real processes on loopback (epoll): a second agent started with the same command
@@ -100,11 +102,16 @@ class AgentHandoverIT {
 
     private Process startAgent(String name, int healthPort, int metricsPort, String handoverSocket)
             throws IOException {
+        return startAgent(name, healthPort, metricsPort, handoverSocket, "auto");
+    }
+
+    private Process startAgent(String name, int healthPort, int metricsPort, String handoverSocket, String transport)
+            throws IOException {
         Process p = AgentProcess.start(tmp.resolve(name + ".log"), "--proxy-mode=userspace", "--manifests",
                 tmp.toString(), "--min-sync-period", "0", "--drain-timeout", "60s", "--v=2",
                 "--healthz-bind-address", "127.0.0.1:" + healthPort,
                 "--metrics-bind-address", "127.0.0.1:" + metricsPort,
-                "--handover-socket", handoverSocket);
+                "--handover-socket", handoverSocket, "--transport", transport);
         agents.add(p);
         return p;
     }
@@ -133,12 +140,19 @@ class AgentHandoverIT {
                 .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
-    @Test
-    void upgrade_sameCommandLine_newAgentTakesOverSocketsAndPortsWhileTheOldOneDrains() throws Exception {
+    /** Also across transports: a kernel socket belongs to neither, so an upgrade may change it (or its default). */
+    @ParameterizedTest(name = "{0} to {1}")
+    @CsvSource({"auto, auto", "epoll, io_uring", "io_uring, epoll"})
+    void upgrade_sameCommandLine_newAgentTakesOverSocketsAndPortsWhileTheOldOneDrains(String from, String to)
+            throws Exception {
+        for (String transport : List.of(from, to)) {
+            Transport t = Transport.parse(transport);
+            assumeTrue(t.isAvailable(), () -> transport + " unavailable: " + t.unavailabilityCause());
+        }
         int health = TcpPorts.freeAddress("127.0.0.1").getPort();
         int metrics = TcpPorts.freeAddress("127.0.0.1").getPort();
         String socket = tmp.resolve("handover.sock").toString();
-        Process first = startAgent("first", health, metrics, socket);
+        Process first = startAgent("first", health, metrics, socket, from);
         await().atMost(Duration.ofSeconds(30)).until(this::serves);
         try (TcpTestClient open = TcpTestClient.connect(vip);
                 UdpTestClient udp = UdpTestClient.bind("127.0.0.1")) {
@@ -146,7 +160,7 @@ class AgentHandoverIT {
             assertThat(udp.exchange(udpVip, "before", Duration.ofSeconds(5))).map(UdpTestClient.Reply::text)
                     .hasValue("udp:before");
 
-            startAgent("second", health, metrics, socket);
+            startAgent("second", health, metrics, socket, to);
 
             await().atMost(Duration.ofSeconds(30)).until(() -> log("first").contains("took over every listening"));
             // Each side logs its own end of the exchange: the new agent's line may come a moment after the old's.

@@ -24,13 +24,13 @@ final class InheritedSockets {
     private final Map<ListenerKey, List<Integer>> byKey = new HashMap<>();
 
     /**
-     * Keeps {@code descriptors} for the binds to come. Only epoll channels can wrap a descriptor: on another
-     * transport they are closed at once (the kernel socket lives on while the old agent holds it, and this agent
-     * binds beside it).
+     * Keeps {@code descriptors} for the binds to come. On a transport whose channels cannot wrap a descriptor
+     * ({@link Transport#supportsHandover()}) they are closed at once (the kernel socket lives on while the old agent
+     * holds it, and this agent binds beside it).
      */
     void add(Collection<ListenerDescriptor> descriptors, Transport transport) {
         for (ListenerDescriptor d : descriptors) {
-            if (transport != Transport.EPOLL) {
+            if (!transport.supportsHandover()) {
                 log.debug("{} transport cannot adopt inherited sockets; closing the one of {}", transport, d.key());
                 close(d.fd());
                 continue;

@@ -8,8 +8,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.metrics.ProxyCounters;
@@ -139,9 +137,9 @@ final class ListenerSockets {
             }
             EventLoopGroup loop = fds.size() == 1 ? group : (EventLoop) loops.next();
             if (tcp != null) {
-                sockets.add(serverBootstrap(loop, loop, tcp, () -> new EpollServerSocketChannel(fd)).register());
+                sockets.add(serverBootstrap(loop, loop, tcp, () -> transport.adoptServerChannel(fd)).register());
             } else {
-                sockets.add(datagramBootstrap(key, slot, loop, () -> new EpollDatagramChannel(fd)).register());
+                sockets.add(datagramBootstrap(key, slot, loop, () -> transport.adoptDatagramChannel(fd)).register());
             }
         }
         held += sockets.size();

@@ -19,6 +19,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.UnixChannelOption;
+import io.netty.channel.uring.InheritedIoUringServerSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -79,13 +80,29 @@ public enum Transport {
         public boolean supportsReusePort() {
             return true;
         }
+
+        @Override
+        public boolean supportsHandover() {
+            return true;
+        }
+
+        @Override
+        public ServerSocketChannel adoptServerChannel(int fd) {
+            return new EpollServerSocketChannel(fd);
+        }
+
+        @Override
+        public DatagramChannel adoptDatagramChannel(int fd) {
+            return new EpollDatagramChannel(fd);
+        }
     },
 
     /**
      * io_uring, when the operator asks for it: operations are queued on a submission ring and their results read
      * from a completion ring, so one system call per loop turn serves many sockets. Per new connection it costs
-     * about a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced as on epoll; what it lacks is socket
-     * hand-over at upgrades (Netty's io_uring listener cannot adopt a descriptor). Linux 5.10+ only.
+     * about a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced and listeners handed over at upgrades
+     * as on epoll; a received listener is wrapped by {@link InheritedIoUringServerSocketChannel}, because Netty's own
+     * io_uring listener cannot take a descriptor. Linux 5.10+ only.
      */
     IO_URING {
         @Override
@@ -121,6 +138,22 @@ public enum Transport {
         @Override
         public boolean supportsReusePort() {
             return true;
+        }
+
+        /** The hand-over's own Unix socket (see {@code core.handover}) runs on an epoll loop. */
+        @Override
+        public boolean supportsHandover() {
+            return Epoll.isAvailable();
+        }
+
+        @Override
+        public ServerSocketChannel adoptServerChannel(int fd) {
+            return new InheritedIoUringServerSocketChannel(fd);
+        }
+
+        @Override
+        public DatagramChannel adoptDatagramChannel(int fd) {
+            return new IoUringDatagramChannel(fd);
         }
     },
 
@@ -213,6 +246,26 @@ public enum Transport {
 
     /** Whether listeners can set SO_REUSEPORT, so that a new agent can bind beside the old one during an upgrade. */
     public abstract boolean supportsReusePort();
+
+    /**
+     * Whether this transport's listeners can be handed over at an upgrade: their descriptors passed to the next
+     * agent, and descriptors received from the previous one wrapped by {@link #adoptServerChannel} and
+     * {@link #adoptDatagramChannel}. A kernel socket belongs to no transport, so agents of two transports that both
+     * support it can hand over to each other.
+     */
+    public boolean supportsHandover() {
+        return false;
+    }
+
+    /** A channel of this transport on {@code fd}, a TCP socket bound and listening, received from another process. */
+    public ServerSocketChannel adoptServerChannel(int fd) {
+        throw new UnsupportedOperationException(this + " channels cannot wrap a received socket");
+    }
+
+    /** A channel of this transport on {@code fd}, a bound UDP socket, received from another process. */
+    public DatagramChannel adoptDatagramChannel(int fd) {
+        throw new UnsupportedOperationException(this + " channels cannot wrap a received socket");
+    }
 
     /**
      * This transport, or an {@link IllegalStateException} naming why it cannot be used (for example epoll off Linux).

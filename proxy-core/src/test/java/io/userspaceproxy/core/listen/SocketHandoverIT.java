@@ -43,15 +43,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * An upgrade that drops nothing, in one JVM (epoll only, loopback): an old and a new listener set, the old one's
- * sockets handed to the new one over a real Unix domain socket. The old set's accepts and UDP reads are paused first,
- * so at the moment it closes its descriptors its accept queues and receive buffers are full; every queued connection
- * and datagram must then be served by the new set (whose backends answer "new"), none reset or lost.
+ * An upgrade that drops nothing, in one JVM (loopback): an old and a new listener set, the old one's sockets handed to
+ * the new one over a real Unix domain socket. The old set's accepts and UDP reads are paused first, so at the moment
+ * it closes its descriptors its accept queues and receive buffers are full; every queued connection and datagram must
+ * then be served by the new set (whose backends answer "new"), none reset or lost. Run for every pair of the
+ * transports that hand over, epoll and io_uring: a kernel socket belongs to neither, so an upgrade may also change
+ * the transport.
  */
 @ExtendWith(TransportLeakCheck.class)
 @Timeout(60)
+@ParameterizedClass(name = "{0} to {1}")
+@MethodSource("transportPairs")
 class SocketHandoverIT {
 
     private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
@@ -63,14 +70,33 @@ class SocketHandoverIT {
     @TempDir
     Path tmp;
 
+    private final Transport oldTransport;
+    private final Transport newTransport;
     private final Closer resources = new Closer();
     private final CountDownLatch oldReleased = new CountDownLatch(1);
     private EventLoopGroup udpBackends;
     private Path socket;
 
+    SocketHandoverIT(Transport oldTransport, Transport newTransport) {
+        this.oldTransport = oldTransport;
+        this.newTransport = newTransport;
+    }
+
+    static List<Arguments> transportPairs() {
+        List<Arguments> pairs = new ArrayList<>();
+        for (Transport from : List.of(Transport.EPOLL, Transport.IO_URING)) {
+            for (Transport to : List.of(Transport.EPOLL, Transport.IO_URING)) {
+                pairs.add(Arguments.of(from, to));
+            }
+        }
+        return pairs;
+    }
+
     @BeforeEach
     void setUp() {
-        assumeTrue(Transport.EPOLL.isAvailable(), () -> "epoll unavailable: " + Transport.EPOLL.unavailabilityCause());
+        for (Transport transport : List.of(oldTransport, newTransport)) {
+            assumeTrue(transport.isAvailable(), () -> transport + " unavailable: " + transport.unavailabilityCause());
+        }
         udpBackends = Transport.EPOLL.newEventLoopGroup(1);
         socket = tmp.resolve("handover.sock");
     }
@@ -81,8 +107,16 @@ class SocketHandoverIT {
         udpBackends.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private ListenerSet listenerSet() {
-        return resources.add(new ListenerSet(new ListenerOptions(Transport.EPOLL, 2, RelayOptions.DEFAULT, TIMEOUT),
+    private ListenerSet oldSet() {
+        return listenerSet(oldTransport);
+    }
+
+    private ListenerSet newSet() {
+        return listenerSet(newTransport);
+    }
+
+    private ListenerSet listenerSet(Transport transport) {
+        return resources.add(new ListenerSet(new ListenerOptions(transport, 2, RelayOptions.DEFAULT, TIMEOUT),
                 BalancerFactory.ROUND_ROBIN, new ProxyCounters()));
     }
 
@@ -125,7 +159,7 @@ class SocketHandoverIT {
     void takeOver_connectionsAndDatagramsQueuedInThePausedOldSet_areAllServedByTheNewSet() throws Exception {
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.7"));
         ListenerKey udp = ListenerKey.of(Protocol.UDP, TcpPorts.freeAddress("127.0.10.7"));
-        ListenerSet old = listenerSet();
+        ListenerSet old = oldSet();
         assertThat(old.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("old"), udp, udpRoute("old")))).bound())
                 .containsExactlyInAnyOrder(tcp, udp);
         serveHandover(old);
@@ -142,7 +176,7 @@ class SocketHandoverIT {
             senders.add(client);
         }
 
-        ListenerSet fresh = listenerSet();
+        ListenerSet fresh = newSet();
         try (Handover handover = HandoverClient.receive(socket, TIMEOUT).orElseThrow()) {
             assertThat(handover.descriptors()).extracting(ListenerDescriptor::key)
                     .containsExactlyInAnyOrder(tcp, tcp, udp, udp);
@@ -171,11 +205,11 @@ class SocketHandoverIT {
         ListenerKey both = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.8"));
         ListenerKey oldOnly = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.8"));
         ListenerKey newOnly = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.8"));
-        ListenerSet old = listenerSet();
+        ListenerSet old = oldSet();
         old.apply(new RouteSnapshot(Map.of(both, tcpRoute("old"), oldOnly, tcpRoute("old"))));
         serveHandover(old);
 
-        ListenerSet fresh = listenerSet();
+        ListenerSet fresh = newSet();
         try (Handover handover = HandoverClient.receive(socket, TIMEOUT).orElseThrow()) {
             fresh.inherit(handover.descriptors());
             assertThat(fresh.apply(new RouteSnapshot(Map.of(both, tcpRoute("new"), newOnly, tcpRoute("new"))))
@@ -204,7 +238,7 @@ class SocketHandoverIT {
     @Test
     void receive_abandonedBeforeTakeOver_oldSetServesOn() throws Exception {
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.9"));
-        ListenerSet old = listenerSet();
+        ListenerSet old = oldSet();
         old.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("old"))));
         serveHandover(old);
 
@@ -233,9 +267,9 @@ class SocketHandoverIT {
         assumeTrue(migration == AcceptQueueMigration.State.DISABLED
                 || migration == AcceptQueueMigration.State.UNSUPPORTED, "tcp_migrate_req moves queued connections");
         ListenerKey tcp = ListenerKey.of(Protocol.TCP, TcpPorts.freeAddress("127.0.10.10"));
-        ListenerSet old = listenerSet();
+        ListenerSet old = oldSet();
         old.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("old"))));
-        ListenerSet fresh = listenerSet();
+        ListenerSet fresh = newSet();
         fresh.apply(new RouteSnapshot(Map.of(tcp, tcpRoute("new"))));
         pause(old.listeners(tcp));
         pause(fresh.listeners(tcp));
