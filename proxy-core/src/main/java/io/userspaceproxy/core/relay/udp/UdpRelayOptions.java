@@ -10,7 +10,8 @@ package io.userspaceproxy.core.relay.udp;
  *                              {@code recvmsg} per datagram). Every slot is sized for the largest datagram, so one
  *                              read buffer is {@code receiveBatch × 65,535} bytes; the default 4 keeps it at 256 KiB
  *                              per listener while it reads. A flow's backend socket reads one
- *                              datagram per call: replies to one client rarely come in trains. Ignored on NIO.
+ *                              datagram per call: replies to one client rarely come in trains. Ignored on io_uring
+ *                              (see {@code UdpSockets}) and NIO.
  * @param listenerReceiveBuffer bytes of kernel receive buffer (SO_RCVBUF) each listener socket asks for, so a burst of
  *                              datagrams waits in the kernel while the event loop is busy instead of being dropped
  *                              there; the kernel's default (about 208 KiB) holds only a few hundred small datagrams.

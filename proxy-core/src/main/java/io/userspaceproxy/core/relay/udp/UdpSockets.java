@@ -2,11 +2,13 @@ package io.userspaceproxy.core.relay.udp;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollDatagramChannelConfig;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,14 +25,18 @@ import org.slf4j.LoggerFactory;
  *       {@code receiveBatch} such slots makes Netty read up to that many datagrams per system call; each is delivered
  *       as a slice of the one buffer, so nothing is copied; the buffer comes from a pool of its own
  *       ({@link #LISTENER_BUFFERS}). A flow's backend socket reads one datagram per call into
- *       a buffer of one slot: sized for a datagram, not for the listener's batch.</li>
+ *       a buffer of one slot: sized for a datagram, not for the listener's batch.
+ *       <p>Not on io_uring: there a receive is in the ring, its buffer taken, for as long as the socket is idle, so
+ *       a batch would hold {@code receiveBatch × 64 KiB} per listener socket at all times, not only while a burst is
+ *       read. Netty's io_uring channel can batch the same way ({@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE});
+ *       measured under the one-flow UDP load it delivered no more (BENCHMARKS.md).</li>
  *   <li><b>UDP_GRO (epoll, Linux 5.0+)</b>: the kernel may hand over a train of equal-sized datagrams of one
  *       sender in one read; Netty splits it back into one packet per datagram, so handlers see no difference.
  *       Tried once per channel until the kernel refuses it, then never again.</li>
  *   <li><b>Listener receive buffer</b>: {@link UdpRelayOptions#listenerReceiveBuffer()}, forced past
- *       {@code rmem_max} where the agent is allowed to.</li>
+ *       {@code rmem_max} where the agent is allowed to (epoll and io_uring; NIO asks within it).</li>
  * </ul>
- * NIO gets the read buffer only. Writes need no tuning: Netty's epoll transport sends a flushed run of datagrams with
+ * NIO gets one datagram per read. Writes need no tuning: Netty's epoll transport sends a flushed run of datagrams with
  * one {@code sendmmsg}, which is why the relay flushes a listener once per event-loop turn and a backend once per
  * read loop.
  */
@@ -67,21 +73,19 @@ final class UdpSockets {
 
     /** A listener socket: batched reads and a receive buffer that absorbs a burst. */
     void configureListener(Channel channel) {
-        if (channel.config() instanceof EpollDatagramChannelConfig epoll) {
+        ChannelConfig config = channel.config();
+        if (config instanceof EpollDatagramChannelConfig epoll) {
             if (receiveBatch > 1) {
                 epoll.setMaxDatagramPayloadSize(UdpRelayOptions.MAX_DATAGRAM_BYTES);
                 epoll.setAllocator(LISTENER_BUFFERS);
             }
             epoll.setRecvByteBufAllocator(listenerAllocator);
             enableGro(epoll);
-            if (listenerReceiveBuffer > 0) {
-                setReceiveBuffer(epoll);
-            }
         } else {
-            channel.config().setRecvByteBufAllocator(ONE_DATAGRAM);
-            if (listenerReceiveBuffer > 0) {
-                channel.config().setOption(ChannelOption.SO_RCVBUF, listenerReceiveBuffer);
-            }
+            config.setRecvByteBufAllocator(ONE_DATAGRAM);
+        }
+        if (listenerReceiveBuffer > 0) {
+            setReceiveBuffer(channel);
         }
     }
 
@@ -98,10 +102,11 @@ final class UdpSockets {
         }
     }
 
-    private void setReceiveBuffer(EpollDatagramChannelConfig epoll) {
-        if (!forceRefused) {
+    private void setReceiveBuffer(Channel channel) {
+        ChannelConfig config = channel.config();
+        if (channel instanceof UnixChannel && !forceRefused) {
             try {
-                epoll.setOption(SO_RCVBUFFORCE, listenerReceiveBuffer);
+                config.setOption(SO_RCVBUFFORCE, listenerReceiveBuffer);
                 return;
             } catch (ChannelException e) {
                 forceRefused = true;
@@ -109,7 +114,7 @@ final class UdpSockets {
                         + " a burst beyond it is dropped by the kernel", e.getCause() == null ? e : e.getCause());
             }
         }
-        epoll.setReceiveBufferSize(listenerReceiveBuffer);
+        config.setOption(ChannelOption.SO_RCVBUF, listenerReceiveBuffer);
     }
 
     private static void enableGro(EpollDatagramChannelConfig epoll) {
