@@ -3,6 +3,7 @@ package io.userspaceproxy.core.listen;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.balance.OutlierTable;
@@ -29,9 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data plane: one event loop group that carries every listener, every accepted connection and its backend, the
- * connection and flow tables, the affinity memory, and the listeners of every {@link ListenerKey} of its
- * {@link RouteTable}. On epoll every key has one SO_REUSEPORT socket per event loop, each keeping the connections it
+ * The data plane: one event loop group that carries every listener, every accepted connection and its backend (on
+ * io_uring a second group, of epoll loops, carries the UDP listeners and flows: see
+ * {@link Transport#datagramTransport()}), the connection and flow tables, the affinity memory, and the listeners of
+ * every {@link ListenerKey} of its {@link RouteTable}. On epoll every key has one SO_REUSEPORT socket per event loop, each keeping the connections it
  * accepts, or the UDP flows it opens, on its own loop, until the {@link ListenerOptions#socketBudget() socket budget}
  * is spent; past it, and on NIO, a key has one.
  *
@@ -72,6 +74,8 @@ public final class ListenerSet implements AutoCloseable {
 
     private final Transport transport;
     private final EventLoopGroup group;
+    /** UDP's loops: {@link #group} itself, or on io_uring a group of {@link Transport#datagramTransport()}. */
+    private final EventLoopGroup udpGroup;
     private final AffinityTable affinities;
     private final UdpFlowTable udpFlows;
     private final TcpConnectionTable tcpConnections = TcpConnectionTable.create();
@@ -114,8 +118,10 @@ public final class ListenerSet implements AutoCloseable {
         this.outliers = outliers;
         this.udpFlows = UdpFlowTable.create(options.udp(), options.memoryGuard());
         this.group = transport.newEventLoopGroup(options.ioThreads());
+        Transport udpTransport = transport.datagramTransport();
+        this.udpGroup = udpTransport == transport ? group : udpTransport.newEventLoopGroup(options.ioThreads());
         this.table = RouteTable.create(balancerFactory, counters);
-        this.sockets = new ListenerSockets(options, group, udpFlows, tcpConnections, counters);
+        this.sockets = new ListenerSockets(options, group, udpGroup, udpFlows, tcpConnections, counters);
         this.reconciler = new Reconciler(table, sockets, udpFlows, affinities, outliers, tcpConnections, counters,
                 options.bindTimeout());
     }
@@ -277,9 +283,15 @@ public final class ListenerSet implements AutoCloseable {
         stopAccepting();
         closed = true;
         long timeoutMillis = SHUTDOWN_TIMEOUT.toMillis();
+        Future<?> udpStopped = udpGroup == group ? null
+                : udpGroup.shutdownGracefully(0, timeoutMillis, TimeUnit.MILLISECONDS);
         if (!group.shutdownGracefully(0, timeoutMillis, TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(2 * timeoutMillis)) {
             log.warn("{} event loops did not stop within {}", transport, SHUTDOWN_TIMEOUT.multipliedBy(2));
+        }
+        if (udpStopped != null && !udpStopped.awaitUninterruptibly(2 * timeoutMillis)) {
+            log.warn("{} event loops of UDP did not stop within {}", transport.datagramTransport(),
+                    SHUTDOWN_TIMEOUT.multipliedBy(2));
         }
     }
 
@@ -291,9 +303,12 @@ public final class ListenerSet implements AutoCloseable {
     }
 
     private void requireOffEventLoop() {
-        for (EventExecutor loop : group) {
-            if (loop.inEventLoop()) {
-                throw new IllegalStateException("ListenerSet must not be driven from an event loop: it waits for sockets");
+        for (EventLoopGroup loops : List.of(group, udpGroup)) {
+            for (EventExecutor loop : loops) {
+                if (loop.inEventLoop()) {
+                    throw new IllegalStateException(
+                            "ListenerSet must not be driven from an event loop: it waits for sockets");
+                }
             }
         }
     }

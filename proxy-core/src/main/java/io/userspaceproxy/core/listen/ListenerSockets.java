@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * The listening sockets of every bound key, and how a key is bound: on epoll one SO_REUSEPORT socket per event loop
  * while the {@link ListenerOptions#socketBudget() socket budget} allows, else (and on NIO, or for port 0) one socket.
  * A key for which sockets were {@link #inherit inherited} from an old agent adopts them instead of binding: every one
- * of them, whatever the budget, since each may hold connections in its accept queue.
+ * of them, whatever the budget, since each may hold connections in its accept queue. UDP keys are bound on the loops
+ * of {@link Transport#datagramTransport()}: on io_uring, a second group of epoll loops.
  * Binding and closing are for the control thread; {@link #keys()} and {@link #sockets} may be read from anywhere.
  */
 final class ListenerSockets {
@@ -47,6 +48,9 @@ final class ListenerSockets {
     private final ListenerOptions options;
     private final Transport transport;
     private final EventLoopGroup group;
+    /** UDP's: {@link Transport#datagramTransport()} and its loops, the same as TCP's but on io_uring. */
+    private final Transport udpTransport;
+    private final EventLoopGroup udpGroup;
     private final UdpFlowTable udpFlows;
     private final TcpConnectionTable tcpConnections;
     private final int loops;
@@ -60,12 +64,14 @@ final class ListenerSockets {
     private boolean reportedBudget;
     private final AcceptErrors acceptErrors;
 
-    ListenerSockets(ListenerOptions options, EventLoopGroup group, UdpFlowTable udpFlows,
+    ListenerSockets(ListenerOptions options, EventLoopGroup group, EventLoopGroup udpGroup, UdpFlowTable udpFlows,
             TcpConnectionTable tcpConnections, ProxyCounters counters) {
         this.acceptErrors = new AcceptErrors(counters);
         this.options = options;
         this.transport = options.transport();
         this.group = group;
+        this.udpTransport = transport.datagramTransport();
+        this.udpGroup = udpGroup;
         this.udpFlows = udpFlows;
         this.tcpConnections = tcpConnections;
         int n = 0;
@@ -100,14 +106,15 @@ final class ListenerSockets {
         if (adopted != null) {
             return adopt(key, slot, adopted);
         }
-        boolean perLoop = transport.supportsReusePort() && key.address().getPort() != 0 && loops > 1
-                && withinBudget(following);
-        List<ChannelFuture> sockets = new ArrayList<>(perLoop ? loops : 1);
         TcpRelayInitializer tcp = tcpInitializer(key, slot);
+        EventLoopGroup loops = tcp != null ? group : udpGroup;
+        boolean perLoop = (tcp != null ? transport : udpTransport).supportsReusePort() && key.address().getPort() != 0
+                && this.loops > 1 && withinBudget(following);
+        List<ChannelFuture> sockets = new ArrayList<>(perLoop ? this.loops : 1);
         if (!perLoop) {
-            sockets.add(tcp != null ? bindTcp(key, group, group, tcp) : bindUdp(key, slot, group));
+            sockets.add(tcp != null ? bindTcp(key, loops, loops, tcp) : bindUdp(key, slot, loops));
         } else {
-            for (EventExecutor executor : group) {
+            for (EventExecutor executor : loops) {
                 EventLoop loop = (EventLoop) executor;
                 sockets.add(tcp != null ? bindTcp(key, loop, loop, tcp) : bindUdp(key, slot, loop));
             }
@@ -129,17 +136,19 @@ final class ListenerSockets {
      */
     private List<ChannelFuture> adopt(ListenerKey key, RouteSlot slot, List<Integer> fds) {
         TcpRelayInitializer tcp = tcpInitializer(key, slot);
+        EventLoopGroup all = tcp != null ? group : udpGroup;
         List<ChannelFuture> sockets = new ArrayList<>(fds.size());
-        Iterator<EventExecutor> loops = group.iterator();
+        Iterator<EventExecutor> loops = all.iterator();
         for (int fd : fds) {
             if (!loops.hasNext()) {
-                loops = group.iterator();
+                loops = all.iterator();
             }
-            EventLoopGroup loop = fds.size() == 1 ? group : (EventLoop) loops.next();
+            EventLoopGroup loop = fds.size() == 1 ? all : (EventLoop) loops.next();
             if (tcp != null) {
                 sockets.add(serverBootstrap(loop, loop, tcp, () -> transport.adoptServerChannel(fd)).register());
             } else {
-                sockets.add(datagramBootstrap(key, slot, loop, () -> transport.adoptDatagramChannel(fd)).register());
+                sockets.add(datagramBootstrap(key, slot, loop, () -> udpTransport.adoptDatagramChannel(fd))
+                        .register());
             }
         }
         held += sockets.size();
@@ -226,7 +235,7 @@ final class ListenerSockets {
      * reaches the same socket, hence the same flow on the same loop, and many clients' flows spread over every core.
      */
     private ChannelFuture bindUdp(ListenerKey key, RouteSlot slot, EventLoopGroup loop) {
-        return datagramBootstrap(key, slot, loop, transport.datagramChannelFactory()).bind(key.address());
+        return datagramBootstrap(key, slot, loop, udpTransport.datagramChannelFactory()).bind(key.address());
     }
 
     private Bootstrap datagramBootstrap(ListenerKey key, RouteSlot slot, EventLoopGroup loop,
@@ -235,7 +244,7 @@ final class ListenerSockets {
                 .group(loop)
                 .channelFactory(channels)
                 .handler(udpFlows.listenerHandler(key, slot));
-        transport.applyListenerOptions(bootstrap);
+        udpTransport.applyListenerOptions(bootstrap);
         return bootstrap;
     }
 

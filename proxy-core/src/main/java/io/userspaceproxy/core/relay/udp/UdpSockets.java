@@ -26,10 +26,11 @@ import org.slf4j.LoggerFactory;
  *       as a slice of the one buffer, so nothing is copied; the buffer comes from a pool of its own
  *       ({@link #LISTENER_BUFFERS}). A flow's backend socket reads one datagram per call into
  *       a buffer of one slot: sized for a datagram, not for the listener's batch.
- *       <p>Not on io_uring: there a receive is in the ring, its buffer taken, for as long as the socket is idle, so
- *       a batch would hold {@code receiveBatch × 64 KiB} per listener socket at all times, not only while a burst is
- *       read. Netty's io_uring channel can batch the same way ({@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE});
- *       measured under the one-flow UDP load it delivered no more (BENCHMARKS.md).</li>
+ *       <p>Not on io_uring, whose datagram channels serve UDP only where epoll cannot load (see
+ *       {@code Transport.datagramTransport()}): there a receive is in the ring, its buffer taken, for as long as the
+ *       socket is idle, so a batch would hold {@code receiveBatch × 64 KiB} per listener socket at all times. Netty's
+ *       io_uring channel can batch ({@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE}); measured under the
+ *       one-flow UDP load it delivered no more (BENCHMARKS.md).</li>
  *   <li><b>UDP_GRO (epoll, Linux 5.0+)</b>: the kernel may hand over a train of equal-sized datagrams of one
  *       sender in one read; Netty splits it back into one packet per datagram, so handlers see no difference.
  *       Tried once per channel until the kernel refuses it, then never again.</li>
