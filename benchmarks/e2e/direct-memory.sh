@@ -15,6 +15,8 @@
 #                         open-files limit of 20,000 (10,000 would not fit)
 #   FLOWS=10000 BULK_MIB=64 SLOW=3000
 #   CONFIGS="default|--tcp-splice-threshold=0"  '|'-separated sets of extra agent flags; "default" means none
+#   UDP_SERVICES=0        further UDP Services, each on a VIP of its own (127.0.78.x, at most 250) with no traffic:
+#                         their listener sockets are in every reading, from the baseline on
 #   EXTRA_JAVA_OPTS=""    appended to the image's flags (e.g. -XX:MaxDirectMemorySize=256m to try a size)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +25,8 @@ AGENT_JAR=${AGENT_JAR:-"$ROOT/proxy-agent/target/proxy-agent.jar"}
 AGENT_MAX_RAM=${AGENT_MAX_RAM:-512m}
 IDLE=${IDLE:-9000} FLOWS=${FLOWS:-10000} BULK_MIB=${BULK_MIB:-64} SLOW=${SLOW:-3000}
 CONFIGS=${CONFIGS:-"default|--tcp-splice-threshold=0"}
+UDP_SERVICES=${UDP_SERVICES:-0}
+((UDP_SERVICES <= 250)) || { echo "UDP_SERVICES=$UDP_SERVICES: at most 250 (one VIP each in 127.0.78.0/24)" >&2; exit 2; }
 EXTRA_JAVA_OPTS=${EXTRA_JAVA_OPTS:-}
 IMAGE_JAVA_OPTS=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' "$ROOT/deploy/Dockerfile")
 VIP=127.0.77.1 TCP_BACKEND=17000 UDP_BACKEND=17053 METRICS=18249 HEALTH=18256
@@ -55,8 +59,31 @@ endpoints:
 - {addresses: ["127.0.0.1"], conditions: {ready: true}}
 YAML
 
+for ((i = 1; i <= UDP_SERVICES; i++)); do
+  cat >>"$WORK/manifests/load.yaml" <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: quiet-$i, namespace: bench}
+spec:
+  type: ClusterIP
+  clusterIP: 127.0.78.$i
+  ports:
+  - {name: udp, port: 7053, targetPort: $UDP_BACKEND, protocol: UDP}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: quiet-$i, namespace: bench, labels: {kubernetes.io/service-name: quiet-$i}}
+addressType: IPv4
+ports:
+- {name: udp, port: $UDP_BACKEND, protocol: UDP}
+endpoints:
+- {addresses: ["127.0.0.1"], conditions: {ready: true}}
+YAML
+done
+
 echo "# $(date -u +%FT%TZ) $("$JAVA" -version 2>&1 | head -1); nproc $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# JAVA_TOOL_OPTIONS=$IMAGE_JAVA_OPTS -XX:MaxRAM=$AGENT_MAX_RAM $EXTRA_JAVA_OPTS"
+echo "# JAVA_TOOL_OPTIONS=$IMAGE_JAVA_OPTS -XX:MaxRAM=$AGENT_MAX_RAM $EXTRA_JAVA_OPTS; UDP_SERVICES=$UDP_SERVICES"
 IFS='|' read -r -a configs <<<"$CONFIGS"
 for config in "${configs[@]}"; do
   flags=(); [[ $config != default ]] && read -r -a flags <<<"$config"

@@ -75,11 +75,11 @@ public final class AgentOptions {
     int tcpSpliceThreshold;
 
     @Option(names = "--transport", paramLabel = "auto|epoll|io_uring|nio", defaultValue = "auto",
-            description = "Socket I/O of the data plane. epoll: splice(2) for bulk flows, socket hand-over at"
-                    + " upgrades, no buffer held by an idle socket. io_uring (Linux 5.10+): about a third less CPU per"
-                    + " new connection, splice(2) and hand-over too, but every idle TCP socket holds a read buffer; UDP"
-                    + " runs on epoll loops beside it. nio: the JDK's, anywhere. auto: epoll where its native library"
-                    + " loads, else nio. Default: ${DEFAULT-VALUE}.")
+            description = "Socket I/O of the data plane. epoll: splice(2) for bulk flows and socket hand-over at"
+                    + " upgrades. io_uring (Linux 5.10+; default container seccomp profiles block it): about a third"
+                    + " less CPU per new connection, splice(2) and hand-over too; its UDP runs on epoll loops beside"
+                    + " it. nio: the JDK's, anywhere. auto: epoll where its native library loads, else nio."
+                    + " Default: ${DEFAULT-VALUE}.")
     String transport;
 
     @Option(names = "--udp-receive-buffer", paramLabel = "BYTES", defaultValue = "4194304",

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * On io_uring, UDP runs on epoll loops of its own ({@link Transport#datagramTransport()}): Netty's io_uring datagram
- * channel keeps some 360 KB of direct memory per socket, listener or flow. TCP stays on io_uring.
+ * channel keeps native memory of its own per socket, listener or flow (BENCHMARKS.md). TCP stays on io_uring.
  */
 @ExtendWith(TransportLeakCheck.class)
 @Timeout(30)
