@@ -23,6 +23,7 @@ import io.userspaceproxy.agent.watch.manifests.ManifestSource;
 import io.userspaceproxy.core.listen.EndpointView;
 import io.userspaceproxy.core.listen.ListenerOptions;
 import io.userspaceproxy.core.listen.ListenerSet;
+import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ProxyCounters;
 import io.userspaceproxy.core.relay.DirectMemoryGuard;
 import io.userspaceproxy.core.relay.RelayOptions;
@@ -118,8 +119,11 @@ public final class ProxyAgent implements AutoCloseable {
     private void startParts() throws IOException, InterruptedException {
         KubeApiSettings cluster = config.api();
         Path directory = config.manifests();
-        log.info("userspace-proxy starting: node {}, {} transport, source {}", config.nodeName(),
-                listeners.transport(), directory == null ? "API server" : directory.toAbsolutePath());
+        Transport transport = listeners.transport();
+        Transport udpTransport = transport.datagramTransport();
+        String udp = udpTransport == transport ? "" : " (UDP on " + udpTransport + ")";
+        log.info("userspace-proxy starting: node {}, {} transport{}, source {}", config.nodeName(), transport, udp,
+                directory == null ? "API server" : directory.toAbsolutePath());
         handover = AgentHandover.begin(config.handoverSocket(), listeners, counters);
         if (!handover.portsHeldByPredecessor()) {
             servers.start();

@@ -165,7 +165,8 @@ class AgentHandoverIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> log("first").contains("took over every listening"));
             // Each side logs its own end of the exchange: the new agent's line may come a moment after the old's.
             await().atMost(Duration.ofSeconds(10)).until(() -> log("second").contains("took over from the agent"));
-            assertThat(log("second")).contains("received 4 listening socket(s) from the running agent");
+            assertThat(log("second")).contains("received 4 listening socket(s) from the running agent")
+                    .contains(to.equals("io_uring") ? "io_uring transport (UDP on epoll)" : " transport, source");
             await().atMost(Duration.ofSeconds(10)).until(() -> log("second").contains("serving /metrics"));
             assertThat(log("second")).doesNotContain("running without", "cannot take over");
             for (int i = 0; i < 10; i++) {
