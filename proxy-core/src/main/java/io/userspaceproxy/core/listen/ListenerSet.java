@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * The data plane: one event loop group that carries every listener, every accepted connection and its backend (on
  * io_uring a second group, of epoll loops, carries the UDP listeners and flows: see
  * {@link Transport#datagramTransport()}), the connection and flow tables, the affinity memory, and the listeners of
- * every {@link ListenerKey} of its {@link RouteTable}. On epoll every key has one SO_REUSEPORT socket per event loop, each keeping the connections it
- * accepts, or the UDP flows it opens, on its own loop, until the {@link ListenerOptions#socketBudget() socket budget}
- * is spent; past it, and on NIO, a key has one.
+ * every {@link ListenerKey} of its {@link RouteTable}. On epoll every key has one SO_REUSEPORT socket per event
+ * loop, each keeping the connections it accepts, or the UDP flows it opens, on its own loop, until the
+ * {@link ListenerOptions#socketBudget() socket budget} is spent; past it, and on NIO, a key has one.
  *
  * <p>{@link #apply(RouteChanges)} moves the data plane by a change, at the cost of the change (the
  * {@code Reconciler} does the work): each changed route is published with one volatile write into its listener's

@@ -107,14 +107,14 @@ final class ListenerSockets {
             return adopt(key, slot, adopted);
         }
         TcpRelayInitializer tcp = tcpInitializer(key, slot);
-        EventLoopGroup loops = tcp != null ? group : udpGroup;
+        EventLoopGroup serving = tcp != null ? group : udpGroup;
         boolean perLoop = (tcp != null ? transport : udpTransport).supportsReusePort() && key.address().getPort() != 0
-                && this.loops > 1 && withinBudget(following);
-        List<ChannelFuture> sockets = new ArrayList<>(perLoop ? this.loops : 1);
+                && loops > 1 && withinBudget(following);
+        List<ChannelFuture> sockets = new ArrayList<>(perLoop ? loops : 1);
         if (!perLoop) {
-            sockets.add(tcp != null ? bindTcp(key, loops, loops, tcp) : bindUdp(key, slot, loops));
+            sockets.add(tcp != null ? bindTcp(key, serving, serving, tcp) : bindUdp(key, slot, serving));
         } else {
-            for (EventExecutor executor : loops) {
+            for (EventExecutor executor : serving) {
                 EventLoop loop = (EventLoop) executor;
                 sockets.add(tcp != null ? bindTcp(key, loop, loop, tcp) : bindUdp(key, slot, loop));
             }
@@ -136,14 +136,14 @@ final class ListenerSockets {
      */
     private List<ChannelFuture> adopt(ListenerKey key, RouteSlot slot, List<Integer> fds) {
         TcpRelayInitializer tcp = tcpInitializer(key, slot);
-        EventLoopGroup all = tcp != null ? group : udpGroup;
+        EventLoopGroup serving = tcp != null ? group : udpGroup;
         List<ChannelFuture> sockets = new ArrayList<>(fds.size());
-        Iterator<EventExecutor> loops = all.iterator();
+        Iterator<EventExecutor> next = serving.iterator();
         for (int fd : fds) {
-            if (!loops.hasNext()) {
-                loops = all.iterator();
+            if (!next.hasNext()) {
+                next = serving.iterator();
             }
-            EventLoopGroup loop = fds.size() == 1 ? all : (EventLoop) loops.next();
+            EventLoopGroup loop = fds.size() == 1 ? serving : (EventLoop) next.next();
             if (tcp != null) {
                 sockets.add(serverBootstrap(loop, loop, tcp, () -> transport.adoptServerChannel(fd)).register());
             } else {

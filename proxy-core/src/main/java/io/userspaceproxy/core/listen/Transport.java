@@ -255,9 +255,9 @@ public enum Transport {
      * which are epoll's where epoll loads. Netty's io_uring datagram channel keeps 256 receive and 256 send message
      * headers of native memory, each socket, and a receive with its 64 KiB buffer in the ring while idle: 200 UDP
      * Services on two loops took 71 MiB of direct memory on JDK 25 and 147 MB on JDK 17, against 1 MiB on epoll
-     * (BENCHMARKS.md), and a flow's backend socket is one too. Epoll's holds no buffer while idle and batches its reads and
-     * writes ({@code recvmmsg}, {@code UDP_GRO}, {@code sendmmsg}), which Netty's io_uring datagram channel does
-     * not.
+     * (BENCHMARKS.md), and a flow's backend socket is one too. Epoll's holds no buffer while idle and batches its
+     * reads and writes ({@code recvmmsg}, {@code UDP_GRO}, {@code sendmmsg}), which Netty's io_uring datagram
+     * channel does not.
      */
     public Transport datagramTransport() {
         return this == IO_URING && EPOLL.isAvailable() ? EPOLL : this;
