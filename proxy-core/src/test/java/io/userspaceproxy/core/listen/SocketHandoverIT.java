@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.UnixChannelOption;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.handover.Handover;
 import io.userspaceproxy.core.handover.HandoverClient;
@@ -190,6 +191,10 @@ class SocketHandoverIT {
 
         assertThat(applied.bound()).containsExactlyInAnyOrder(tcp, udp);
         assertThat(fresh.listeners(tcp)).hasSize(2);
+        for (Channel listener : fresh.listeners(tcp)) {
+            assertThat(listener.config().getOptions()).as("an adopted listener's options, as its binder set them")
+                    .containsEntry(UnixChannelOption.SO_REUSEPORT, true);
+        }
         for (int i = 0; i < QUEUED_CONNECTIONS; i++) {
             assertThat(queued.get(i).readLine()).as("connection %d, queued at the hand-over", i).isEqualTo("new");
             assertThat(queued.get(i).readLine()).isEqualTo("hello " + i);
