@@ -8,6 +8,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.Future;
 import io.userspaceproxy.core.metrics.CloseReason;
@@ -52,14 +53,15 @@ abstract class SpliceSocket {
 
     /**
      * Whether both channels are of a transport whose sockets the relay can watch: epoll, or io_uring where the
-     * epoll native library (whose {@code splice} call the relay makes) loads too.
+     * kernel has multishot polls (Linux 5.13+; {@link IoUringSpliceSocket} keeps one armed) and the epoll native
+     * library (whose {@code splice} call the relay makes) loads too.
      */
     static boolean supports(Channel frontend, Channel backend) {
         if (frontend instanceof EpollSocketChannel && backend instanceof EpollSocketChannel) {
             return true;
         }
         return frontend instanceof IoUringSocketChannel && backend instanceof IoUringSocketChannel
-                && Epoll.isAvailable();
+                && IoUring.isPollAddMultishotEnabled() && Epoll.isAvailable();
     }
 
     /**
