@@ -124,6 +124,11 @@ public final class ProxyAgent implements AutoCloseable {
         String udp = udpTransport == transport ? "" : " (UDP on " + udpTransport + ")";
         log.info("userspace-proxy starting: node {}, {} transport{}, source {}", config.nodeName(), transport, udp,
                 directory == null ? "API server" : directory.toAbsolutePath());
+        String whyNotIoUring = Transport.whyNotIoUring();
+        if (transport != Transport.IO_URING && transport == Transport.best() && whyNotIoUring != null) {
+            // auto fell back (or was named what it would have fallen back to): say why io_uring was passed over.
+            log.info("io_uring is not used here, so {} serves: {}", transport, whyNotIoUring);
+        }
         handover = AgentHandover.begin(config.handoverSocket(), listeners, counters);
         if (!handover.portsHeldByPredecessor()) {
             servers.start();

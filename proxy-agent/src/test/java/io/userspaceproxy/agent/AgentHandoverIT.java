@@ -36,10 +36,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Upgrades with the packaged agent as real processes on loopback (epoll): a second agent started with the same command
- * line takes over the first one's listening sockets (TCP and UDP) and then its health and metrics ports, while the
- * first drains its open connection and exits 0; and a hand-over that cannot happen leaves the second agent binding
- * beside the first, as before. That queued connections survive the hand-over is shown in core's SocketHandoverIT,
+ * Upgrades with the packaged agent as real processes on loopback, on the default transport and across transports: a
+ * second agent started with the same command line takes over the first one's listening sockets (TCP and UDP) and
+ * then its health and metrics ports, while the first drains its open connection and exits 0; and a hand-over that
+ * cannot happen leaves the second agent binding beside the first, as before. That queued connections survive the hand-over is shown in core's SocketHandoverIT,
  * where the old listener's accepts can be paused.
  */
 @Timeout(120)
@@ -166,7 +166,8 @@ class AgentHandoverIT {
             // Each side logs its own end of the exchange: the new agent's line may come a moment after the old's.
             await().atMost(Duration.ofSeconds(10)).until(() -> log("second").contains("took over from the agent"));
             assertThat(log("second")).contains("received 4 listening socket(s) from the running agent")
-                    .contains(to.equals("io_uring") ? "io_uring transport (UDP on epoll)" : " transport, source");
+                    .contains(Transport.parse(to) == Transport.IO_URING ? "io_uring transport (UDP on epoll)"
+                            : "epoll transport, source");
             await().atMost(Duration.ofSeconds(10)).until(() -> log("second").contains("serving /metrics"));
             assertThat(log("second")).doesNotContain("running without", "cannot take over");
             for (int i = 0; i < 10; i++) {

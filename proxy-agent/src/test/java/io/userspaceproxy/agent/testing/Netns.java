@@ -1,8 +1,5 @@
 package io.userspaceproxy.agent.testing;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,14 +28,7 @@ public final class Netns implements AutoCloseable {
      * ({@code CI=true}), where such a test must fail instead: CI runs as root and must run them.
      */
     public static void assumeAvailable() {
-        String why = unavailableReason();
-        if (why == null) {
-            return;
-        }
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail("network-namespace tests must run under CI, but " + why);
-        }
-        assumeTrue(false, "network-namespace tests skipped: " + why);
+        CiPrerequisite.check("network-namespace tests", unavailableReason());
     }
 
     private static String unavailableReason() {

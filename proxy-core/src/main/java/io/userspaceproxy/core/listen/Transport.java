@@ -31,15 +31,18 @@ import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The I/O transport every channel of the data plane uses: Linux epoll where the native library loads, JDK NIO
- * elsewhere, io_uring when asked for. A listener, the backend connections it makes and its UDP flows must all come
- * from one transport, because a channel can only be registered on an event loop of its own kind; UDP's is
- * {@link #datagramTransport()}, which differs under io_uring. {@link #best()}
- * picks; naming a constant forces one (tests run each scenario on each available transport).
+ * The I/O transport every channel of the data plane uses: io_uring where the kernel allows it, epoll where it does
+ * not, JDK NIO off Linux. A listener, the backend connections it makes and its UDP flows must all come from one
+ * transport, because a channel can only be registered on an event loop of its own kind; UDP's is
+ * {@link #datagramTransport()}, which differs under io_uring. {@link #best()} picks; naming a constant forces one
+ * (tests run each scenario on each available transport).
  */
 public enum Transport {
 
-    /** Native epoll (level-triggered since Netty 4.2): SO_REUSEPORT, splice, fewer copies and syscalls. Linux only. */
+    /**
+     * Native epoll (level-triggered since Netty 4.2): SO_REUSEPORT, splice, socket hand-over. Linux only; the default
+     * where io_uring does not load, and UDP's transport under io_uring.
+     */
     EPOLL {
         @Override
         public boolean isAvailable() {
@@ -99,13 +102,12 @@ public enum Transport {
     },
 
     /**
-     * io_uring, when the operator asks for it: operations are queued on a submission ring and their results read
-     * from a completion ring, so one system call per loop turn serves many sockets. Per new connection it costs
-     * about a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced and listeners handed over at upgrades
-     * as on epoll; a received listener is wrapped by {@link InheritedIoUringServerSocketChannel}, because Netty's own
-     * io_uring listener cannot take a descriptor. UDP runs on epoll beside it ({@link #datagramTransport()}). Not
-     * the default: container runtimes' default seccomp profiles block it, and its path is the younger one. Linux
-     * 5.10+ only.
+     * io_uring, the default where it loads ({@link #best()}): operations are queued on a submission ring and their
+     * results read from a completion ring, so one system call per loop turn serves many sockets. Per new connection
+     * it costs about a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced and listeners handed over at
+     * upgrades as on epoll; a received listener is wrapped by {@link InheritedIoUringServerSocketChannel}, because
+     * Netty's own io_uring listener cannot take a descriptor. UDP runs on epoll beside it
+     * ({@link #datagramTransport()}). Container runtimes' default seccomp profiles block it. Linux 5.10+ only.
      */
     IO_URING {
         @Override
@@ -198,9 +200,38 @@ public enum Transport {
         }
     };
 
-    /** Epoll when its native library loads on this machine, NIO otherwise. */
+    /**
+     * What {@code auto} picks: io_uring where it serves as well as epoll does, epoll where it does not, NIO where
+     * epoll does not load. io_uring costs about a third less CPU per new connection and per kept-alive request than
+     * epoll, and splices bulk flows and hands listeners over as epoll does (BENCHMARKS.md, "auto prefers io_uring"),
+     * given three things: a ring can be set up (a seccomp profile or {@code kernel.io_uring_disabled} may refuse
+     * it), the kernel has multishot polls (Linux 5.13+; the splice relay watches its sockets with one), and epoll
+     * loads too (UDP and the hand-over's own socket run on it). {@link #whyNotIoUring()} says which is missing.
+     */
     public static Transport best() {
-        return EPOLL.isAvailable() ? EPOLL : NIO;
+        return best(whyNotIoUring() == null, EPOLL.isAvailable());
+    }
+
+    /** {@link #best()} given whether io_uring would serve and whether epoll loads. */
+    static Transport best(boolean ioUringServes, boolean epollLoads) {
+        if (!epollLoads) {
+            return NIO;
+        }
+        return ioUringServes ? IO_URING : EPOLL;
+    }
+
+    /** Why {@link #best()} passes io_uring over on this machine, for the start log; {@code null} when it does not. */
+    public static @Nullable String whyNotIoUring() {
+        if (!IO_URING.isAvailable()) {
+            return String.valueOf(IO_URING.unavailabilityCause());
+        }
+        if (!IoUring.isPollAddMultishotEnabled()) {
+            return "the kernel has no multishot poll (Linux 5.13+), with which spliced sockets are watched";
+        }
+        if (!EPOLL.isAvailable()) {
+            return "epoll, which UDP runs on beside it, does not load: " + EPOLL.unavailabilityCause();
+        }
+        return null;
     }
 
     /**

@@ -2,9 +2,12 @@ package io.userspaceproxy.core.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ListenerOptionsTest {
 
@@ -32,8 +35,28 @@ class ListenerOptionsTest {
     }
 
     @Test
-    void best_epollLoads_prefersEpoll() {
-        assertThat(Transport.best()).isEqualTo(Transport.EPOLL.isAvailable() ? Transport.EPOLL : Transport.NIO);
+    void best_ioUringServesHere_prefersIoUring() {
+        String whyNot = Transport.whyNotIoUring();
+        assumeTrue(whyNot == null, () -> "io_uring would not serve here: " + whyNot);
+
+        assertThat(Transport.best()).isEqualTo(Transport.IO_URING);
+        assertThat(Transport.parse("auto")).isEqualTo(Transport.IO_URING);
+    }
+
+    @ParameterizedTest(name = "io_uring serves: {0}, epoll loads: {1} -> {2}")
+    @CsvSource({
+        "true,  true,  IO_URING",
+        "false, true,  EPOLL",
+        // UDP and the hand-over's socket need epoll beside io_uring; a machine without epoll gets the JDK's.
+        "true,  false, NIO",
+        "false, false, NIO",
+    })
+    void best_byWhatLoads(boolean ioUring, boolean epoll, Transport expected) {
+        assertThat(Transport.best(ioUring, epoll)).isEqualTo(expected);
+    }
+
+    @Test
+    void nio_alwaysAvailable() {
         assertThat(Transport.NIO.isAvailable()).isTrue();
         assertThat(Transport.NIO.requireAvailable()).isSameAs(Transport.NIO);
     }
