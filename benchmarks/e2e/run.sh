@@ -23,7 +23,8 @@
 #          client's SYN retransmits (each one stalled a connection for a second or more; wrk's latency starts
 #          after the connect, so only this count shows such stalls)
 #   udp    UDP datagrams: iperf3 -u at a bounded offered rate (UDP_RATE bit/s of UDP_LEN-byte payloads), loss
-#          as the receiver counts it; HAProxy has no UDP
+#          as the receiver counts it, and how much of it a full receive buffer dropped at the proxy (the node
+#          namespace's Udp RcvbufErrors) and at the pod (the pod's); HAProxy has no UDP
 # For the agent and HAProxy the proxy's own CPU is measured over each load window: utime + stime of its process
 # (all threads) from /proc/<pid>/stat, as cores = CPU seconds / wall seconds, and divided by the load's rate
 # (cores per Gbit/s, per 10,000 req/s, per 1,000 connections/s, per 100,000 datagrams/s). DNAT's cost is softirq
@@ -459,6 +460,14 @@ client_counter() {
   ip netns exec "$NS_CLIENT" nstat -az "$1" | awk -v name="$1" '$1 == name { print $2 }'
 }
 
+# udp_rcvbuf_errors NS: datagrams the namespace's UDP sockets dropped for a full receive buffer (Udp RcvbufErrors
+# of its /proc/net/snmp). In the node namespace those are the proxy's own sockets (DNAT forwards without one); in
+# the pod's, iperf3's.
+udp_rcvbuf_errors() {
+  ip netns exec "$1" awk '/^Udp:/ { if (!n++) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i }
+    else print $c }' /proc/net/snmp
+}
+
 load_tcp() {
   local t=$1 host=${HOSTS[$1]%% *} streams out gbps
   for streams in 1 4; do
@@ -505,6 +514,8 @@ load_udp() {
   local t=$1 host=${HOSTS[$1]%% *} out dps
   [[ $t != haproxy ]] || return 0
   log "$t: UDP datagrams at $UDP_RATE bit/s offered, $UDP_LEN-byte payloads"
+  local node_before pod_before packets
+  node_before=$(udp_rcvbuf_errors "$NS_NODE") pod_before=$(udp_rcvbuf_errors "$NS_POD1")
   cpu_begin "$t"
   if out=$(in_client iperf3 -c "$host" -p 5201 -u -b "$UDP_RATE" -l "$UDP_LEN" -t "$DURATION" -J); then
     dps=$(jq -r '.end.sum | (.packets - .lost_packets) / .seconds | round' <<<"$out")
@@ -512,6 +523,13 @@ load_udp() {
     add "$t" udp "$dps"
     add "$t" udploss "$(jq -r '.end.sum.lost_percent | . * 100 | round / 100' <<<"$out")"
     add "$t" udpsent "$(jq -r '.end.sum | .packets / .seconds | round' <<<"$out")"
+    # Where the loss happened: a full receive buffer at the proxy, at the receiving pod, or elsewhere (veth
+    # backlogs, the client's own socket), each as a share of the datagrams sent.
+    packets=$(jq -r '.end.sum.packets' <<<"$out")
+    add "$t" udpdropnode "$(awk -v d=$(($(udp_rcvbuf_errors "$NS_NODE") - node_before)) -v p="$packets" \
+      'BEGIN { printf "%.2f", (p > 0 ? 100 * d / p : 0) }')"
+    add "$t" udpdroppod "$(awk -v d=$(($(udp_rcvbuf_errors "$NS_POD1") - pod_before)) -v p="$packets" \
+      'BEGIN { printf "%.2f", (p > 0 ? 100 * d / p : 0) }')"
   fi
 }
 
@@ -578,6 +596,8 @@ report() {
     "cps|new connections/s|%.0f|r" "cp99|  p99 (ms)|%.3f|l" "synretrans|  SYN retransmits|%.0f|-"
     "conn_cpu|  proxy CPU (cores)|%.2f|l" "conn_unit|  cores per 1k conn/s|%.3f|l"
     "udp|UDP datagrams/s received|%.0f|r" "udpsent|  sent (offered)/s|%.0f|-" "udploss|  loss (%)|%.2f|-"
+    "udpdropnode|    of it, a full buffer at the proxy (%)|%.2f|-"
+    "udpdroppod|    of it, a full buffer at the pod (%)|%.2f|-"
     "udp_cpu|  proxy CPU (cores)|%.2f|l"
     "udp_unit|  cores per 100k dgram/s|%.3f|l")
   local row key label fmt kind head sep line a
