@@ -17,6 +17,7 @@ import io.userspaceproxy.core.testing.UdpTestClient;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,11 +58,16 @@ class UdpAffinityIT {
                 .withUdpIdleTimeout(Duration.ofSeconds(30));
     }
 
-    /** Sends one datagram from a new socket (new source port) on {@code sourceIp}; returns who answered. */
-    private static String answerFrom(String sourceIp, InetSocketAddress vip, String payload) {
-        try (UdpTestClient client = UdpTestClient.bind(sourceIp)) {
-            return client.exchange(vip, payload, REPLY).orElseThrow(() -> new AssertionError("no reply")).backend();
-        }
+    /**
+     * Sends one datagram from a new socket (new source port) on {@code sourceIp}; returns who answered. The socket
+     * stays open (in {@code clients}, for the caller to close) so that the kernel cannot give its port to the next
+     * one: a reused port would be an existing flow's client, and open no flow.
+     */
+    private static String answerFrom(List<UdpTestClient> clients, String sourceIp, InetSocketAddress vip,
+            String payload) {
+        UdpTestClient client = UdpTestClient.bind(sourceIp);
+        clients.add(client);
+        return client.exchange(vip, payload, REPLY).orElseThrow(() -> new AssertionError("no reply")).backend();
     }
 
     @ParameterizedTest
@@ -72,14 +78,20 @@ class UdpAffinityIT {
             proxy.publish(Map.of(VIP, stickyRoute(List.of(ep1.endpoint(), ep2.endpoint(), ep3.endpoint()))));
             InetSocketAddress vip = proxy.bind(VIP);
 
+            List<UdpTestClient> clients = new ArrayList<>();
             Set<String> firstAnswers = new HashSet<>();
-            for (int ip = 2; ip <= 7; ip++) {
-                firstAnswers.add(answerFrom("127.0.0." + ip, vip, "hello"));
-            }
-            String held = answerFrom("127.0.0.2", vip, "again");
             Set<String> sameIpAnswers = new HashSet<>();
-            for (int port = 0; port < 10; port++) {
-                sameIpAnswers.add(answerFrom("127.0.0.2", vip, "port" + port));
+            String held;
+            try {
+                for (int ip = 2; ip <= 7; ip++) {
+                    firstAnswers.add(answerFrom(clients, "127.0.0." + ip, vip, "hello"));
+                }
+                held = answerFrom(clients, "127.0.0.2", vip, "again");
+                for (int port = 0; port < 10; port++) {
+                    sameIpAnswers.add(answerFrom(clients, "127.0.0.2", vip, "port" + port));
+                }
+            } finally {
+                clients.forEach(UdpTestClient::close);
             }
 
             assertThat(firstAnswers).containsExactlyInAnyOrder("ep1", "ep2", "ep3");
