@@ -39,8 +39,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Upgrades with the packaged agent as real processes on loopback, on the default transport and across transports: a
  * second agent started with the same command line takes over the first one's listening sockets (TCP and UDP) and
  * then its health and metrics ports, while the first drains its open connection and exits 0; and a hand-over that
- * cannot happen leaves the second agent binding beside the first, as before. That queued connections survive the hand-over is shown in core's SocketHandoverIT,
- * where the old listener's accepts can be paused.
+ * cannot happen leaves the second agent binding beside the first, as before. That queued connections survive the
+ * hand-over is shown in core's SocketHandoverIT, where the old listener's accepts can be paused.
  */
 @Timeout(120)
 class AgentHandoverIT {

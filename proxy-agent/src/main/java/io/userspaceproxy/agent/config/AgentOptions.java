@@ -76,7 +76,7 @@ public final class AgentOptions {
 
     @Option(names = "--transport", paramLabel = "auto|epoll|io_uring|nio", defaultValue = "auto",
             description = "Socket I/O of the data plane. io_uring (Linux 5.10+; default container seccomp profiles"
-                    + " refuse it): about a third less CPU per new connection than epoll, splice(2) for bulk flows"
+                    + " refuse it): a tenth to a third less CPU per new connection than epoll, splice(2) for bulk flows"
                     + " and socket hand-over at upgrades; its UDP runs on epoll loops beside it. epoll: splice(2)"
                     + " and hand-over too. nio: the JDK's, anywhere. auto: io_uring where a ring can be set up and"
                     + " epoll loads, else epoll, else nio; a named transport that cannot be had is an error."

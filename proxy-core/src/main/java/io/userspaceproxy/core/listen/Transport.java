@@ -104,9 +104,9 @@ public enum Transport {
     /**
      * io_uring, the default where it loads ({@link #best()}): operations are queued on a submission ring and their
      * results read from a completion ring, so one system call per loop turn serves many sockets. Per new connection
-     * it costs about a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced and listeners handed over at
-     * upgrades as on epoll; a received listener is wrapped by {@link InheritedIoUringServerSocketChannel}, because
-     * Netty's own io_uring listener cannot take a descriptor. UDP runs on epoll beside it
+     * it costs a tenth to a third less CPU than epoll (BENCHMARKS.md). Bulk flows are spliced and listeners handed
+     * over at upgrades as on epoll; a received listener is wrapped by {@link InheritedIoUringServerSocketChannel},
+     * because Netty's own io_uring listener cannot take a descriptor. UDP runs on epoll beside it
      * ({@link #datagramTransport()}). Container runtimes' default seccomp profiles block it. Linux 5.10+ only.
      */
     IO_URING {
@@ -202,11 +202,12 @@ public enum Transport {
 
     /**
      * What {@code auto} picks: io_uring where it serves as well as epoll does, epoll where it does not, NIO where
-     * epoll does not load. io_uring costs about a third less CPU per new connection and per kept-alive request than
-     * epoll, and splices bulk flows and hands listeners over as epoll does (BENCHMARKS.md, "auto prefers io_uring"),
-     * given three things: a ring can be set up (a seccomp profile or {@code kernel.io_uring_disabled} may refuse
-     * it), the kernel has multishot polls (Linux 5.13+; the splice relay watches its sockets with one), and epoll
-     * loads too (UDP and the hand-over's own socket run on it). {@link #whyNotIoUring()} says which is missing.
+     * epoll does not load. io_uring costs less CPU than epoll per new connection (a tenth to a third) and per
+     * kept-alive request (a fifth or more), and splices bulk flows and hands listeners over as epoll does
+     * (BENCHMARKS.md, "auto prefers io_uring"), given three things: a ring can be set up (a seccomp profile or
+     * {@code kernel.io_uring_disabled} may refuse it), the kernel has multishot polls (Linux 5.13+; the splice relay
+     * watches its sockets with one), and epoll loads too (UDP and the hand-over's own socket run on it).
+     * {@link #whyNotIoUring()} says which is missing.
      */
     public static Transport best() {
         return best(whyNotIoUring() == null, EPOLL.isAvailable());
