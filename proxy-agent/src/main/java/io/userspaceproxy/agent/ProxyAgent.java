@@ -125,7 +125,7 @@ public final class ProxyAgent implements AutoCloseable {
         log.info("userspace-proxy starting: node {}, {} transport{}, source {}", config.nodeName(), transport, udp,
                 directory == null ? "API server" : directory.toAbsolutePath());
         String whyNotIoUring = Transport.whyNotIoUring();
-        if (transport != Transport.IO_URING && transport == Transport.best() && whyNotIoUring != null) {
+        if (whyNotIoUring != null && transport == Transport.best()) {
             // auto fell back (or was named what it would have fallen back to): say why io_uring was passed over.
             log.info("io_uring is not used here, so {} serves: {}", transport, whyNotIoUring);
         }
