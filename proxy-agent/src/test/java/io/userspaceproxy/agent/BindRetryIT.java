@@ -8,6 +8,7 @@ import io.userspaceproxy.agent.testing.Manifests;
 import io.userspaceproxy.agent.testing.Traffic;
 import io.userspaceproxy.core.testing.TcpEchoServer;
 import io.userspaceproxy.core.testing.TcpPorts;
+import io.userspaceproxy.core.testing.ThreadDumpOnFailure;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -15,13 +16,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A listener whose port is taken is bound by the retry its sync asks for, within seconds of the port coming free:
- * with a ten-minute {@code --sync-period} and no further change, nothing else would run a sync.
+ * with a ten-minute {@code --sync-period} and no further change, nothing else would run a sync. It failed once on
+ * io_uring (the second sync started and did not end within 5 s), never since: a failure prints where every thread was.
  */
 @Timeout(60)
+@ExtendWith(ThreadDumpOnFailure.class)
 class BindRetryIT {
 
     @TempDir
