@@ -36,7 +36,9 @@
 # Environment (defaults):
 #   DURATION=10 WARMUP=5 REPEAT=1 LOADS="tcp http conn udp" TARGETS="direct iptables agent haproxy"
 #   UDP_RATE=64M UDP_LEN=64 (125,000 datagrams/s offered) CONN_CONNECTIONS=64
-#   AGENT_JAR=proxy-agent/target/proxy-agent.jar
+#   AGENT_JAR=proxy-agent/target/proxy-agent.jar: one or more agent jars, each measured as an agent of its own on
+#     every JVM, flag set and transport: an A/B of two builds in one invocation, e.g.
+#     AGENT_JAR="/tmp/before.jar /tmp/after.jar" (copy each build's jar out of target/ first)
 #   JAVA="$JAVA_HOME or the java on PATH": one or more JDK homes or java binaries, each measured as its own agent,
 #     e.g. JAVA="/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"
 #   AGENT_JAVA_OPTS: the JVM flags of deploy/Dockerfile (read from it, so the agent runs as the image runs it);
@@ -315,9 +317,9 @@ jvm_opts() {
   echo "${kept[*]}"
 }
 
-# start_agent INDEX JAVA FLAGS TAG TRANSPORT: the agent on that JVM with those flags and --transport, serving VIP
-# 10.200.100.(20 + INDEX) in the node namespace; TAG (may be empty) tells it apart from agents on the same JVM with
-# other flags or another transport.
+# start_agent INDEX JAVA FLAGS TAG TRANSPORT JAR: the agent JAR on that JVM with those flags and --transport,
+# serving VIP 10.200.100.(20 + INDEX) in the node namespace; TAG (may be empty) tells it apart from agents on the
+# same JVM with other flags, another transport or another jar.
 start_agent() {
   local i=$1 java t="agent$1" vip="10.200.100.$((VIP_AGENT_BASE + $1))" opts pid version
   java=$(java_binary "$2")
@@ -326,7 +328,7 @@ start_agent() {
   ip -n "$NS_NODE" addr add "$vip/32" dev lo
   write_manifests "$WORK/manifests-$t" "$vip"
   # shellcheck disable=SC2086 # the options are words
-  start_in "$NS_NODE" "$WORK/$t.log" "$java" $opts -jar "$AGENT_JAR" --proxy-mode=userspace --transport="$5" \
+  start_in "$NS_NODE" "$WORK/$t.log" "$java" $opts -jar "$6" --proxy-mode=userspace --transport="$5" \
     --manifests "$WORK/manifests-$t" --healthz-bind-address="127.0.0.1:$((10300 + i))" \
     --metrics-bind-address="127.0.0.1:$((10400 + i))"
   pid=${PIDS[-1]}
@@ -345,7 +347,7 @@ start_agent() {
   AGENTS+=("$t")
   log "($t) $version"
   log "($t) JVM flags: $opts"
-  JVM_LINES+=("$t: $version; --transport=$5; flags: $opts; JVM warnings at start: $(jvm_warnings "$WORK/$t.log")")
+  JVM_LINES+=("$t: $version; $6; --transport=$5; flags: $opts; JVM warnings at start: $(jvm_warnings "$WORK/$t.log")")
 }
 JVM_LINES=()
 
@@ -666,30 +668,34 @@ setup_iptables
 [[ " $TARGETS " == *" direct "* ]] && HOSTS[direct]="$POD1_IP $POD2_IP"
 [[ " $TARGETS " == *" iptables "* ]] && HOSTS[iptables]=$VIP_IPTABLES
 if [[ " $TARGETS " == *" agent "* ]]; then
-  if [[ ! -f $AGENT_JAR ]]; then
-    log "(c) skipped: agent jar not built: $AGENT_JAR (build it: mvn -B -DskipTests package -pl proxy-agent -am)"
-  else
-    IFS=';' read -ra variants <<<"$AGENT_JAVA_OPTS"
-    ((${#variants[@]})) || variants=("")
-    i=0
-    read -ra transports <<<"$AGENT_TRANSPORTS"
+  read -ra jars <<<"$AGENT_JAR"
+  IFS=';' read -ra variants <<<"$AGENT_JAVA_OPTS"
+  ((${#variants[@]})) || variants=("")
+  i=0
+  read -ra transports <<<"$AGENT_TRANSPORTS"
+  for jar in "${jars[@]}"; do
+    if [[ ! -f $jar ]]; then
+      log "(c) skipped: agent jar not built: $jar (build it: mvn -B -DskipTests package -pl proxy-agent -am)"
+      continue
+    fi
     for j in $JAVA; do
       for v in "${variants[@]}"; do
         for tr in "${transports[@]}"; do
-          ((++i <= 9)) || die "more than 9 agents (JAVA x the sets of AGENT_JAVA_OPTS x AGENT_TRANSPORTS)"
-          # Several sets: each agent is named by its collector flag, else by the set's number; and by its
-          # transport when there are several.
+          ((++i <= 9)) || die "more than 9 agents (AGENT_JAR x JAVA x the sets of AGENT_JAVA_OPTS x AGENT_TRANSPORTS)"
+          # Several sets: each agent is named by its collector flag, else by the set's number; by its transport
+          # when there are several; and by its jar's name when there are several.
           tag=
           if ((${#variants[@]} > 1)); then
             tag=$(grep -oE -- '-XX:\+Use[A-Za-z0-9]+GC' <<<"$v" | head -n 1 || true)
             tag=${tag:-flags $((i))}
           fi
           ((${#transports[@]} > 1)) && tag="${tag:+$tag }$tr"
-          start_agent "$i" "$j" "$v" "$tag" "$tr" || true
+          ((${#jars[@]} > 1)) && tag="${tag:+$tag }$(basename "$jar" .jar)"
+          start_agent "$i" "$j" "$v" "$tag" "$tr" "$jar" || true
         done
       done
     done
-  fi
+  done
 fi
 [[ " $TARGETS " == *" haproxy "* ]] && { start_haproxy || true; }
 order=()
