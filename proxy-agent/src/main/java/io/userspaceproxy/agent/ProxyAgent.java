@@ -9,6 +9,7 @@ import io.userspaceproxy.agent.metrics.DirectMemoryMetrics;
 import io.userspaceproxy.agent.metrics.EndpointMetrics;
 import io.userspaceproxy.agent.metrics.ProxyMetricsExporter;
 import io.userspaceproxy.agent.metrics.UdpDropMetrics;
+import io.userspaceproxy.agent.metrics.UdpGsoMetrics;
 import io.userspaceproxy.agent.net.IpCommand;
 import io.userspaceproxy.agent.process.JvmMemory;
 import io.userspaceproxy.agent.process.OpenFiles;
@@ -87,7 +88,7 @@ public final class ProxyAgent implements AutoCloseable {
         int socketBudget = OpenFiles.listenerSocketBudget(OpenFiles.raise());
         this.listeners = new ListenerSet(ListenerOptions.defaults().withTransport(config.transport()).withRelay(relay)
                 .withUdp(UdpRelayOptions.DEFAULT.withMaxFlows(config.maxUdpFlows())
-                        .withListenerReceiveBuffer(config.udpReceiveBuffer()))
+                        .withListenerReceiveBuffer(config.udpReceiveBuffer()).withGso(config.udpGso()))
                 .withSocketBudget(socketBudget), counters);
         this.health = SyncHealth.create(config.syncPeriod(), Clock.systemUTC());
         this.metrics = ProxyMetricsExporter.create(counters, health, config.metricsServicePorts());
@@ -98,6 +99,8 @@ public final class ProxyAgent implements AutoCloseable {
         this.reporting = new SyncReporting(health, metrics, network, node, tracker);
         this.runner = new SyncRunner("sync", this::syncOnce, config.minSyncPeriod(), config.syncPeriod());
         UdpDropMetrics.register(metrics.registry(), listeners.udpFlows()::receiveDrops);
+        UdpGsoMetrics.register(metrics.registry(), listeners.udpFlows()::segmentedDatagrams,
+                listeners.udpFlows()::refusedRuns);
         DirectMemoryMetrics.register(metrics.registry(), DirectMemoryGuard.jvm());
         EndpointMetrics.register(metrics.registry(), () -> EndpointView.active(listeners));
         metrics.registerLocalhostNodePorts(() -> proxier.localhostNodePorts(false),

@@ -75,7 +75,7 @@ class MainTest {
         String help = out.toString(StandardCharsets.UTF_8);
         for (String flag : new String[] {"--proxy-mode", "--manifests", "--hostname-override", "--nodeport-addresses",
             "--bind-address", "--udp-timeout", "--tcp-idle-timeout", "--tcp-splice-threshold", "--udp-receive-buffer",
-            "--max-udp-flows", "--min-sync-period",
+            "--udp-gso", "--max-udp-flows", "--min-sync-period",
             "--sync-period", "--healthz-bind-address", "--metrics-bind-address", "--drain-timeout", "--handover-socket",
             "--config",
             "--write-config-to", "--demo", "--v"}) {

@@ -39,6 +39,7 @@ import org.jspecify.annotations.Nullable;
  * @param initOnly          {@code --init-only}: set up the node (VIP interface, leftovers removed), then exit
  * @param tcpSpliceThreshold bytes one read must move for its TCP connection to switch to splice(2); 0 never
  * @param udpReceiveBuffer  kernel receive buffer of each UDP listener socket in bytes; 0 keeps the default
+ * @param udpGso            whether UDP flows send runs of equal-sized datagrams as one GSO message each
  * @param metricsServicePorts which service ports get per-service-port series on {@code /metrics}
  * @param handoverSocket    nullable: the Unix socket of upgrade hand-overs (see {@link HandoverSocket}); null: none
  * @param maxHeldConnections bound on TCP connections held for Services with no endpoint ({@code hold-when-empty})
@@ -66,6 +67,7 @@ public record AgentConfig(
         boolean initOnly,
         int tcpSpliceThreshold,
         int udpReceiveBuffer,
+        boolean udpGso,
         ServicePortSeries metricsServicePorts,
         @Nullable Path handoverSocket,
         int maxHeldConnections,
@@ -129,7 +131,7 @@ public record AgentConfig(
                 cluster), bind, udp, tcpIdle, o.maxUdpFlows, minSync, sync, o.demo, o.verbosity, healthz, metrics,
                 drain, o.writeConfigTo,
                 cluster ? KubeApiSettings.from(o.kubernetes) : null, VipSettings.from(o.kubernetes, cluster),
-                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold, o.udpReceiveBuffer,
+                o.kubernetes.cleanup, o.kubernetes.initOnly, o.tcpSpliceThreshold, o.udpReceiveBuffer, o.udpGso,
                 ServicePortSeries.parse(o.metricsServicePorts), HandoverSocket.resolve(o.handoverSocket, metrics),
                 o.maxHeldConnections, transport(o.transport));
     }

@@ -89,6 +89,14 @@ public final class AgentOptions {
                     + " Default: ${DEFAULT-VALUE}.")
     int udpReceiveBuffer;
 
+    @Option(names = "--udp-gso", paramLabel = "true|false", arity = "0..1", defaultValue = "true",
+            fallbackValue = "true",
+            description = "Send a UDP flow's equal-sized datagrams read together as one GSO message per run (epoll,"
+                    + " Linux 4.18+): the kernel routes and filters the run once and cuts it back into the same"
+                    + " datagrams at the receiver. false sends each datagram on its own, for a network that mishandles"
+                    + " GSO packets. Default: ${DEFAULT-VALUE}.")
+    boolean udpGso;
+
     @Option(names = "--metrics-service-ports", paramLabel = "active|all|none", defaultValue = "active",
             description = "Which service ports get per-service-port series on /metrics: those that have seen traffic"
                     + " (zero counters left out), all (zeros included), or none. Default: ${DEFAULT-VALUE}.")

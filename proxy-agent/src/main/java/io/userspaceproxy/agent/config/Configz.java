@@ -35,6 +35,7 @@ public final class Configz {
         ours.put("maxUdpFlows", c.maxUdpFlows());
         ours.put("maxHeldConnections", c.maxHeldConnections());
         ours.put("udpReceiveBuffer", c.udpReceiveBuffer());
+        ours.put("udpGso", c.udpGso());
         ours.put("metricsServicePorts", c.metricsServicePorts().flagValue());
         ours.put("tcpSpliceThreshold", c.tcpSpliceThreshold());
         ours.put("drainTimeout", GoDuration.format(c.drainTimeout()));

@@ -71,6 +71,17 @@ class AgentConfigTest {
                 .tcpSpliceThreshold()).as("0 turns splicing off").isZero();
     }
 
+    @Test
+    void udpGso_onByDefault_offWhenSaidFalse() throws Exception {
+        assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString()).udpGso()).isTrue();
+        assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), "--udp-gso=false").udpGso())
+                .isFalse();
+        assertThat(parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), "--udp-gso").udpGso())
+                .isTrue();
+        assertThatThrownBy(() -> parse(KubeProxyFileSettings.empty(), "--manifests", dir.toString(), "--udp-gso=no"))
+                .hasMessageContaining("--udp-gso");
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
         "--proxy-mode         | iptables  | --proxy-mode: \"iptables\" is not supported (expected: userspace, the only mode this proxy implements)",

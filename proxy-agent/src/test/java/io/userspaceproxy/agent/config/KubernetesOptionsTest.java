@@ -149,7 +149,7 @@ class KubernetesOptionsTest {
         AgentConfig c = parse();
         assertThatThrownBy(() -> new AgentConfig(tmp, c.nodeName(), c.nodePortAddresses(), c.bindAddress(), c.udpTimeout(),
                 c.tcpIdleTimeout(), 1, c.minSyncPeriod(), c.syncPeriod(), false, 0, c.healthzBindAddress(),
-                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, false, 0, 0,
+                c.metricsBindAddress(), c.drainTimeout(), null, c.api(), c.vips(), false, false, 0, 0, true,
                 ServicePortSeries.ACTIVE, null, 0, c.transport()))
                 .hasMessageEndingWith("(expected: exactly one source)");
     }

@@ -54,6 +54,9 @@ final class UdpFlow implements Runnable {
     long lastActivityNanos;
     /** Set while this flow waits in the frontend's list of backends to flush at the end of the read loop. */
     boolean flushPending;
+    /** The runs of datagrams to the endpoint and to the client, where the sockets can send them ({@link UdpTrain}). */
+    private final @Nullable UdpTrain toBackendTrain;
+    private final @Nullable UdpTrain toFrontendTrain;
     private @Nullable ScheduledFuture<?> idleCheck;
     // Read by the connection view off the event loop without synchronization: benign races, as for TCP connections.
     private long bytesToBackend;
@@ -72,6 +75,12 @@ final class UdpFlow implements Runnable {
         this.ticker = flows.owner().ticker();
         this.idleTimeoutNanos = route.route().udpIdleTimeout().toNanos();
         this.openedNanos = ticker.read();
+        UdpFlowTable table = flows.owner();
+        boolean runs = table.options().gso() && UdpTrain.supported(backend) && UdpTrain.supported(frontend);
+        this.toBackendTrain = runs ? new UdpTrain(backend, null, (cause, datagrams) -> onBackendFailure(cause),
+                backend.alloc(), table) : null;
+        this.toFrontendTrain = runs ? new UdpTrain(frontend, client, this::onRepliesLost, backend.alloc(), table)
+                : null;
     }
 
     /** Arms the idle timer and ties the flow to its backend's life. */
@@ -82,21 +91,23 @@ final class UdpFlow implements Runnable {
     }
 
     /**
-     * Writes a client datagram's content to the endpoint, taking ownership of it (written or released). Returns
-     * whether it was written and so awaits a flush.
+     * Writes a client datagram's content to the endpoint, or adds it to the run that {@link #flushBackend} sends,
+     * taking ownership of it (written, held or released). Returns whether it awaits a flush.
      */
     boolean toBackend(ByteBuf content) {
         lastActivityNanos = ticker.read();
         int bytes = content.readableBytes();
         if (!backend.isWritable()) {
-            backend.flush();
+            flushBackend();
             if (!backend.isWritable()) {
                 content.release();
                 counters.onUdpDatagramDropped();
                 return false;
             }
         }
-        if (backend.remoteAddress() != null) {
+        if (toBackendTrain != null) {
+            toBackendTrain.add(content);
+        } else if (backend.remoteAddress() != null) {
             backend.write(content, backend.voidPromise());
         } else {
             // io_uring connects a datagram socket asynchronously: until it has, each datagram names its endpoint.
@@ -109,14 +120,18 @@ final class UdpFlow implements Runnable {
 
     /**
      * Sends an endpoint reply to the client from the listener socket, so its source is the service address. The
-     * frontend is flushed at the end of the backend's read loop. The reply's envelope is the one allocation per
-     * datagram the relay makes: the listener socket is not connected, so each write must name its recipient.
+     * frontend is flushed at the end of the backend's read loop. A reply sent alone needs an envelope, the one
+     * allocation per datagram the relay makes: the listener socket is not connected, so each write must name its
+     * recipient. Replies in a run share one.
      */
     void toFrontend(DatagramPacket reply) {
         lastActivityNanos = ticker.read();
         ByteBuf content = reply.content();
         int bytes = content.readableBytes();
         if (!frontend.isWritable()) {
+            if (toFrontendTrain != null) {
+                toFrontendTrain.send();
+            }
             frontend.flush();
             if (!frontend.isWritable()) {
                 reply.release();
@@ -124,14 +139,37 @@ final class UdpFlow implements Runnable {
                 return;
             }
         }
-        frontend.write(new DatagramPacket(content, client), frontend.voidPromise());
+        if (toFrontendTrain != null) {
+            toFrontendTrain.add(content);
+        } else {
+            frontend.write(new DatagramPacket(content, client), frontend.voidPromise());
+        }
         counters.onUdpDatagramToFrontend(bytes);
         bytesToFrontend += bytes;
     }
 
+    /** The listener's read loop ended (or the backend's buffer filled): what it read for the endpoint leaves now. */
+    void flushBackend() {
+        if (toBackendTrain != null) {
+            toBackendTrain.send();
+        }
+        backend.flush();
+    }
+
     /** The backend's read loop ended: its replies leave with the listener's next flush, this loop turn. */
     void flushFrontend() {
+        if (toFrontendTrain != null) {
+            toFrontendTrain.send();
+        }
         flows.flushListenerSoon();
+    }
+
+    /** A run of replies the listener could not send: each is a datagram lost, as a failed single reply is. */
+    private void onRepliesLost(Throwable cause, int datagrams) {
+        for (int i = 0; i < datagrams; i++) {
+            counters.onUdpDatagramDropped();
+        }
+        LOG.debug("{}: {} replies to {} lost on {}", flows.key(), datagrams, client, frontend, cause);
     }
 
     /** The idle timer. */
@@ -190,6 +228,15 @@ final class UdpFlow implements Runnable {
         flows.owner().releaseFlow();
         counters.onUdpFlowClosed();
         backend.close();
+        // A run not sent yet is released here on the loop; off it, by the write its read loop still ends with.
+        if (frontend.eventLoop().inEventLoop()) {
+            if (toBackendTrain != null) {
+                toBackendTrain.discard();
+            }
+            if (toFrontendTrain != null) {
+                toFrontendTrain.discard();
+            }
+        }
     }
 
     /** A sample for the connection view, on any thread: final fields plus two racily read byte counts. */

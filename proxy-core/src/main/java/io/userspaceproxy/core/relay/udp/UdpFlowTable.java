@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -46,6 +47,8 @@ public final class UdpFlowTable {
     private final DirectMemoryGuard memoryGuard;
     private final Ticker ticker;
     private final AtomicInteger liveFlows = new AtomicInteger();
+    private final LongAdder segmentedDatagrams = new LongAdder();
+    private final LongAdder refusedRuns = new LongAdder();
     /** The flows of every bound listener socket, by key (several sockets per key on epoll). */
     private final Map<ListenerKey, Set<UdpListenerFlows>> listeners = new ConcurrentHashMap<>();
     private volatile Consumer<ServicePortName> holdObserver = servicePort -> { };
@@ -188,6 +191,24 @@ public final class UdpFlowTable {
 
     public UdpRelayOptions options() {
         return options;
+    }
+
+    /** Datagrams sent in runs of two or more, each run as one GSO message ({@link UdpTrain}), since creation. */
+    public long segmentedDatagrams() {
+        return segmentedDatagrams.sum();
+    }
+
+    /** Runs the kernel refused as one message and the relay sent again one datagram at a time, since creation. */
+    public long refusedRuns() {
+        return refusedRuns.sum();
+    }
+
+    void onRunSent(int datagrams) {
+        segmentedDatagrams.add(datagrams);
+    }
+
+    void onRunRefused() {
+        refusedRuns.increment();
     }
 
     UdpSockets sockets() {

@@ -12,9 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The listener socket's handler: finds (or opens) the flow of each client datagram and hands the datagram's content
- * to the flow's backend channel, as is. Per datagram: one flow lookup, one clock read, one write; no allocation of
- * its own. Backends written during a read loop are flushed once at its end, so a burst from one client leaves in
- * one {@code sendmmsg} on epoll.
+ * to the flow, which writes it to its backend channel as is, or adds it to its run ({@link UdpTrain}). Per datagram:
+ * one flow lookup, one clock read, one write or one copy into the run. Backends written during a read loop are
+ * flushed once at its end, so a burst from one client leaves in one {@code sendmmsg} on epoll, its equal-sized
+ * datagrams as one GSO message.
  *
  * <p>The listener never closes because of an error: a failed read or reply costs one datagram, counted, while the
  * socket keeps serving every other client. Not sharable: it carries the listener's flows.
@@ -67,7 +68,7 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
         for (int i = 0, n = pending.size(); i < n; i++) {
             UdpFlow flow = pending.get(i);
             flow.flushPending = false;
-            flow.backend.flush();
+            flow.flushBackend();
         }
         pending.clear();
     }

@@ -124,7 +124,7 @@ final class UdpHeldFlows {
             while ((datagram = held.datagrams.poll()) != null) {
                 flow.toBackend(datagram);
             }
-            flow.backend.flush();
+            flow.flushBackend();
         }
     }
 

@@ -17,8 +17,11 @@ package io.userspaceproxy.core.relay.udp;
  *                              there; the kernel's default (about 208 KiB) holds only a few hundred small datagrams.
  *                              Set with SO_RCVBUFFORCE where the agent may (CAP_NET_ADMIN), else with SO_RCVBUF, which
  *                              the kernel caps at {@code net.core.rmem_max}. {@code 0} leaves the kernel's default.
+ * @param gso                   whether a flow's equal-sized datagrams read in one read loop leave as one generic
+ *                              segmentation offload message per run ({@code UdpTrain}; epoll only). Off sends every
+ *                              datagram as a message of its own: the switch for a network that mishandles GSO packets.
  */
-public record UdpRelayOptions(int maxFlows, int receiveBatch, int listenerReceiveBuffer) {
+public record UdpRelayOptions(int maxFlows, int receiveBatch, int listenerReceiveBuffer, boolean gso) {
 
     /** The largest UDP payload over IPv6 without jumbograms; IPv4 tops out at 65,507. */
     public static final int MAX_DATAGRAM_BYTES = 65_535;
@@ -27,7 +30,7 @@ public record UdpRelayOptions(int maxFlows, int receiveBatch, int listenerReceiv
     public static final int MAX_RECEIVE_BATCH = 16;
     public static final int DEFAULT_LISTENER_RECEIVE_BUFFER = 4 << 20;
     public static final UdpRelayOptions DEFAULT =
-            new UdpRelayOptions(DEFAULT_MAX_FLOWS, DEFAULT_RECEIVE_BATCH, DEFAULT_LISTENER_RECEIVE_BUFFER);
+            new UdpRelayOptions(DEFAULT_MAX_FLOWS, DEFAULT_RECEIVE_BATCH, DEFAULT_LISTENER_RECEIVE_BUFFER, true);
 
     public UdpRelayOptions {
         if (maxFlows <= 0) {
@@ -43,20 +46,24 @@ public record UdpRelayOptions(int maxFlows, int receiveBatch, int listenerReceiv
         }
     }
 
-    /** Options with the default listener receive buffer. */
+    /** Options with the default listener receive buffer, GSO on. */
     public UdpRelayOptions(int maxFlows, int receiveBatch) {
-        this(maxFlows, receiveBatch, DEFAULT_LISTENER_RECEIVE_BUFFER);
+        this(maxFlows, receiveBatch, DEFAULT_LISTENER_RECEIVE_BUFFER, true);
     }
 
     public UdpRelayOptions withMaxFlows(int newMaxFlows) {
-        return new UdpRelayOptions(newMaxFlows, receiveBatch, listenerReceiveBuffer);
+        return new UdpRelayOptions(newMaxFlows, receiveBatch, listenerReceiveBuffer, gso);
     }
 
     public UdpRelayOptions withReceiveBatch(int newReceiveBatch) {
-        return new UdpRelayOptions(maxFlows, newReceiveBatch, listenerReceiveBuffer);
+        return new UdpRelayOptions(maxFlows, newReceiveBatch, listenerReceiveBuffer, gso);
     }
 
     public UdpRelayOptions withListenerReceiveBuffer(int bytes) {
-        return new UdpRelayOptions(maxFlows, receiveBatch, bytes);
+        return new UdpRelayOptions(maxFlows, receiveBatch, bytes, gso);
+    }
+
+    public UdpRelayOptions withGso(boolean on) {
+        return new UdpRelayOptions(maxFlows, receiveBatch, listenerReceiveBuffer, on);
     }
 }

@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Listener receive buffer</b>: {@link UdpRelayOptions#listenerReceiveBuffer()}, forced past
  *       {@code rmem_max} where the agent is allowed to (epoll and io_uring; NIO asks within it).</li>
  * </ul>
- * NIO gets one datagram per read. Writes need no tuning: Netty's epoll transport sends a flushed run of datagrams with
- * one {@code sendmmsg}, which is why the relay flushes a listener once per event-loop turn and a backend once per
- * read loop.
+ * NIO gets one datagram per read. Writes need no socket option: Netty's epoll transport sends a flushed run of
+ * datagrams with one {@code sendmmsg}, which is why the relay flushes a listener once per event-loop turn and a backend
+ * once per read loop, and a flow's equal-sized datagrams go as one GSO message each run ({@link UdpTrain}).
  */
 final class UdpSockets {
 

@@ -3,6 +3,7 @@ package io.userspaceproxy.core.relay.udp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
@@ -23,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The UDP relay over real loopback sockets, on each transport. Service addresses are 127.0.20.x; echo endpoints on
@@ -178,6 +181,60 @@ class UdpRelayIT {
 
         assertThat(echoedInOneFlow(transport, burst)).containsExactlyElementsOf(echoesOf(burst));
         assertThat(proxy.counters(DNS).udpDatagramsToBackend()).isEqualTo(burst.size());
+    }
+
+    /**
+     * A burst the listener reads in one go (its event loops were busy while it came) leaves in GSO runs on epoll, and
+     * the replies the endpoint sends back in a burst leave the listener in runs too; every datagram still arrives as
+     * the one sent, in order: runs of one size, a shorter datagram ending one, a longer one breaking one, and one too
+     * large for any run. With GSO off, the same burst leaves datagram by datagram.
+     */
+    @ParameterizedTest(name = "gso {0}")
+    @ValueSource(booleans = {true, false})
+    void relay_burstReadInOneLoop_leavesInRunsAndArrivesDatagramByDatagram(boolean gso) throws Exception {
+        start(Transport.EPOLL, UdpRelayOptions.DEFAULT.withGso(gso));
+        List<String> burst = new ArrayList<>();
+        int[] sizes = {100, 100, 100, 100, 100, 40, 120, 120, 120, 1_400, 64, 64, 64, 64, 64, 64, 200, 64, 64, 64};
+        for (int i = 0; i < sizes.length; i++) {
+            String number = i + ":";
+            burst.add(number + String.valueOf((char) ('a' + i)).repeat(sizes[i] - number.length()));
+        }
+        try (UdpEchoBackend ep1 = echo("ep1"); UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            proxy.publish(Map.of(VIP, route(Duration.ofSeconds(30), ep1)));
+            InetSocketAddress vip = proxy.bind(VIP);
+            assertThat(reply(client, vip, "open").text()).isEqualTo("ep1:open");
+
+            CountDownLatch sent = new CountDownLatch(1);
+            for (EventExecutor loop : proxy.group()) {
+                loop.execute(() -> awaitQuietly(sent));
+            }
+            for (String payload : burst) {
+                client.send(vip, payload);
+            }
+            sent.countDown();
+
+            List<String> replies = new ArrayList<>();
+            for (int i = 0; i < burst.size(); i++) {
+                replies.add(client.receive(REPLY).orElseThrow(() -> new AssertionError(
+                        replies.size() + " replies of " + burst.size() + ", the last: " + last(replies))).text());
+            }
+            assertThat(replies).containsExactlyElementsOf(echoesOf(burst));
+        }
+        if (gso) {
+            assertThat(proxy.flows().segmentedDatagrams()).as("datagrams that left in runs").isPositive();
+        } else {
+            assertThat(proxy.flows().segmentedDatagrams()).as("--udp-gso=false: none in runs").isZero();
+        }
+        assertThat(proxy.flows().refusedRuns()).isZero();
+        assertThat(proxy.counters(DNS).udpDatagramsDropped()).isZero();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Datagram {@code i} of the mixed burst: its number, padded to a size that follows a pattern of runs. */
