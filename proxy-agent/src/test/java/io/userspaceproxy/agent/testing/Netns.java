@@ -73,6 +73,19 @@ public final class Netns implements AutoCloseable {
         b.ip("link", "set", bIf, "up");
     }
 
+    /**
+     * Joins the test's own (root) namespace to {@code ns} with a veth pair of the given MTU, for a test whose
+     * in-process sockets must reach an address inside the namespace. The pair goes when the namespace is deleted.
+     */
+    public static void linkFromRoot(String rootIf, String rootCidr, Netns ns, String nsIf, String nsCidr, int mtu) {
+        run("ip", "link", "add", rootIf, "mtu", String.valueOf(mtu), "type", "veth", "peer", "name", nsIf, "mtu",
+                String.valueOf(mtu), "netns", ns.name);
+        run("ip", "addr", "add", rootCidr, "dev", rootIf);
+        ns.ip("addr", "add", nsCidr, "dev", nsIf);
+        run("ip", "link", "set", rootIf, "up");
+        ns.ip("link", "set", nsIf, "up");
+    }
+
     public String name() {
         return name;
     }
