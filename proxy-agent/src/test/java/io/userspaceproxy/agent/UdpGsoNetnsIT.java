@@ -3,7 +3,6 @@ package io.userspaceproxy.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.agent.testing.Netns;
 import io.userspaceproxy.agent.testing.NetnsEchoServer;
 import io.userspaceproxy.core.listen.Transport;
@@ -22,9 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -96,14 +93,7 @@ class UdpGsoNetnsIT {
             // Hellos sent before the endpoint listened met ICMP port unreachable, which ends a flow: count from here.
             flowsBefore = proxy.counters(DNS).udpFlowsOpened();
 
-            CountDownLatch sent = new CountDownLatch(1);
-            for (EventExecutor loop : proxy.group()) {
-                loop.execute(() -> awaitQuietly(sent));
-            }
-            for (String payload : burst) {
-                client.send(vip, payload);
-            }
-            sent.countDown();
+            proxy.sendWhileLoopsBusy(client, vip, burst);
 
             List<String> replies = new ArrayList<>();
             for (int i = 0; i < burst.size(); i++) {
@@ -117,13 +107,5 @@ class UdpGsoNetnsIT {
         assertThat(proxy.flows().refusedRuns()).as("runs the kernel refused for the MTU").isPositive();
         assertThat(proxy.counters(DNS).udpDatagramsDropped()).isZero();
         assertThat(proxy.counters(DNS).udpFlowsOpened()).as("the flow outlived the refusal").isEqualTo(flowsBefore);
-    }
-
-    private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

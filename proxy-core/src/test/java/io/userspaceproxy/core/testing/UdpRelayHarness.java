@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.balance.AffinityTable;
 import io.userspaceproxy.core.balance.BalancerFactory;
 import io.userspaceproxy.core.balance.OutlierTable;
@@ -25,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,6 +74,31 @@ public final class UdpRelayHarness implements AutoCloseable {
 
     public EventLoopGroup group() {
         return group;
+    }
+
+    /**
+     * Sends {@code payloads} from {@code client} to {@code to} while every event loop of this harness is held busy,
+     * then lets them go: the listener then reads the whole burst in one read loop, as a relay that fell behind
+     * does, and whatever that read loop batches (runs, one flush) is what the test sees.
+     */
+    public void sendWhileLoopsBusy(UdpTestClient client, InetSocketAddress to, List<String> payloads) {
+        CountDownLatch sent = new CountDownLatch(1);
+        for (EventExecutor loop : group) {
+            loop.execute(() -> {
+                try {
+                    sent.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        try {
+            for (String payload : payloads) {
+                client.send(to, payload);
+            }
+        } finally {
+            sent.countDown();
+        }
     }
 
     public Transport transport() {

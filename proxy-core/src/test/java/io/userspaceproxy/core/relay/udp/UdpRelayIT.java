@@ -3,7 +3,6 @@ package io.userspaceproxy.core.relay.udp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.util.concurrent.EventExecutor;
 import io.userspaceproxy.core.listen.Transport;
 import io.userspaceproxy.core.metrics.ServicePortCounters;
 import io.userspaceproxy.core.model.Endpoint;
@@ -24,7 +23,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -204,14 +202,7 @@ class UdpRelayIT {
             InetSocketAddress vip = proxy.bind(VIP);
             assertThat(reply(client, vip, "open").text()).isEqualTo("ep1:open");
 
-            CountDownLatch sent = new CountDownLatch(1);
-            for (EventExecutor loop : proxy.group()) {
-                loop.execute(() -> awaitQuietly(sent));
-            }
-            for (String payload : burst) {
-                client.send(vip, payload);
-            }
-            sent.countDown();
+            proxy.sendWhileLoopsBusy(client, vip, burst);
 
             List<String> replies = new ArrayList<>();
             for (int i = 0; i < burst.size(); i++) {
@@ -227,14 +218,6 @@ class UdpRelayIT {
         }
         assertThat(proxy.flows().refusedRuns()).isZero();
         assertThat(proxy.counters(DNS).udpDatagramsDropped()).isZero();
-    }
-
-    private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Datagram {@code i} of the mixed burst: its number, padded to a size that follows a pattern of runs. */
