@@ -77,8 +77,8 @@ final class UdpFlow implements Runnable {
         this.openedNanos = ticker.read();
         UdpFlowTable table = flows.owner();
         boolean runs = table.options().gso() && UdpTrain.supported(backend) && UdpTrain.supported(frontend);
-        this.toBackendTrain = runs ? new UdpTrain(backend, null, (cause, datagrams) -> onBackendFailure(cause),
-                backend.alloc(), table) : null;
+        this.toBackendTrain = runs ? new UdpTrain(backend, null, this::onBackendFailure, backend.alloc(), table)
+                : null;
         this.toFrontendTrain = runs ? new UdpTrain(frontend, client, this::onRepliesLost, backend.alloc(), table)
                 : null;
     }
@@ -166,9 +166,7 @@ final class UdpFlow implements Runnable {
 
     /** A run of replies the listener could not send: each is a datagram lost, as a failed single reply is. */
     private void onRepliesLost(Throwable cause, int datagrams) {
-        for (int i = 0; i < datagrams; i++) {
-            counters.onUdpDatagramDropped();
-        }
+        dropped(datagrams);
         LOG.debug("{}: {} replies to {} lost on {}", flows.key(), datagrams, client, frontend, cause);
     }
 
@@ -191,6 +189,11 @@ final class UdpFlow implements Runnable {
      * new one.
      */
     void onBackendFailure(Throwable cause) {
+        onBackendFailure(cause, 1);
+    }
+
+    /** As {@link #onBackendFailure(Throwable)} for a run of {@code datagrams} that failed as one message. */
+    private void onBackendFailure(Throwable cause, int datagrams) {
         if (isPortUnreachable(cause)) {
             counters.onConnectFailure();
             LiveRoute route = flows.currentRoute();
@@ -198,7 +201,7 @@ final class UdpFlow implements Runnable {
                 route.balancer().pickAfterFailure(client.getAddress(), endpoint);
             }
         } else {
-            counters.onUdpDatagramDropped();
+            dropped(datagrams);
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("{}: flow {} -> {} failed on {}, closing it: {}", flows.key(), client, endpoint, backend,
@@ -231,11 +234,17 @@ final class UdpFlow implements Runnable {
         // A run not sent yet is released here on the loop; off it, by the write its read loop still ends with.
         if (frontend.eventLoop().inEventLoop()) {
             if (toBackendTrain != null) {
-                toBackendTrain.discard();
+                dropped(toBackendTrain.discard());
             }
             if (toFrontendTrain != null) {
-                toFrontendTrain.discard();
+                dropped(toFrontendTrain.discard());
             }
+        }
+    }
+
+    private void dropped(int datagrams) {
+        for (int i = 0; i < datagrams; i++) {
+            counters.onUdpDatagramDropped();
         }
     }
 

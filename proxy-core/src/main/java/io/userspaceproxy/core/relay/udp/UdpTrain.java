@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Where the kernel still refuses a run ({@code EIO}: a device without checksum offload, or IPsec on the route;
  * {@code EINVAL} or {@code EMSGSIZE}: a smaller MTU than assumed), the run is sent again datagram by datagram and this
- * flow's direction stops making runs: nothing is lost, though the run may then follow datagrams read after it.
+ * flow's direction stops making runs: nothing is lost. Nor is anything reordered: a refused run's datagrams go to the
+ * end of the channel's queue, so a run whose segment size has not yet been sent on this flow's direction is flushed
+ * at once, before anything after it is written, and the kernel answers while nothing of this flow stands behind it.
+ * (A socket whose send buffer is full at that moment leaves the run queued; a refusal after that could still put it
+ * behind datagrams read later.)
  *
  * <p>Confined to the flow's event loop. Used only on epoll with {@code UDP_SEGMENT} ({@link #supported}); NIO and
  * io_uring send datagram by datagram.
@@ -48,6 +52,7 @@ final class UdpTrain {
     /** A run's bytes: one IPv4 packet's payload before it is cut (65,535 − 20 − 8). */
     static final int MAX_RUN_BYTES = 65_507;
 
+    // Linux's numbers on x86-64 and arm64, the agent's platforms (EMSGSIZE differs on MIPS and SPARC).
     private static final int EIO = 5;
     private static final int EINVAL = 22;
     private static final int EMSGSIZE = 90;
@@ -63,6 +68,8 @@ final class UdpTrain {
     private final ByteBufAllocator alloc;
     private final UdpFlowTable table;
     private boolean segmenting = true;
+    /** The largest segment size a run of this flow's direction has been sent with; larger ones are flushed at once. */
+    private int provenSegmentSize;
     /** The run: its first datagram as read while it is alone, then a buffer its datagrams are copied into. */
     private @Nullable ByteBuf run;
     private int segmentSize;
@@ -117,7 +124,14 @@ final class UdpTrain {
     private void join(ByteBuf current, ByteBuf content, int length) {
         ByteBuf joined = current;
         if (count == 1) {
-            joined = alloc.directBuffer(Math.min(segmentSize * 16, MAX_RUN_BYTES), MAX_RUN_BYTES);
+            try {
+                joined = alloc.directBuffer(Math.min(segmentSize * 16, MAX_RUN_BYTES), MAX_RUN_BYTES);
+            } catch (OutOfMemoryError e) {
+                // Direct memory is at its limit: the two datagrams leave alone, as they would have without runs.
+                send();
+                writeOne(content);
+                return;
+            }
             joined.writeBytes(current);
             current.release();
             run = joined;
@@ -156,11 +170,16 @@ final class UdpTrain {
         ChannelPromise sent = channel.newPromise();
         sent.addListener((ChannelFuture f) -> onRunSent(f, current, segment, datagrams));
         channel.write(new SegmentedDatagramPacket(current, segment, recipient, sender), sent);
+        if (segment > provenSegmentSize) {
+            // The kernel may refuse this one: have it answer before anything read after the run is queued behind.
+            channel.flush();
+        }
     }
 
     private void onRunSent(ChannelFuture f, ByteBuf run, int segment, int datagrams) {
         if (f.isSuccess()) {
             run.release();
+            provenSegmentSize = Math.max(provenSegmentSize, segment);
             table.onRunSent(datagrams);
             return;
         }
@@ -198,13 +217,16 @@ final class UdpTrain {
         channel.write(recipient == null ? content : new DatagramPacket(content, recipient), channel.voidPromise());
     }
 
-    /** Releases a run that will not be sent (the flow ended before its read loop did). */
-    void discard() {
+    /** Releases a run that will not be sent (the flow ended before its read loop did); returns its datagrams. */
+    int discard() {
         ByteBuf current = run;
-        if (current != null) {
-            run = null;
-            count = 0;
-            current.release();
+        if (current == null) {
+            return 0;
         }
+        int datagrams = count;
+        run = null;
+        count = 0;
+        current.release();
+        return datagrams;
     }
 }

@@ -2,6 +2,7 @@ package io.userspaceproxy.core.relay.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -248,6 +249,66 @@ class UdpTrainTest {
     }
 
     @Test
+    void send_refusedAtTheFlush_runStillLeavesBeforeWhatWasReadAfterIt() {
+        channel = new EmbeddedChannel(refusingRunsAtFlush(-EMSGSIZE));
+        UdpTrain train = toClient();
+        add(train, 3, 100, 1);
+        add(train, 1, 200, 4);
+
+        assertThat(sent(train)).as("the run, refused and resent, before the longer datagram read after it")
+                .containsExactly("100", "100", "100", "200");
+        assertThat(table.refusedRuns()).isOne();
+    }
+
+    @Test
+    void send_segmentSizeSentBefore_notFlushedEarly() {
+        int[] flushes = {0};
+        channel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                flushes[0]++;
+                ctx.flush();
+            }
+        });
+        UdpTrain train = toClient();
+        add(train, 3, 100, 1);
+        train.send();
+        assertThat(flushes[0]).as("a first run of its size is flushed at once").isOne();
+        assertThat(sent(train)).containsExactly("100x3");
+
+        flushes[0] = 0;
+        add(train, 3, 100, 4);
+        train.send();
+        assertThat(flushes[0]).as("a size already sent waits for the read loop's flush").isZero();
+        add(train, 2, 100, 7);
+        assertThat(sent(train)).containsExactly("100x3", "100x2");
+    }
+
+    @Test
+    void add_directMemoryExhausted_datagramsLeaveAlone() {
+        UdpTrain train = new UdpTrain(channel, CLIENT, (cause, n) -> failures.add(n + " " + cause.getMessage()),
+                new AbstractByteBufAllocator(true) {
+                    @Override
+                    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                        return Unpooled.buffer(initialCapacity, maxCapacity);
+                    }
+
+                    @Override
+                    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                        throw new OutOfMemoryError("direct memory");
+                    }
+
+                    @Override
+                    public boolean isDirectBufferPooled() {
+                        return false;
+                    }
+                }, table);
+        add(train, 3, 100, 1);
+
+        assertThat(sent(train)).containsExactly("100", "100", "100");
+    }
+
+    @Test
     void send_runFailsOtherwise_tellsTheFlowWithItsDatagramCount() {
         channel = new EmbeddedChannel(refusingRuns(-ECONNREFUSED));
         UdpTrain train = toClient();
@@ -259,13 +320,44 @@ class UdpTrainTest {
     }
 
     @Test
-    void discard_releasesTheRunHeld() {
+    void discard_releasesTheRunHeldAndCountsIt() {
         UdpTrain train = toClient();
         add(train, 3, 64, 1);
 
-        train.discard();
+        assertThat(train.discard()).as("datagrams the flow counts as dropped").isEqualTo(3);
 
         assertThat(sent(train)).isEmpty();
+    }
+
+    /**
+     * Fails every GSO message as {@code sendmmsg} does, at the flush, with {@code -errno}: what was written after it
+     * has passed on by then, as the rest of a flushed batch goes on after a failed message.
+     */
+    static ChannelOutboundHandlerAdapter refusingRunsAtFlush(int negativeErrno) {
+        Epoll.ensureAvailability();
+        return new ChannelOutboundHandlerAdapter() {
+            private final List<ChannelPromise> runs = new ArrayList<>();
+
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                if (msg instanceof SegmentedDatagramPacket run) {
+                    run.release();
+                    runs.add(promise);
+                } else {
+                    ctx.write(msg, promise);
+                }
+            }
+
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                List<ChannelPromise> failing = List.copyOf(runs);
+                runs.clear();
+                for (ChannelPromise promise : failing) {
+                    promise.setFailure(Errors.newIOException("sendmmsg", negativeErrno));
+                }
+                ctx.flush();
+            }
+        };
     }
 
     /** Fails every GSO message as {@code sendmmsg} would with {@code -errno}; passes single datagrams on. */
