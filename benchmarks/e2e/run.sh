@@ -24,7 +24,8 @@
 #          after the connect, so only this count shows such stalls)
 #   udp    UDP datagrams: iperf3 -u at a bounded offered rate (UDP_RATE bit/s of UDP_LEN-byte payloads), loss
 #          as the receiver counts it, and how much of it a full receive buffer dropped at the proxy (the node
-#          namespace's Udp RcvbufErrors) and at the pod (the pod's); HAProxy has no UDP
+#          namespace's Udp RcvbufErrors) and at the pod (the pod's); for the agent, the share of the datagrams it
+#          sent in GSO runs (userspace_proxy_udp_gso_datagrams_total); HAProxy has no UDP
 # For the agent and HAProxy the proxy's own CPU is measured over each load window: utime + stime of its process
 # (all threads) from /proc/<pid>/stat, as cores = CPU seconds / wall seconds, and divided by the load's rate
 # (cores per Gbit/s, per 10,000 req/s, per 1,000 connections/s, per 100,000 datagrams/s). DNAT's cost is softirq
@@ -512,12 +513,20 @@ load_conn() {
   R[$t,errors]+=$(wrk_errors "close: ")
 }
 
+# gso_datagrams TARGET: an agent's userspace_proxy_udp_gso_datagrams_total now (datagrams it sent in GSO runs), from
+# its /metrics in the node namespace; 0 where the metric is absent (an agent built before it).
+gso_datagrams() {
+  ip netns exec "$NS_NODE" curl -sf -m 2 "http://127.0.0.1:$((10400 + ${1#agent}))/metrics" |
+    awk '$1 == "userspace_proxy_udp_gso_datagrams_total" { n = $2 } END { printf "%.0f", n }'
+}
+
 load_udp() {
   local t=$1 host=${HOSTS[$1]%% *} out dps
   [[ $t != haproxy ]] || return 0
   log "$t: UDP datagrams at $UDP_RATE bit/s offered, $UDP_LEN-byte payloads"
-  local node_before pod_before packets
+  local node_before pod_before packets gso_before=
   node_before=$(udp_rcvbuf_errors "$NS_NODE") pod_before=$(udp_rcvbuf_errors "$NS_POD1")
+  [[ $t != agent* ]] || gso_before=$(gso_datagrams "$t")
   cpu_begin "$t"
   if out=$(in_client iperf3 -c "$host" -p 5201 -u -b "$UDP_RATE" -l "$UDP_LEN" -t "$DURATION" -J); then
     dps=$(jq -r '.end.sum | (.packets - .lost_packets) / .seconds | round' <<<"$out")
@@ -532,6 +541,9 @@ load_udp() {
       'BEGIN { printf "%.2f", (p > 0 ? 100 * d / p : 0) }')"
     add "$t" udpdroppod "$(awk -v d=$(($(udp_rcvbuf_errors "$NS_POD1") - pod_before)) -v p="$packets" \
       'BEGIN { printf "%.2f", (p > 0 ? 100 * d / p : 0) }')"
+    # How much of what the agent relayed left in GSO runs (--udp-gso), as a share of the datagrams sent.
+    [[ -z $gso_before ]] || add "$t" udpgso "$(awk -v d=$(($(gso_datagrams "$t") - gso_before)) -v p="$packets" \
+      'BEGIN { printf "%.1f", (p > 0 ? 100 * d / p : 0) }')"
   fi
 }
 
@@ -600,6 +612,7 @@ report() {
     "udp|UDP datagrams/s received|%.0f|r" "udpsent|  sent (offered)/s|%.0f|-" "udploss|  loss (%)|%.2f|-"
     "udpdropnode|    of it, a full buffer at the proxy (%)|%.2f|-"
     "udpdroppod|    of it, a full buffer at the pod (%)|%.2f|-"
+    "udpgso|  sent by the agent in GSO runs (%)|%.1f|-"
     "udp_cpu|  proxy CPU (cores)|%.2f|l"
     "udp_unit|  cores per 100k dgram/s|%.3f|l")
   local row key label fmt kind head sep line a
