@@ -142,7 +142,10 @@ final class UdpTrain {
         ended = length < segmentSize;
     }
 
-    /** Writes the run held, if any, to the channel (not flushed): at the end of the read loop, and before a flush. */
+    /**
+     * Writes the run held, if any, to the channel: at the end of the read loop, and before a flush. The channel is
+     * flushed here only for a run of a size not yet sent on this flow's direction (see the class comment).
+     */
     void send() {
         ByteBuf current = run;
         if (current == null) {
