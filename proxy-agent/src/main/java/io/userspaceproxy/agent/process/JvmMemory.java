@@ -26,6 +26,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Measured at 10,000 Services of one port each (see BENCHMARKS.md): resident memory 460-560 MiB with HotSpot's
  * defaults, about 200 MiB with these.
+ *
+ * <p>The heap shrinks no further than its minimum ({@code -Xms}), which only the launcher can set. Without one, a
+ * busy relay's heap can shrink to 1.4 times its few MiB of live objects, a young generation that new connections
+ * fill several times a second; the image sets {@code -Xms64m} (deploy/Dockerfile).
  */
 public final class JvmMemory {
 

@@ -214,7 +214,7 @@ class DeployManifestsTest {
         String flags = env.get(0).substring(prefix.length(), env.get(0).length() - 1);
         assertThat(flags.split(" ")).containsExactlyInAnyOrder(
                 "-XX:+UseG1GC", "-XX:+UseCompactObjectHeaders", "--enable-native-access=ALL-UNNAMED",
-                "-XX:MaxRAMPercentage=50", "-XX:MaxDirectMemorySize=128m", "-XX:+ExitOnOutOfMemoryError");
+                "-XX:MaxRAMPercentage=50", "-Xms64m", "-XX:MaxDirectMemorySize=128m", "-XX:+ExitOnOutOfMemoryError");
     }
 
     private static List<String> dockerfileLines() throws IOException {
