@@ -16,7 +16,9 @@
 #   all of a test's connections on one server, so its service has one endpoint).
 #
 # Loads, each bounded by DURATION seconds; the same warm-up (every load of LOADS for WARMUP seconds, results thrown
-# away) runs against every target before its first measurement, so the agent's JIT and every peer start warm:
+# away) runs against every target before its first measurement, so the agent's JIT and every peer start warm (15 s
+# per load by default: after 5 s the JIT compilers still took 9 % of the agent's CPU in the first connection
+# window; the "JVM's collector and JIT threads" rows show how warm each window really was):
 #   tcp    TCP bulk throughput, iperf3, 1 and 4 streams
 #   http   keep-alive requests: wrk, 2 threads x 64 connections, p50/p99 latency, the client's TCP retransmits
 #   conn   new connections: wrk with "Connection: close" (one request per connection), 2 x CONN_CONNECTIONS, the
@@ -35,7 +37,7 @@
 #
 # Usage (root, from anywhere): benchmarks/e2e/run.sh
 # Environment (defaults):
-#   DURATION=10 WARMUP=5 REPEAT=1 LOADS="tcp http conn udp" TARGETS="direct iptables agent haproxy"
+#   DURATION=10 WARMUP=15 REPEAT=1 LOADS="tcp http conn udp" TARGETS="direct iptables agent haproxy"
 #   UDP_RATE=64M UDP_LEN=64 (125,000 datagrams/s offered) CONN_CONNECTIONS=64
 #   AGENT_JAR=proxy-agent/target/proxy-agent.jar: one or more agent jars, each measured as an agent of its own on
 #     every JVM, flag set and transport: an A/B of two builds in one invocation, e.g.
@@ -51,11 +53,11 @@
 #   AGENT_MAX_RAM=512m: -XX:MaxRAM, standing in for the DaemonSet's memory limit so that -XX:MaxRAMPercentage
 #     sizes the heap as in the pod ("" leaves the machine's memory)
 # Time: about (WARMUP x loads + DURATION x (loads + 1)) per target, plus DURATION x (loads + 1) x targets for every
-# further REPEAT; the defaults take about 6 minutes with one JVM.
+# further REPEAT; the defaults take about 9 minutes with one JVM.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-15}
 REPEAT=${REPEAT:-1}
 UDP_RATE=${UDP_RATE:-64M}
 UDP_LEN=${UDP_LEN:-64}
@@ -411,17 +413,35 @@ in_client() { timeout $((DURATION + 20)) ip netns exec "$NS_CLIENT" "$@"; }
 # SCALE records cores as LOAD_cpu and cores per SCALE units of RATE as LOAD_unit (nothing for a target without a
 # process of its own, or when the rate is empty or zero).
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# jvm_ticks PID: the CPU ticks of a JVM's own threads (collectors, JIT compilers, the VM thread), builtins only so
+# that reading forty threads does not stretch the window; 0 for a process without them (HAProxy).
+jvm_ticks() {
+  local task comm line f sum=0
+  for task in /proc/"$1"/task/*; do
+    { read -r comm <"$task/comm" && read -r line <"$task/stat"; } 2>/dev/null || continue
+    case $comm in 'GC Thread'* | 'G1 '* | 'C1 CompilerThre'* | 'C2 CompilerThre'* | 'VM Thread' | 'Sweeper thread') ;;
+      *) continue ;;
+    esac
+    read -ra f <<<"${line##*) }"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo "$sum"
+}
 cpu_begin() {
   local pid=${PID_OF[$1]:-}
   [[ -n $pid ]] || return 0
-  CPU_T0=$EPOCHREALTIME CPU_TICKS0=$(cpu_ticks "$pid")
+  CPU_T0=$EPOCHREALTIME CPU_TICKS0=$(cpu_ticks "$pid") JVM_TICKS0=$(jvm_ticks "$pid")
 }
 cpu_end() {
-  local t=$1 load=$2 rate=${3:-} scale=$4 pid=${PID_OF[$1]:-} cores
+  local t=$1 load=$2 rate=${3:-} scale=$4 pid=${PID_OF[$1]:-} cores jvm
   [[ -n $pid ]] || return 0
+  jvm=$(($(jvm_ticks "$pid") - JVM_TICKS0))
   cores=$(awk -v d="$(($(cpu_ticks "$pid") - CPU_TICKS0))" -v hz="$CLK_TCK" -v t0="$CPU_T0" -v t1="$EPOCHREALTIME" \
     'BEGIN { printf "%.3f", d / hz / (t1 - t0) }')
   add "$t" "${load}_cpu" "$cores"
+  # A JVM still compiling or collecting much in the window was not warm, or is short of heap: said, not hidden.
+  [[ ${t:0:5} == agent ]] && add "$t" "${load}_jvm" "$(awk -v d="$jvm" -v hz="$CLK_TCK" -v t0="$CPU_T0" \
+    -v t1="$EPOCHREALTIME" 'BEGIN { printf "%.3f", d / hz / (t1 - t0) }')"
   if [[ -n $rate ]] && awk -v r="$rate" 'BEGIN { exit !(r > 0) }'; then
     add "$t" "${load}_unit" "$(awk -v c="$cores" -v r="$rate" -v s="$scale" 'BEGIN { printf "%.4f", c / (r / s) }')"
   fi
@@ -602,18 +622,21 @@ report() {
   local targets=() t
   for t in direct iptables "${AGENTS[@]}" haproxy; do [[ -n ${HOSTS[$t]:-} ]] && targets+=("$t"); done
   # key|label|printf format|ratios (r: ratio, higher is better; l: ratio, lower is better; -: none)
+  local JVM_ROW="    of it, the JVM's collector and JIT threads"
   local rows=(
-    "tcp1|TCP 1 stream (Gbit/s)|%.2f|r" "tcp1_cpu|  proxy CPU (cores)|%.2f|l" "tcp1_unit|  cores per Gbit/s|%.3f|l"
-    "tcp4|TCP 4 streams (Gbit/s)|%.2f|r" "tcp4_cpu|  proxy CPU (cores)|%.2f|l" "tcp4_unit|  cores per Gbit/s|%.3f|l"
+    "tcp1|TCP 1 stream (Gbit/s)|%.2f|r" "tcp1_cpu|  proxy CPU (cores)|%.2f|l" "tcp1_jvm|$JVM_ROW|%.3f|-"
+    "tcp1_unit|  cores per Gbit/s|%.3f|l"
+    "tcp4|TCP 4 streams (Gbit/s)|%.2f|r" "tcp4_cpu|  proxy CPU (cores)|%.2f|l" "tcp4_jvm|$JVM_ROW|%.3f|-"
+    "tcp4_unit|  cores per Gbit/s|%.3f|l"
     "rps|keep-alive req/s|%.0f|r" "p50|  p50 (ms)|%.3f|l" "p99|  p99 (ms)|%.3f|l" "retrans|  TCP retransmits|%.0f|-"
-    "http_cpu|  proxy CPU (cores)|%.2f|l" "http_unit|  cores per 10k req/s|%.3f|l"
+    "http_cpu|  proxy CPU (cores)|%.2f|l" "http_jvm|$JVM_ROW|%.3f|-" "http_unit|  cores per 10k req/s|%.3f|l"
     "cps|new connections/s|%.0f|r" "cp99|  p99 (ms)|%.3f|l" "synretrans|  SYN retransmits|%.0f|-"
-    "conn_cpu|  proxy CPU (cores)|%.2f|l" "conn_unit|  cores per 1k conn/s|%.3f|l"
+    "conn_cpu|  proxy CPU (cores)|%.2f|l" "conn_jvm|$JVM_ROW|%.3f|-" "conn_unit|  cores per 1k conn/s|%.3f|l"
     "udp|UDP datagrams/s received|%.0f|r" "udpsent|  sent (offered)/s|%.0f|-" "udploss|  loss (%)|%.2f|-"
     "udpdropnode|    of it, a full buffer at the proxy (%)|%.2f|-"
     "udpdroppod|    of it, a full buffer at the pod (%)|%.2f|-"
     "udpgso|  sent by the agent in GSO runs (%)|%.1f|-"
-    "udp_cpu|  proxy CPU (cores)|%.2f|l"
+    "udp_cpu|  proxy CPU (cores)|%.2f|l" "udp_jvm|$JVM_ROW|%.3f|-"
     "udp_unit|  cores per 100k dgram/s|%.3f|l")
   local row key label fmt kind head sep line a
   head="| metric |" sep="| --- |"
@@ -645,7 +668,9 @@ report() {
   printf '\nEach cell: the median of %s run(s)%s. Ratios: the agent'\''s median over the peer'\''s (CPU, per-unit\n' \
     "$REPEAT" "$( ((REPEAT > 1)) && echo ', [min-max] beside it')"
   printf 'and latency rows: lower is better). Proxy CPU: utime + stime of the proxy process over the load window;\n'
-  printf 'n/a for direct and DNAT (DNAT'\''s cost is softirq time, not attributable to a process).\n'
+  printf 'n/a for direct and DNAT (DNAT'\''s cost is softirq time, not attributable to a process). Of it, the JVM'\''s\n'
+  printf 'threads: its GC, G1, C1 and C2 compiler and VM threads (/proc/PID/task), which a warm agent with room in\n'
+  printf 'its heap keeps near zero.\n'
   printf 'Loads: %ss each after a %ss warm-up per load (every target alike); new connections with 2 x %s wrk\n' \
     "$DURATION" "$WARMUP" "$CONN_CONNECTIONS"
   printf 'connections; UDP offered %s bit/s of %s-byte datagrams (the client may send fewer: see "sent").\n' \
