@@ -674,13 +674,14 @@ report() {
   printf '\nEach cell: the median of %s run(s)%s. Ratios: the agent'\''s median over the peer'\''s (CPU, per-unit\n' \
     "$REPEAT" "$( ((REPEAT > 1)) && echo ', [min-max] beside it')"
   printf 'and latency rows: lower is better). Proxy CPU: utime + stime of the proxy process over the load window;\n'
-  printf 'n/a for direct and DNAT (DNAT'\''s cost is softirq time, not attributable to a process). Of it, the JVM'\''s\n'
-  printf 'threads: its GC, G1, C1 and C2 compiler and VM threads (/proc/PID/task), which a warm agent with room in\n'
-  printf 'its heap keeps near zero.\n'
-  printf 'Loads: %ss each after a %ss warm-up per load (every target alike); new connections with 2 x %s wrk\n' \
-    "$DURATION" "$WARMUP" "$CONN_CONNECTIONS"
-  printf 'connections; UDP offered %s bit/s of %s-byte datagrams (the client may send fewer: see "sent").\n' \
-    "$UDP_RATE" "$UDP_LEN"
+  printf 'n/a for direct and DNAT (DNAT'\''s cost is softirq time, not attributable to a process). Of it,\n'
+  printf 'the JVM'\''s threads: its GC, G1, C1 and C2 compiler and VM threads (/proc/PID/task), which a warm\n'
+  printf 'agent with room in its heap keeps near zero.\n'
+  printf 'Loads: %ss each after a %ss warm-up per load (two rounds, every target alike); new connections\n' \
+    "$DURATION" "$WARMUP"
+  printf 'with 2 x %s wrk connections; UDP offered %s bit/s of %s-byte datagrams (the client may send fewer:\n' \
+    "$CONN_CONNECTIONS" "$UDP_RATE" "$UDP_LEN"
+  printf 'see "sent").\n'
   printf 'Kernel %s; %s cores; load average %s at the start, %s at the end.\n' "$(uname -r)" "$(nproc)" \
     "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
   for line in "${JVM_LINES[@]}"; do printf '%s\n' "$line"; done
