@@ -1,5 +1,6 @@
 package io.userspaceproxy.core.relay.udp;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
@@ -12,15 +13,17 @@ import io.netty.util.ReferenceCountUtil;
 final class UdpBackendHandler extends ChannelInboundHandlerAdapter {
 
     private final UdpFlow flow;
+    private final LoopClock clock;
 
-    UdpBackendHandler(UdpFlow flow) {
+    UdpBackendHandler(UdpFlow flow, Ticker ticker) {
         this.flow = flow;
+        this.clock = new LoopClock(ticker);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof DatagramPacket reply) {
-            flow.toFrontend(reply);
+            flow.toFrontend(reply, clock.now());
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -28,6 +31,7 @@ final class UdpBackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        clock.loopEnded();
         flow.flushFrontend();
     }
 

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The listener socket's handler: finds (or opens) the flow of each client datagram and hands the datagram's content
  * to the flow, which writes it to its backend channel as is, or adds it to its run ({@link UdpTrain}). Per datagram:
- * one flow lookup, one clock read, one write or one copy into the run. Backends written during a read loop are
+ * one flow lookup and one write or one copy into the run; the clock is read once per read loop. Backends written during a read loop are
  * flushed once at its end, so a burst from one client leaves in one {@code sendmmsg} on epoll, its equal-sized
  * datagrams as one GSO message.
  *
@@ -25,10 +25,12 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(UdpFrontendHandler.class);
 
     private final UdpListenerFlows flows;
+    private final LoopClock clock;
     private final ArrayList<UdpFlow> unflushed = new ArrayList<>();
 
     UdpFrontendHandler(UdpListenerFlows flows) {
         this.flows = flows;
+        this.clock = new LoopClock(flows.owner().ticker());
     }
 
     /** Runs once the listener channel is registered, before it is bound. */
@@ -56,7 +58,7 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        if (flow.toBackend(packet.content()) && !flow.flushPending) {
+        if (flow.toBackend(packet.content(), clock.now()) && !flow.flushPending) {
             flow.flushPending = true;
             unflushed.add(flow);
         }
@@ -64,6 +66,7 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        clock.loopEnded();
         ArrayList<UdpFlow> pending = unflushed;
         for (int i = 0, n = pending.size(); i < n; i++) {
             UdpFlow flow = pending.get(i);

@@ -121,8 +121,9 @@ final class UdpHeldFlows {
                 continue;
             }
             ByteBuf datagram;
+            long now = flows.owner().ticker().read();
             while ((datagram = held.datagrams.poll()) != null) {
-                flow.toBackend(datagram);
+                flow.toBackend(datagram, now);
             }
             flow.flushBackend();
         }

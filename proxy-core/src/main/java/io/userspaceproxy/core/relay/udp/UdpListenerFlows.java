@@ -164,7 +164,7 @@ final class UdpListenerFlows {
     /** Registers the flow, then registers and connects its backend; from here on every exit goes through removal. */
     private UdpFlow connect(UdpFlow flow) {
         Channel backend = flow.backend;
-        backend.pipeline().addLast(new UdpBackendHandler(flow));
+        backend.pipeline().addLast(new UdpBackendHandler(flow, owner.ticker()));
         owner.sockets().configureFlow(backend);
         flows.put(flow.client, flow);
         flow.counters.onUdpFlowOpened();

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -218,6 +219,42 @@ class UdpRelayIT {
         }
         assertThat(proxy.flows().refusedRuns()).isZero();
         assertThat(proxy.counters(DNS).udpDatagramsDropped()).isZero();
+    }
+
+    /**
+     * A flow stamps its activity with the clock of the read loop, read once per loop, not once per datagram: a burst
+     * of 64 read in a few loops reads the clock a few times. The endpoint only receives, so no reply loop reads it.
+     * Epoll, where the relay's UDP runs on every transport: NIO's and io_uring's datagram channels end a read loop
+     * after each datagram, so there a read per loop is still one per datagram.
+     */
+    @Test
+    void relay_burstReadInOneLoop_readsTheClockOncePerLoop() throws Exception {
+        AtomicLong reads = new AtomicLong();
+        proxy = UdpRelayHarness.start(Transport.EPOLL, UdpRelayOptions.DEFAULT, () -> {
+            reads.incrementAndGet();
+            return System.nanoTime();
+        });
+        try (UdpTestClient sink = UdpTestClient.bind("127.0.0.2");
+                UdpTestClient client = UdpTestClient.bind("127.0.0.1")) {
+            Route route = Route.of(DNS, FrontendKind.CLUSTER_IP, List.of(new Endpoint(sink.localAddress())))
+                    .withUdpIdleTimeout(Duration.ofSeconds(30));
+            proxy.publish(Map.of(VIP, route));
+            InetSocketAddress vip = proxy.bind(VIP);
+            client.send(vip, "open");
+            assertThat(sink.receive(REPLY)).as("the flow's first datagram").isPresent();
+            List<String> burst = new ArrayList<>();
+            for (int i = 0; i < BURST; i++) {
+                burst.add("datagram " + i);
+            }
+            reads.set(0);
+
+            proxy.sendWhileLoopsBusy(client, vip, burst);
+
+            for (int i = 0; i < BURST; i++) {
+                assertThat(sink.receive(REPLY)).as("datagram %d of %d at the endpoint", i, BURST).isPresent();
+            }
+            assertThat(reads.get()).as("clock reads for %d datagrams", BURST).isBetween(1L, (long) BURST / 4);
+        }
     }
 
     /** Datagram {@code i} of the mixed burst: its number, padded to a size that follows a pattern of runs. */
