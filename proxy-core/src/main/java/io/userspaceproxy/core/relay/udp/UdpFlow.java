@@ -94,9 +94,8 @@ final class UdpFlow implements Runnable {
      * Writes a client datagram's content to the endpoint, or adds it to the run that {@link #flushBackend} sends,
      * taking ownership of it (written, held or released). Returns whether it awaits a flush.
      *
-     * @param nowNanos the flow's clock ({@link UdpFlowTable#ticker()}), read by the caller once per read loop: a
-     *                 clock read per datagram was 1 % of the relay's CPU, and idle timeouts need no finer time than
-     *                 one read loop
+     * @param nowNanos the flow's clock ({@link UdpFlowTable#ticker()}), read by the caller once per read loop
+     *                 ({@link LoopClock}): idle timeouts need no finer time than one read loop
      */
     boolean toBackend(ByteBuf content, long nowNanos) {
         lastActivityNanos = nowNanos;

@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The listener socket's handler: finds (or opens) the flow of each client datagram and hands the datagram's content
  * to the flow, which writes it to its backend channel as is, or adds it to its run ({@link UdpTrain}). Per datagram:
- * one flow lookup and one write or one copy into the run; the clock is read once per read loop. Backends written during a read loop are
- * flushed once at its end, so a burst from one client leaves in one {@code sendmmsg} on epoll, its equal-sized
- * datagrams as one GSO message.
+ * one flow lookup and one write or one copy into the run; the clock is read once per read loop ({@link LoopClock}).
+ * Backends written during a read loop are flushed once at its end, so a burst from one client leaves in one
+ * {@code sendmmsg} on epoll, its equal-sized datagrams as one GSO message.
  *
  * <p>The listener never closes because of an error: a failed read or reply costs one datagram, counted, while the
  * socket keeps serving every other client. Not sharable: it carries the listener's flows.
