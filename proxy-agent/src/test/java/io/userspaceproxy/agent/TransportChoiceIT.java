@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,6 +112,30 @@ class TransportChoiceIT {
         assertThat(agent.exitValue()).isEqualTo(2);
         assertThat(AgentProcess.log(log)).contains("error: --transport: transport io_uring is not available")
                 .contains("Operation not permitted");
+    }
+
+    /**
+     * Java 24 and later warn when a class path library loads native code or links a native function (Netty's
+     * transport, the splice pipes' {@code fcntl}) unless native access was granted: the jar grants it in its manifest,
+     * so {@code java -jar} as the README runs it starts clean. The warning itself only shows on such a JDK (CI runs the
+     * tests on Java 25 too); the manifest is checked on every one.
+     */
+    @Test
+    void packagedJar_grantsNativeAccess_startsWithoutTheJvmsWarning() throws Exception {
+        try (JarFile jar = new JarFile(AgentProcess.jar().toFile())) {
+            assertThat(jar.getManifest().getMainAttributes().getValue("Enable-Native-Access")).isEqualTo("ALL-UNNAMED");
+        }
+        InetSocketAddress vip = TcpPorts.freeAddress("127.0.64.4");
+        try (TcpEchoServer pod = new TcpEchoServer("pod")) {
+            Files.writeString(tmp.resolve("web.yaml"), Manifests.serviceWithEndpoints("dev", "web", vip,
+                    pod.endpoint()));
+            Path log = tmp.resolve("agent-plain.log");
+            agents.add(AgentProcess.start(log, "--manifests", tmp.toString(),
+                    "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0"));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> serves(vip));
+            assertThat(AgentProcess.log(log)).contains("userspace-proxy starting").doesNotContain("restricted method");
+        }
     }
 
     private Path startWithoutIoUring(String... extraArgs) throws IOException {
