@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.Native;
-import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -28,7 +27,7 @@ final class SpliceDirection {
 
     final SpliceSocket source;
     final SpliceSocket sink;
-    final FileDescriptor[] pipe;
+    final SplicePipes.Pipe pipe;
     final boolean towardBackend;
     /** Bytes spliced into the pipe and not yet out of it: exact, so a pipe is reused only when truly empty. */
     int inPipe;
@@ -39,7 +38,7 @@ final class SpliceDirection {
     boolean sinkBlocked;
     boolean done;
 
-    SpliceDirection(SpliceRelay relay, SpliceSocket source, SpliceSocket sink, FileDescriptor[] pipe,
+    SpliceDirection(SpliceRelay relay, SpliceSocket source, SpliceSocket sink, SplicePipes.Pipe pipe,
             boolean towardBackend) {
         this.relay = relay;
         this.source = source;
@@ -98,7 +97,7 @@ final class SpliceDirection {
                     return;
                 }
                 failed = source;
-                int n = Native.splice(source.fd.intValue(), -1, pipe[1].intValue(), -1, REFILL_BYTES);
+                int n = Native.splice(source.fd.intValue(), -1, pipe.writeEnd().intValue(), -1, REFILL_BYTES);
                 failed = sink;
                 if (n > 0) {
                     inPipe = n;
@@ -121,7 +120,7 @@ final class SpliceDirection {
             return false;
         }
         while (inPipe > 0) {
-            int n = Native.splice(pipe[0].intValue(), -1, sink.fd.intValue(), -1, inPipe);
+            int n = Native.splice(pipe.readEnd().intValue(), -1, sink.fd.intValue(), -1, inPipe);
             if (n == 0) {
                 sinkBlocked = true;
                 return false;

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.ReferenceCountUtil;
 import io.userspaceproxy.core.metrics.CloseReason;
 import java.io.IOException;
@@ -30,11 +29,11 @@ import org.slf4j.LoggerFactory;
  * ring on io_uring.
  *
  * <p><b>One direction</b> ({@link SpliceDirection#pump}) alternates: drain the pipe into the sink, then refill it from
- * the source. It never reads while its pipe holds bytes, so at most one pipe's worth (64 KiB by default) sits in the
- * proxy per direction however slow the reader is: that is the backpressure, and TCP flow control does the rest. A
- * source is at its end only when a refill of an <em>empty</em> pipe returns nothing after the peer's FIN was seen; only
- * then, with the pipe drained, is the sink's output shut down. Splice reports both "no data yet" and "pipe full" as
- * zero, so that rule is what keeps the tail of a stream.
+ * the source. It never reads while its pipe holds bytes, so at most one pipe's worth (1 MiB, or the kernel's 64 KiB:
+ * see {@link SplicePipes}) sits in the proxy per direction however slow the reader is: that is the backpressure,
+ * and TCP flow control does the rest. A source is at its end only when a refill of an <em>empty</em> pipe returns
+ * nothing after the peer's FIN was seen; only then, with the pipe drained, is the sink's output shut down. Splice
+ * reports both "no data yet" and "pipe full" as zero, so that rule is what keeps the tail of a stream.
  *
  * <p>The relay ends through {@link TcpConnection#close}, which calls {@link #release} before it closes the channels:
  * the watches end while the descriptors are still open, the channels get their sockets back, and the pipes go back
@@ -60,7 +59,7 @@ final class SpliceRelay {
     private boolean released;
 
     private SpliceRelay(TcpConnection connection, Channel frontendChannel, Channel backendChannel,
-            FileDescriptor[] upPipe, FileDescriptor[] downPipe) {
+            SplicePipes.Pipe upPipe, SplicePipes.Pipe downPipe) {
         this.connection = connection;
         this.frontend = SpliceSocket.of(this, frontendChannel, CloseReason.FRONTEND_ERROR);
         this.backend = SpliceSocket.of(this, backendChannel, CloseReason.BACKEND_ERROR);
@@ -81,11 +80,11 @@ final class SpliceRelay {
         if (!SpliceSocket.supports(frontend, backend)) {
             return null;
         }
-        FileDescriptor[] up = SplicePipes.acquire();
+        SplicePipes.Pipe up = SplicePipes.acquire();
         if (up == null) {
             return null;
         }
-        FileDescriptor[] down = SplicePipes.acquire();
+        SplicePipes.Pipe down = SplicePipes.acquire();
         // Last, as it may change the sockets for good: the connection is spliced once it succeeds.
         if (down == null || !SpliceSocket.prepare(frontend, backend)) {
             SplicePipes.release(up, true);
