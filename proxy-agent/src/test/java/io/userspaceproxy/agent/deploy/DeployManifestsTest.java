@@ -213,7 +213,7 @@ class DeployManifestsTest {
         assertThat(env).singleElement().satisfies(l -> assertThat(l).startsWith(prefix).endsWith("\""));
         String flags = env.get(0).substring(prefix.length(), env.get(0).length() - 1);
         assertThat(flags.split(" ")).containsExactlyInAnyOrder(
-                "-XX:+UseG1GC", "-XX:+UseCompactObjectHeaders", "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED",
                 "-XX:MaxRAMPercentage=50", "-Xms64m", "-XX:MaxDirectMemorySize=128m", "-XX:+ExitOnOutOfMemoryError");
     }
 
