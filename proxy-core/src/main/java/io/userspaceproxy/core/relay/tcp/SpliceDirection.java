@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 final class SpliceDirection {
 
     private static final Logger log = LoggerFactory.getLogger(SpliceDirection.class);
-    /** Ask for more than a pipe holds: one call fills it. */
-    private static final int REFILL_BYTES = 1 << 20;
+    /** Ask for as much as the largest pipe holds: one call fills it, grown or not. */
+    private static final int REFILL_BYTES = SplicePipes.GROWN_CAPACITY;
 
     private final SpliceRelay relay;
 
