@@ -7,8 +7,7 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A pipe's capacity, {@code fcntl(F_SETPIPE_SZ)} and {@code fcntl(F_GETPIPE_SZ)}, which neither Netty's native
- * library nor the JDK expose. The call goes through the Foreign Function API ({@code java.lang.foreign}), final since
+ * A pipe's capacity, {@code fcntl(F_SETPIPE_SZ)}, which neither Netty's native library nor the JDK expose. The call goes through the Foreign Function API ({@code java.lang.foreign}), final since
  * Java 22 and reached here by reflection, so the relay still builds for and runs on Java 17: there, and wherever
  * native access is denied, {@link #isAvailable} is false and pipes keep the kernel's default.
  *
@@ -16,9 +15,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class PipeCapacity {
 
-    /** {@code F_LINUX_SPECIFIC_BASE + 7} and {@code + 8}, from {@code <linux/fcntl.h>}. */
+    /** {@code F_LINUX_SPECIFIC_BASE + 7}, from {@code <linux/fcntl.h>}. */
     private static final int F_SETPIPE_SZ = 1031;
-    private static final int F_GETPIPE_SZ = 1032;
 
     private static final @Nullable MethodHandle FCNTL;
     private static final @Nullable String UNAVAILABILITY_CAUSE;
@@ -60,21 +58,12 @@ final class PipeCapacity {
      * ({@code fs.pipe-user-pages-soft}) without {@code CAP_SYS_RESOURCE}, or fewer bytes than the pipe holds.
      */
     static int set(FileDescriptor pipe, int bytes) {
-        return fcntl(pipe, F_SETPIPE_SZ, bytes);
-    }
-
-    /** The pipe's capacity in bytes, or -1 when it cannot be read. */
-    static int get(FileDescriptor pipe) {
-        return fcntl(pipe, F_GETPIPE_SZ, 0);
-    }
-
-    private static int fcntl(FileDescriptor fd, int command, int argument) {
         MethodHandle fcntl = FCNTL;
         if (fcntl == null) {
             throw new IllegalStateException("pipe capacity unavailable: " + UNAVAILABILITY_CAUSE);
         }
         try {
-            return (int) fcntl.invokeExact(fd.intValue(), command, argument);
+            return (int) fcntl.invokeExact(pipe.intValue(), F_SETPIPE_SZ, bytes);
         } catch (Error | RuntimeException e) {
             throw e;
         } catch (Throwable t) {

@@ -124,6 +124,7 @@ final class SplicePipes {
         }
         if (PipeCapacity.set(writeEnd, GROWN_CAPACITY) < GROWN_CAPACITY) {
             GROWN.decrementAndGet();
+            log.debug("the kernel refused a splice pipe of {} bytes", GROWN_CAPACITY);
             if (REFUSAL_REPORTED.compareAndSet(false, true)) {
                 log.info("the kernel refused a splice pipe of {} bytes, so it keeps the default (64 KiB): the user's "
                         + "pipe memory is over fs.pipe-user-pages-soft and the agent lacks CAP_SYS_RESOURCE, or "
@@ -141,12 +142,15 @@ final class SplicePipes {
         if (pipe.grown()) {
             GROWN.decrementAndGet();
         }
-        for (FileDescriptor fd : new FileDescriptor[] {pipe.readEnd(), pipe.writeEnd()}) {
-            try {
-                fd.close();
-            } catch (IOException e) {
-                log.debug("closing a pipe failed: {}", e.toString());
-            }
+        closeQuietly(pipe.readEnd());
+        closeQuietly(pipe.writeEnd());
+    }
+
+    private static void closeQuietly(FileDescriptor fd) {
+        try {
+            fd.close();
+        } catch (IOException e) {
+            log.debug("closing a pipe failed: {}", e.toString());
         }
     }
 }
