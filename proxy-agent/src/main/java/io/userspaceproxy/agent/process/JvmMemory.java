@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code MinHeapFreeRatio=10} and {@code MaxHeapFreeRatio=30}: after a collection the heap keeps at most 30 %
  *       free, rather than 70 %;</li>
  *   <li>{@code G1PeriodicGCInterval=30000}: with G1, a concurrent cycle after 30 s without any collection, which
- *       returns the free part to the system (JEP 346), so an idle agent shrinks back after a burst.</li>
+ *       returns the free part to the system (JEP 346), so an idle agent shrinks back after a burst. Only while the
+ *       agent is idle: {@link IdleCollector} turns it off while the process is busy, where it would only add pauses
+ *       to the relay's latency.</li>
  * </ul>
  * After the first sync, which loads every Service at once, {@link #afterInitialLoad()} runs one collection, so the
  * start-up burst is returned at once rather than 30 s later (a pause of tens of milliseconds at 10,000 Services,
@@ -34,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class JvmMemory {
 
     private static final Logger log = LoggerFactory.getLogger(JvmMemory.class);
+    private static final String PERIODIC_GC_INTERVAL = "G1PeriodicGCInterval";
 
     /** Flag name to value, in the order they must be set (MinHeapFreeRatio may never exceed MaxHeapFreeRatio). */
     static final Map<String, String> FLAGS = flags();
@@ -45,7 +48,7 @@ public final class JvmMemory {
         Map<String, String> out = new LinkedHashMap<>();
         out.put("MinHeapFreeRatio", "10");
         out.put("MaxHeapFreeRatio", "30");
-        out.put("G1PeriodicGCInterval", "30000");
+        out.put(PERIODIC_GC_INTERVAL, "30000");
         return out;
     }
 
@@ -70,6 +73,10 @@ public final class JvmMemory {
         }
         if (!set.isEmpty()) {
             log.debug("JVM memory flags set: {}", set);
+        }
+        String interval = set.get(PERIODIC_GC_INTERVAL);
+        if (interval != null) {
+            IdleCollector.startOnce(value -> hotspot.setVMOption(PERIODIC_GC_INTERVAL, value), interval);
         }
         return set;
     }
