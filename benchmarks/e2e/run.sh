@@ -31,7 +31,10 @@
 # For the agent and HAProxy the proxy's own CPU is measured over each load window: utime + stime of its process
 # (all threads) from /proc/<pid>/stat, as cores = CPU seconds / wall seconds, and divided by the load's rate
 # (cores per Gbit/s, per 10,000 req/s, per 1,000 connections/s, per 100,000 datagrams/s). DNAT's cost is softirq
-# time in the kernel, not attributable to a process: its CPU cells say n/a.
+# time in the kernel, not attributable to a process: its CPU cells say n/a. So for every target, DNAT and direct
+# included, the whole machine's busy time over the window is measured too (every core's wall time less the idle
+# and iowait time of /proc/stat) and divided by the same rate: what the path costs the node with the load tools
+# and the pods' servers, which are the same for every target, so the differences between targets are the path's.
 # With REPEAT=N every target is measured N times (round-robin over the targets); each cell is the median, with
 # [min-max] beside it, and every ratio is between medians of the same invocation.
 #
@@ -427,13 +430,27 @@ jvm_ticks() {
   done
   echo "$sum"
 }
+# idle_ticks: the idle (and iowait) ticks of every core so far, from /proc/stat. The machine's busy time is the wall
+# time of every core less this: the busy fields of /proc/stat are sampled at the timer tick (250 Hz on these
+# kernels, without IRQ time accounting) and miss most of a load paced in bursts, such as iperf3's UDP, while a
+# tickless kernel measures idle time exactly, at every entry into idle and exit from it.
+idle_ticks() { awk '$1 == "cpu" { print $5 + $6; exit }' /proc/stat; }
 cpu_begin() {
   local pid=${PID_OF[$1]:-}
+  MACHINE_T0=$EPOCHREALTIME IDLE_TICKS0=$(idle_ticks)
   [[ -n $pid ]] || return 0
   CPU_T0=$EPOCHREALTIME CPU_TICKS0=$(cpu_ticks "$pid") JVM_TICKS0=$(jvm_ticks "$pid")
 }
+# Also records, for every target (DNAT and direct included), the whole machine's busy cores over the window as
+# LOAD_machine and per SCALE units of RATE as LOAD_munit.
 cpu_end() {
-  local t=$1 load=$2 rate=${3:-} scale=$4 pid=${PID_OF[$1]:-} cores jvm
+  local t=$1 load=$2 rate=${3:-} scale=$4 pid=${PID_OF[$1]:-} cores jvm machine per_unit=0
+  machine=$(awk -v d="$(($(idle_ticks) - IDLE_TICKS0))" -v hz="$CLK_TCK" -v t0="$MACHINE_T0" \
+    -v t1="$EPOCHREALTIME" -v n="$(nproc)" 'BEGIN { b = n - d / hz / (t1 - t0); printf "%.3f", (b > 0 ? b : 0) }')
+  add "$t" "${load}_machine" "$machine"
+  [[ -n $rate ]] && awk -v r="$rate" 'BEGIN { exit !(r > 0) }' && per_unit=1
+  ((per_unit)) && add "$t" "${load}_munit" \
+    "$(awk -v c="$machine" -v r="$rate" -v s="$scale" 'BEGIN { printf "%.4f", c / (r / s) }')"
   [[ -n $pid ]] || return 0
   jvm=$(($(jvm_ticks "$pid") - JVM_TICKS0))
   cores=$(awk -v d="$(($(cpu_ticks "$pid") - CPU_TICKS0))" -v hz="$CLK_TCK" -v t0="$CPU_T0" -v t1="$EPOCHREALTIME" \
@@ -442,7 +459,7 @@ cpu_end() {
   # A JVM still compiling or collecting much in the window was not warm, or is short of heap: said, not hidden.
   [[ ${t:0:5} == agent ]] && add "$t" "${load}_jvm" "$(awk -v d="$jvm" -v hz="$CLK_TCK" -v t0="$CPU_T0" \
     -v t1="$EPOCHREALTIME" 'BEGIN { printf "%.3f", d / hz / (t1 - t0) }')"
-  if [[ -n $rate ]] && awk -v r="$rate" 'BEGIN { exit !(r > 0) }'; then
+  if ((per_unit)); then
     add "$t" "${load}_unit" "$(awk -v c="$cores" -v r="$rate" -v s="$scale" 'BEGIN { printf "%.4f", c / (r / s) }')"
   fi
 }
@@ -630,21 +647,27 @@ report() {
   for t in direct iptables "${AGENTS[@]}" haproxy; do [[ -n ${HOSTS[$t]:-} ]] && targets+=("$t"); done
   # key|label|printf format|ratios (r: ratio, higher is better; l: ratio, lower is better; -: none)
   local JVM_ROW="    of it, the JVM's collector and JIT threads"
+  local MACHINE_ROW="  machine CPU, every process and softirq (cores of $(nproc))"
   local rows=(
     "tcp1|TCP 1 stream (Gbit/s)|%.2f|r" "tcp1_cpu|  proxy CPU (cores)|%.2f|l" "tcp1_jvm|$JVM_ROW|%.3f|-"
     "tcp1_unit|  cores per Gbit/s|%.3f|l"
+    "tcp1_machine|$MACHINE_ROW|%.2f|-" "tcp1_munit|  machine cores per Gbit/s|%.3f|l"
     "tcp4|TCP 4 streams (Gbit/s)|%.2f|r" "tcp4_cpu|  proxy CPU (cores)|%.2f|l" "tcp4_jvm|$JVM_ROW|%.3f|-"
     "tcp4_unit|  cores per Gbit/s|%.3f|l"
+    "tcp4_machine|$MACHINE_ROW|%.2f|-" "tcp4_munit|  machine cores per Gbit/s|%.3f|l"
     "rps|keep-alive req/s|%.0f|r" "p50|  p50 (ms)|%.3f|l" "p99|  p99 (ms)|%.3f|l" "retrans|  TCP retransmits|%.0f|-"
     "http_cpu|  proxy CPU (cores)|%.2f|l" "http_jvm|$JVM_ROW|%.3f|-" "http_unit|  cores per 10k req/s|%.3f|l"
+    "http_machine|$MACHINE_ROW|%.2f|-" "http_munit|  machine cores per 10k req/s|%.3f|l"
     "cps|new connections/s|%.0f|r" "cp99|  p99 (ms)|%.3f|l" "synretrans|  SYN retransmits|%.0f|-"
     "conn_cpu|  proxy CPU (cores)|%.2f|l" "conn_jvm|$JVM_ROW|%.3f|-" "conn_unit|  cores per 1k conn/s|%.3f|l"
+    "conn_machine|$MACHINE_ROW|%.2f|-" "conn_munit|  machine cores per 1k conn/s|%.3f|l"
     "udp|UDP datagrams/s received|%.0f|r" "udpsent|  sent (offered)/s|%.0f|-" "udploss|  loss (%)|%.2f|-"
     "udpdropnode|    of it, a full buffer at the proxy (%)|%.2f|-"
     "udpdroppod|    of it, a full buffer at the pod (%)|%.2f|-"
     "udpgso|  sent by the agent in GSO runs (%)|%.1f|-"
     "udp_cpu|  proxy CPU (cores)|%.2f|l" "udp_jvm|$JVM_ROW|%.3f|-"
-    "udp_unit|  cores per 100k dgram/s|%.3f|l")
+    "udp_unit|  cores per 100k dgram/s|%.3f|l"
+    "udp_machine|$MACHINE_ROW|%.2f|-" "udp_munit|  machine cores per 100k dgram/s|%.3f|l")
   local row key label fmt kind head sep line a
   head="| metric |" sep="| --- |"
   for t in "${targets[@]}"; do
@@ -677,7 +700,9 @@ report() {
   printf 'and latency rows: lower is better). Proxy CPU: utime + stime of the proxy process over the load window;\n'
   printf 'n/a for direct and DNAT (DNAT'\''s cost is softirq time, not attributable to a process). Of it,\n'
   printf 'the JVM'\''s threads: its GC, G1, C1 and C2 compiler and VM threads (/proc/PID/task), which a warm\n'
-  printf 'agent with room in its heap keeps near zero.\n'
+  printf 'agent with room in its heap keeps near zero. Machine CPU: every core'\''s time over the window less its\n'
+  printf 'idle time (/proc/stat), the load tools and the pods'\'' servers as much as the path\n'
+  printf 'between them, so it compares every target, DNAT included; idle agents waiting their turn add a little.\n'
   printf 'Loads: %ss each after a %ss warm-up per load (two rounds, every target alike); new connections\n' \
     "$DURATION" "$WARMUP"
   printf 'with 2 x %s wrk connections; UDP offered %s bit/s of %s-byte datagrams (the client may send fewer:\n' \
