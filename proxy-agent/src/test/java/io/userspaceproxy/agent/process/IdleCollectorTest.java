@@ -32,6 +32,12 @@ class IdleCollectorTest {
         collector.sample();
     }
 
+    private void seconds(IdleCollector collector, int count, long cpuUsedEach) {
+        for (int i = 0; i < count; i++) {
+            second(collector, cpuUsedEach);
+        }
+    }
+
     @Test
     void sample_busySecond_turnsItOffOnce() {
         IdleCollector collector = collector(set::add);
@@ -49,9 +55,7 @@ class IdleCollectorTest {
         IdleCollector collector = collector(set::add);
         second(collector, BUSY);
 
-        for (int i = 1; i < IdleCollector.QUIET_SAMPLES; i++) {
-            second(collector, QUIET);
-        }
+        seconds(collector, IdleCollector.QUIET_SAMPLES - 1, QUIET);
         assertThat(set).as("one quiet second short").containsExactly("0");
         second(collector, QUIET);
 
@@ -63,14 +67,10 @@ class IdleCollectorTest {
     void sample_busySecondAmongQuietOnes_startsTheCountAgain() {
         IdleCollector collector = collector(set::add);
         second(collector, BUSY);
-        for (int i = 1; i < IdleCollector.QUIET_SAMPLES; i++) {
-            second(collector, QUIET);
-        }
+        seconds(collector, IdleCollector.QUIET_SAMPLES - 1, QUIET);
 
         second(collector, BUSY);
-        for (int i = 1; i < IdleCollector.QUIET_SAMPLES; i++) {
-            second(collector, QUIET);
-        }
+        seconds(collector, IdleCollector.QUIET_SAMPLES - 1, QUIET);
 
         assertThat(set).containsExactly("0");
         second(collector, QUIET);
@@ -81,9 +81,7 @@ class IdleCollectorTest {
     void sample_quietFromTheStart_leavesTheFlagAlone() {
         IdleCollector collector = collector(set::add);
 
-        for (int i = 0; i < 3 * IdleCollector.QUIET_SAMPLES; i++) {
-            second(collector, QUIET);
-        }
+        seconds(collector, 3 * IdleCollector.QUIET_SAMPLES, QUIET);
 
         assertThat(set).isEmpty();
         assertThat(collector.enabled()).isTrue();
@@ -124,9 +122,7 @@ class IdleCollectorTest {
             second(collector, BUSY);
             assertThat(hotspot.getVMOption("G1PeriodicGCInterval").getValue()).isEqualTo("0");
 
-            for (int i = 0; i < IdleCollector.QUIET_SAMPLES; i++) {
-                second(collector, QUIET);
-            }
+            seconds(collector, IdleCollector.QUIET_SAMPLES, QUIET);
             assertThat(hotspot.getVMOption("G1PeriodicGCInterval").getValue()).isEqualTo("30000");
         } finally {
             hotspot.setVMOption("G1PeriodicGCInterval", before);
